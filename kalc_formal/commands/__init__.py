@@ -1,0 +1,1 @@
+"""Shell: one module per subcommand, each with ``add_parser`` and ``run``."""
