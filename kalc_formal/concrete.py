@@ -1,0 +1,336 @@
+"""Trace stage: a plain-Python simulator of the transition system in specs/model.md.
+
+Given the environment's choices (``Choices``), it computes the states step by step
+and checks each choice against its bounds. It is the oracle that counterexamples
+are replayed in and that the Z3 encoding is tested against.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from kalc_formal.flowmodel import FlowModel, KeyClass
+
+
+class ReplayError(Exception):
+    """A choice lies outside the bounds of the transition relation."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartCache:
+    """A key class's cache content at step 0: live entries and their expiry steps.
+
+    ``expiry[e - 1]`` entries expire at the start of step ``e`` (``e >= 1``).
+    """
+
+    live: int
+    expiry: tuple[int, ...] = ()
+
+
+@dataclass(slots=True)
+class Choices:
+    """The environment's choices; the lists are indexed by step."""
+
+    start: dict[str, StartCache] = field(default_factory=dict)
+    lookups: list[dict[str, int]] = field(default_factory=list)
+    group_lookups: list[dict[tuple[str, str], int]] = field(default_factory=list)
+    restarts: list[frozenset[str]] = field(default_factory=list)
+    misses: list[dict[str, int]] = field(default_factory=list)
+    evictions: list[dict[str, int]] = field(default_factory=list)
+    expiries: list[dict[str, int]] = field(default_factory=list)
+    restarts_used: dict[str, int] = field(default_factory=dict)
+    surge_used: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What happened in one step."""
+
+    t: int
+    lookups: dict[str, int]
+    group_lookups: dict[tuple[str, str], int]
+    restarted: frozenset[str]
+    live: dict[str, int]
+    expired: dict[str, int]
+    queries: dict[str, int]
+    misses: dict[str, int]
+    evictions: dict[str, int]
+    upstream: dict[str, int]
+    violated: tuple[str, ...]
+
+
+Chooser = Callable[[str, int, int], int]
+"""Picks a value in ``[low, high]`` for a choice that ``Choices`` leaves open."""
+
+
+def highest(_name: str, _low: int, high: int) -> int:
+    return high
+
+
+def floor_share(share: Fraction, lookups: int) -> int:
+    return math.floor(share * lookups)
+
+
+def ceil_share(share: Fraction, lookups: int) -> int:
+    return math.ceil(share * lookups)
+
+
+@dataclass(slots=True)
+class _ClassState:
+    live: int
+    end: int
+    start_expiry: tuple[int, ...]
+    fills: dict[int, int] = field(default_factory=dict)
+    evicted: dict[int, int] = field(default_factory=dict)
+    start_valid: bool = True
+    last_restart: int | None = None
+
+
+class Simulator:
+    """Runs the transition system one step at a time.
+
+    A choice missing from ``choices`` is taken from ``chooser`` (by default the highest
+    value allowed); every value used is recorded in ``taken``. ``free_start`` allows any
+    start state within the state invariants (used for k-induction traces).
+    """
+
+    def __init__(
+        self,
+        model: FlowModel,
+        choices: Choices | None = None,
+        *,
+        free_start: bool = False,
+        chooser: Chooser = highest,
+    ) -> None:
+        self.model = model
+        self.choices = choices or Choices()
+        self.free_start = free_start
+        self.chooser = chooser
+        self.taken = Choices()
+        self.restarts_used: dict[str, int] = {}
+        self.surge_used = 0
+        self.states: dict[str, _ClassState] = {}
+        self._start_budgets()
+        for key in model.key_classes:
+            if key.cached:
+                self.states[key.id] = self._start_cache(key)
+
+    def _pick(self, name: str, given: int | None, low: int, high: int) -> int:
+        if low > high:
+            raise ReplayError(f"{name}: no value in [{low}, {high}]")
+        value = self.chooser(name, low, high) if given is None else given
+        if not low <= value <= high:
+            raise ReplayError(f"{name} = {value}, outside [{low}, {high}]")
+        return value
+
+    def _start_budgets(self) -> None:
+        for group in self.model.groups:
+            high = group.restarts if self.free_start else 0
+            given = self.choices.restarts_used.get(group.id)
+            used = self._pick(f"restarts used[{group.id}]", given, 0, high)
+            self.restarts_used[group.id] = self.taken.restarts_used[group.id] = used
+        limit = self.model.surge_steps
+        high = limit if self.free_start and limit is not None else 0
+        used = self._pick("surge used", self.choices.surge_used, 0, high)
+        self.surge_used = self.taken.surge_used = used
+
+    def _start_cache(self, key: KeyClass) -> _ClassState:
+        given = self.choices.start.get(key.id)
+        low, high = 0, key.keys if key.ttl_steps > 1 else 0
+        if not self.free_start and self.model.initial_cache == "cold":
+            high = 0
+        elif not self.free_start and key.every_key_every_step:
+            low = high
+        live = self._pick(f"start live[{key.id}]", given.live if given else None, low, high)
+        slots = key.ttl_steps - 1
+        schedule = given.expiry if given else self._start_schedule(key.id, live, slots)
+        if len(schedule) > slots or any(n < 0 for n in schedule):
+            raise ReplayError(f"{key.id}: expiry schedule longer than {slots} steps")
+        total = sum(schedule)
+        if total > live or (len(schedule) == slots and total != live):
+            raise ReplayError(f"{key.id}: expiry schedule does not add up to {live}")
+        self.taken.start[key.id] = StartCache(live, tuple(schedule))
+        return _ClassState(live=live, end=live, start_expiry=tuple(schedule))
+
+    def _start_schedule(self, key_id: str, live: int, slots: int) -> tuple[int, ...]:
+        schedule = []
+        left = live
+        for e in range(1, slots + 1):
+            amount = left if e == slots else self.chooser(f"start expiry[{key_id}][{e}]", 0, left)
+            schedule.append(amount)
+            left -= amount
+        return tuple(schedule)
+
+    def run(self, steps: int) -> list[StepResult]:
+        return [self.step(t) for t in range(steps)]
+
+    def step(self, t: int) -> StepResult:
+        restarted = self._restarts(t)
+        expired = self._expire(t, restarted)
+        lookups = self._lookups(t)
+        group_lookups = self._group_lookups(t, lookups)
+        queries: dict[str, int] = {}
+        misses: dict[str, int] = {}
+        self.taken.misses.append({})
+        for key in self.model.key_classes:
+            queries[key.id] = self._queries(key, group_lookups, misses)
+            misses[key.id] = self._misses(t, key, queries[key.id])
+        evictions = self._evict(t, misses)
+        self._fill(t, misses, evictions)
+        upstream = self._upstream(misses)
+        violated = tuple(s.id for s in self.model.scopes if upstream[s.id] > s.limit)
+        live = {k: s.live for k, s in self.states.items()}
+        return StepResult(
+            t, lookups, group_lookups, restarted, live, expired, queries, misses,
+            evictions, upstream, violated,
+        )
+
+    def _given(self, items: list[dict[str, int]], t: int, key: str) -> int | None:
+        return items[t].get(key) if t < len(items) else None
+
+    def _restarts(self, t: int) -> frozenset[str]:
+        given = self.choices.restarts[t] if t < len(self.choices.restarts) else None
+        chosen = set()
+        for group in self.model.groups:
+            left = group.restarts - self.restarts_used[group.id]
+            flag = None if given is None else int(group.id in given)
+            if self._pick(f"restart[{group.id}]@{t}", flag, 0, min(1, left)):
+                chosen.add(group.id)
+                self.restarts_used[group.id] += 1
+        for key in self.model.key_classes:
+            if key.cached and key.group in chosen:
+                state = self.states[key.id]
+                state.last_restart = t
+                state.start_valid = False
+        self.taken.restarts.append(frozenset(chosen))
+        return frozenset(chosen)
+
+    def _expire(self, t: int, restarted: frozenset[str]) -> dict[str, int]:
+        expired: dict[str, int] = {}
+        taken: dict[str, int] = {}
+        for key in self.model.key_classes:
+            if not key.cached:
+                continue
+            state = self.states[key.id]
+            amount = 0
+            if t > 0:
+                low, high = self.expiry_bounds(key, t)
+                if self.model.evicting(key):
+                    given = self._given(self.choices.expiries, t, key.id)
+                    amount = self._pick(f"expired[{key.id}]@{t}", given, low, high)
+                    taken[key.id] = amount
+                else:
+                    amount = high
+            state.live = 0 if key.group in restarted else state.end - amount
+            expired[key.id] = amount
+        self.taken.expiries.append(taken)
+        return expired
+
+    def expiry_bounds(self, key: KeyClass, t: int) -> tuple[int, int]:
+        """Bounds on the entries of ``key`` that expire at the start of step ``t``."""
+        state = self.states[key.id]
+        cohort = t - key.ttl_steps
+        if cohort >= 0:
+            valid = state.last_restart is None or state.last_restart <= cohort
+            scheduled = state.fills.get(cohort, 0) if valid else 0
+            since = sum(state.evicted.get(j, 0) for j in range(cohort, t))
+        else:
+            valid = state.start_valid
+            expiry = state.start_expiry
+            scheduled = expiry[t - 1] if valid and t - 1 < len(expiry) else 0
+            since = sum(state.evicted.get(j, 0) for j in range(0, t))
+        high = min(scheduled, state.end)
+        return max(0, min(high, scheduled - since)), high
+
+    def _lookups(self, t: int) -> dict[str, int]:
+        limit = self.model.surge_steps
+        may_surge = limit is None or self.surge_used < limit
+        lookups: dict[str, int] = {}
+        for flow in self.model.flows:
+            given = self._given(self.choices.lookups, t, flow.id)
+            high = flow.peak if may_surge else flow.base
+            lookups[flow.id] = self._pick(f"lookups[{flow.id}]@{t}", given, flow.base, high)
+        if any(lookups[f.id] > f.base for f in self.model.flows):
+            self.surge_used += 1
+        self.taken.lookups.append(dict(lookups))
+        return lookups
+
+    def _group_lookups(self, t: int, lookups: Mapping[str, int]) -> dict[tuple[str, str], int]:
+        given_all = self.choices.group_lookups[t] if t < len(self.choices.group_lookups) else {}
+        result: dict[tuple[str, str], int] = {}
+        for group in self.model.groups:
+            for flow in self.model.flows:
+                low = floor_share(group.share_min, lookups[flow.id])
+                high = ceil_share(group.share_max, lookups[flow.id])
+                given = given_all.get((group.id, flow.id))
+                name = f"group_lookups[{group.id},{flow.id}]@{t}"
+                result[(group.id, flow.id)] = self._pick(name, given, low, high)
+        self.taken.group_lookups.append(dict(result))
+        return result
+
+    def _queries(
+        self, key: KeyClass, group_lookups: Mapping[tuple[str, str], int], misses: Mapping[str, int]
+    ) -> int:
+        direct = sum(n * group_lookups[(key.group, f)] for f, n in key.demand)
+        return direct + sum(n * misses[source] for source, n in key.fed_by)
+
+    def _misses(self, t: int, key: KeyClass, queries: int) -> int:
+        if not key.cached:
+            return queries
+        low, high = self.miss_bounds(key, queries)
+        given = self._given(self.choices.misses, t, key.id)
+        amount = self._pick(f"misses[{key.id}]@{t}", given, low, high)
+        self.taken.misses[t][key.id] = amount
+        return amount
+
+    def miss_bounds(self, key: KeyClass, queries: int) -> tuple[int, int]:
+        """Bounds on the misses of a cached class given this step's queries."""
+        live = self.states[key.id].live
+        required = key.keys if key.every_key_every_step else 0
+        return max(0, min(required, queries) - live), min(queries, key.keys - live)
+
+    def _evict(self, t: int, misses: Mapping[str, int]) -> dict[str, int]:
+        evictions: dict[str, int] = {}
+        for pool in self.model.pools:
+            if not self.model.may_evict(pool.id):
+                continue
+            classes = self.model.pool_classes(pool.id)
+            room = {k.id: self.states[k.id].live + misses[k.id] for k in classes}
+            needed = max(0, sum(room.values()) - pool.capacity)
+            for index, key in enumerate(classes):
+                later = sum(room[k.id] for k in classes[index + 1 :])
+                low, high = max(0, needed - later), min(room[key.id], needed)
+                given = self._given(self.choices.evictions, t, key.id)
+                evictions[key.id] = self._pick(f"evictions[{key.id}]@{t}", given, low, high)
+                needed -= evictions[key.id]
+        self.taken.evictions.append(dict(evictions))
+        return evictions
+
+    def _fill(self, t: int, misses: Mapping[str, int], evictions: Mapping[str, int]) -> None:
+        for key in self.model.key_classes:
+            if key.cached:
+                state = self.states[key.id]
+                state.fills[t] = misses[key.id]
+                state.evicted[t] = evictions.get(key.id, 0)
+                state.end = state.live + misses[key.id] - evictions.get(key.id, 0)
+
+    def _upstream(self, misses: Mapping[str, int]) -> dict[str, int]:
+        per_group: dict[tuple[str, str], int] = {}
+        for key in self.model.key_classes:
+            for scope_id, packets in key.upstream:
+                slot = (key.group, scope_id)
+                per_group[slot] = per_group.get(slot, 0) + packets * misses[key.id]
+        return {
+            scope.id: sum(n * per_group.get((g, scope.id), 0) for g, n in scope.members)
+            for scope in self.model.scopes
+        }
+
+
+def simulate(
+    model: FlowModel, choices: Choices, steps: int, *, free_start: bool = False
+) -> list[StepResult]:
+    """Run ``steps`` steps of fully given choices; ReplayError if one is out of bounds."""
+    return Simulator(model, choices, free_start=free_start).run(steps)

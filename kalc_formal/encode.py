@@ -1,0 +1,329 @@
+"""Symbolic model: the Z3 encoding of the transition system in specs/model.md.
+
+An ``Unrolling`` adds one step at a time, so a solver can deepen incrementally. It
+starts either from INIT (``free_start=False``) or from any state that satisfies the
+state invariants (``free_start=True``, for k-induction). Variables are named
+``name@t``; ``decode`` turns a Z3 model back into the simulator's ``Choices``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from kalc_formal.concrete import Choices, StartCache
+from kalc_formal.flowmodel import FlowModel, KeyClass
+
+Expr = Any  # z3.ArithRef | z3.BoolRef; the z3 package has no type hints
+
+
+def _max0(value: Expr) -> Expr:
+    return z3.If(value > 0, value, 0)
+
+
+def _min(a: Expr, b: Expr) -> Expr:
+    return z3.If(a <= b, a, b)
+
+
+@dataclass(slots=True)
+class _Start:
+    live: Expr
+    schedule: list[Expr]
+    restarts_used: dict[str, Expr]
+    surge_used: Expr
+
+
+@dataclass(slots=True)
+class _Step:
+    lookups: dict[str, Expr] = field(default_factory=dict)
+    group_lookups: dict[tuple[str, str], Expr] = field(default_factory=dict)
+    restart: dict[str, Expr] = field(default_factory=dict)
+    queries: dict[str, Expr] = field(default_factory=dict)
+    live: dict[str, Expr] = field(default_factory=dict)
+    misses: dict[str, Expr] = field(default_factory=dict)
+    evictions: dict[str, Expr] = field(default_factory=dict)
+    expired: dict[str, Expr] = field(default_factory=dict)
+    end: dict[str, Expr] = field(default_factory=dict)
+    upstream: dict[str, Expr] = field(default_factory=dict)
+    surging: Expr = False
+
+
+class Unrolling:
+    """The transition system unrolled step by step as Z3 constraints."""
+
+    def __init__(self, model: FlowModel, max_steps: int, *, free_start: bool = False):
+        self.model = model
+        self.max_steps = max_steps
+        self.free_start = free_start
+        self.steps: list[_Step] = []
+        self.starts: dict[str, _Start] = {}
+        self.restart_counts: dict[str, list[Expr]] = {g.id: [] for g in model.groups}
+        self.eviction_sums: dict[str, list[Expr]] = {}
+        self.surge_count: list[Expr] = []
+        self.initial: list[Expr] = []
+        self._start_budgets()
+        for key in model.key_classes:
+            if key.cached:
+                self.initial += self._start_cache(key)
+
+    def _start_budgets(self) -> None:
+        self.restarts_used: dict[str, Expr] = {}
+        for group in self.model.groups:
+            if self.free_start and group.restarts:
+                used = z3.Int(f"restarts_used[{group.id}]")
+                self.initial += [used >= 0, used <= group.restarts]
+            else:
+                used = z3.IntVal(0)
+            self.restarts_used[group.id] = used
+        limit = self.model.surge_steps
+        if self.free_start and limit is not None:
+            self.surge_used: Expr = z3.Int("surge_used")
+            self.initial += [self.surge_used >= 0, self.surge_used <= limit]
+        else:
+            self.surge_used = z3.IntVal(0)
+
+    def _start_cache(self, key: KeyClass) -> list[Expr]:
+        live = z3.Int(f"start_live[{key.id}]")
+        slots = min(key.ttl_steps - 1, self.max_steps)
+        schedule = [z3.Int(f"start_expiry[{key.id}][{e}]") for e in range(1, slots + 1)]
+        self.starts[key.id] = _Start(live, schedule, {}, self.surge_used)
+        facts = [live >= 0, live <= key.keys] + [n >= 0 for n in schedule]
+        scheduled = z3.Sum(schedule) if schedule else z3.IntVal(0)
+        if slots == key.ttl_steps - 1:
+            facts.append(scheduled == live)
+        else:
+            facts.append(scheduled <= live)
+        if not self.free_start:
+            if self.model.initial_cache == "cold":
+                facts.append(live == 0)
+            elif key.every_key_every_step and key.ttl_steps > 1:
+                facts.append(live == key.keys)
+        return facts
+
+    def extend(self) -> list[Expr]:
+        """Add the next step; return its constraints."""
+        t = len(self.steps)
+        if t >= self.max_steps:
+            raise ValueError(f"unrolling was sized for {self.max_steps} steps")
+        step = _Step()
+        self.steps.append(step)
+        facts = self._restarts(t, step)
+        facts += self._lookups(t, step)
+        for key in self.model.key_classes:
+            facts += self._key_step(t, step, key)
+        facts += self._evictions(t, step)
+        for key in self.model.key_classes:
+            if key.cached:
+                step.end[key.id] = step.live[key.id] + step.misses[key.id] - step.evictions.get(
+                    key.id, 0
+                )
+        self._upstream(step)
+        return facts
+
+    def _restarts(self, t: int, step: _Step) -> list[Expr]:
+        facts: list[Expr] = []
+        for group in self.model.groups:
+            counts = self.restart_counts[group.id]
+            if group.restarts:
+                flag = z3.Bool(f"restart[{group.id}]@{t}")
+                total = (counts[-1] if counts else self.restarts_used[group.id]) + z3.If(
+                    flag, 1, 0
+                )
+                facts.append(total <= group.restarts)
+            else:
+                flag, total = z3.BoolVal(False), z3.IntVal(0)
+            step.restart[group.id] = flag
+            counts.append(total)
+        return facts
+
+    def _lookups(self, t: int, step: _Step) -> list[Expr]:
+        facts: list[Expr] = []
+        above = []
+        for flow in self.model.flows:
+            if flow.base == flow.peak:
+                amount: Expr = z3.IntVal(flow.base)
+            else:
+                amount = z3.Int(f"lookups[{flow.id}]@{t}")
+                facts += [amount >= flow.base, amount <= flow.peak]
+                above.append(amount > flow.base)
+            step.lookups[flow.id] = amount
+        step.surging = z3.Or(above) if above else z3.BoolVal(False)
+        limit = self.model.surge_steps
+        previous = self.surge_count[-1] if self.surge_count else self.surge_used
+        count = previous + z3.If(step.surging, 1, 0)
+        self.surge_count.append(count)
+        if limit is not None:
+            facts.append(count <= limit)
+        for group in self.model.groups:
+            for flow in self.model.flows:
+                facts += self._group_lookup(t, step, group.id, flow.id)
+        return facts
+
+    def _group_lookup(self, t: int, step: _Step, group_id: str, flow_id: str) -> list[Expr]:
+        group = self.model.group(group_id)
+        total = step.lookups[flow_id]
+        amount = z3.Int(f"group_lookups[{group_id},{flow_id}]@{t}")
+        step.group_lookups[(group_id, flow_id)] = amount
+        low, high = group.share_min, group.share_max
+        return [
+            low.denominator * amount >= low.numerator * total - low.denominator + 1,
+            high.denominator * amount <= high.numerator * total + high.denominator - 1,
+            amount >= 0,
+        ]
+
+    def _key_step(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
+        queries = z3.Sum(
+            [n * step.group_lookups[(key.group, f)] for f, n in key.demand]
+            + [n * step.misses[source] for source, n in key.fed_by]
+            + [z3.IntVal(0)]
+        )
+        step.queries[key.id] = queries
+        if not key.cached:
+            step.misses[key.id] = queries
+            return []
+        facts = self._live(t, step, key)
+        live = step.live[key.id]
+        miss = z3.Int(f"misses[{key.id}]@{t}")
+        step.misses[key.id] = miss
+        required = key.keys if key.every_key_every_step else 0
+        facts += [
+            miss >= 0,
+            miss >= _min(z3.IntVal(required), queries) - live,
+            miss <= queries,
+            miss <= key.keys - live,
+        ]
+        return facts
+
+    def _live(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
+        restart = step.restart[key.group]
+        live = z3.Int(f"live[{key.id}]@{t}")
+        step.live[key.id] = live
+        if t == 0:
+            step.expired[key.id] = z3.IntVal(0)
+            return [live == z3.If(restart, 0, self.starts[key.id].live)]
+        scheduled, since = self._scheduled(t, key)
+        previous_end = self.steps[t - 1].end[key.id]
+        high = _min(scheduled, previous_end)
+        if self.model.evicting(key):
+            expired = z3.Int(f"expired[{key.id}]@{t}")
+            low = _max0(_min(high, scheduled - since))
+            facts = [expired >= low, expired <= high]
+        else:
+            expired, facts = high, []
+        step.expired[key.id] = expired
+        facts.append(live == z3.If(restart, 0, previous_end - expired))
+        return facts
+
+    def _scheduled(self, t: int, key: KeyClass) -> tuple[Expr, Expr]:
+        """Entries of ``key`` due to expire at step ``t``, and evictions since their fill."""
+        counts = self.restart_counts[key.group]
+        sums = self.eviction_sums.get(key.id, [])
+        cohort = t - key.ttl_steps
+        if cohort >= 0:
+            restarted = counts[t] - counts[cohort] > 0
+            due = self.steps[cohort].misses[key.id]
+            since = _window(sums, cohort, t)
+        else:
+            restarted = counts[t] - self.restarts_used[key.group] > 0
+            schedule = self.starts[key.id].schedule
+            due = schedule[t - 1] if t - 1 < len(schedule) else z3.IntVal(0)
+            since = _window(sums, 0, t)
+        return z3.If(restarted, 0, due), since
+
+    def _evictions(self, t: int, step: _Step) -> list[Expr]:
+        facts: list[Expr] = []
+        for pool in self.model.pools:
+            classes = self.model.pool_classes(pool.id)
+            if not self.model.may_evict(pool.id):
+                continue
+            total = z3.Sum([step.live[k.id] + step.misses[k.id] for k in classes])
+            amounts = []
+            for key in classes:
+                amount = z3.Int(f"evictions[{key.id}]@{t}")
+                amounts.append(amount)
+                step.evictions[key.id] = amount
+                facts += [amount >= 0, amount <= step.live[key.id] + step.misses[key.id]]
+                sums = self.eviction_sums.setdefault(key.id, [])
+                sums.append((sums[-1] if sums else 0) + amount)
+            facts.append(z3.Sum(amounts) == _max0(total - pool.capacity))
+        return facts
+
+    def _upstream(self, step: _Step) -> None:
+        for scope in self.model.scopes:
+            terms = []
+            for group_id, replicas in scope.members:
+                for key in self.model.key_classes:
+                    packets = dict(key.upstream).get(scope.id, 0)
+                    if key.group == group_id and packets and replicas:
+                        terms.append(replicas * packets * step.misses[key.id])
+            step.upstream[scope.id] = z3.Sum(terms) if terms else z3.IntVal(0)
+
+    def violation(self, t: int) -> Expr:
+        """Some scope is over its limit in step ``t``."""
+        step = self.steps[t]
+        return z3.Or([step.upstream[s.id] > s.limit for s in self.model.scopes] + [False])
+
+    def surge(self) -> Expr:
+        """Lookups above baseline, summed over the steps unrolled so far."""
+        terms = [
+            step.lookups[f.id] - f.base
+            for step in self.steps
+            for f in self.model.flows
+            if f.base != f.peak
+        ]
+        return z3.Sum(terms) if terms else z3.IntVal(0)
+
+    def pin(self, choices: Choices) -> list[Expr]:
+        """Constraints fixing every choice variable to the values in ``choices``."""
+        facts = [self.restarts_used[g] == n for g, n in choices.restarts_used.items()]
+        if choices.surge_used is not None:
+            facts.append(self.surge_used == choices.surge_used)
+        for key_id, start in self.starts.items():
+            given = choices.start[key_id]
+            facts.append(start.live == given.live)
+            facts += [v == n for v, n in zip(start.schedule, given.expiry, strict=False)]
+        for t, step in enumerate(self.steps):
+            facts += [v == choices.lookups[t][f] for f, v in step.lookups.items()]
+            facts += [v == choices.group_lookups[t][k] for k, v in step.group_lookups.items()]
+            facts += [flag == (g in choices.restarts[t]) for g, flag in step.restart.items()]
+            facts += [step.misses[k] == n for k, n in choices.misses[t].items()]
+            facts += [step.evictions[k] == n for k, n in choices.evictions[t].items()]
+            facts += [step.expired[k] == n for k, n in choices.expiries[t].items()]
+        return facts
+
+    def decode(self, model: z3.ModelRef) -> Choices:
+        """The environment's choices in a Z3 model, for the simulator."""
+
+        def value(expr: Expr) -> int:
+            return int(model.eval(expr, model_completion=True).as_long())
+
+        choices = Choices(
+            restarts_used={g: value(v) for g, v in self.restarts_used.items()},
+            surge_used=value(self.surge_used),
+        )
+        for key_id, start in self.starts.items():
+            schedule = tuple(value(n) for n in start.schedule)
+            choices.start[key_id] = StartCache(value(start.live), schedule)
+        for step in self.steps:
+            choices.lookups.append({f: value(v) for f, v in step.lookups.items()})
+            choices.group_lookups.append({k: value(v) for k, v in step.group_lookups.items()})
+            choices.restarts.append(
+                frozenset(g for g, flag in step.restart.items() if z3.is_true(model.eval(flag, model_completion=True)))
+            )
+            cached = {k.id for k in self.model.key_classes if k.cached}
+            choices.misses.append({k: value(v) for k, v in step.misses.items() if k in cached})
+            choices.evictions.append({k: value(v) for k, v in step.evictions.items()})
+            evicting = {k.id for k in self.model.key_classes if self.model.evicting(k)}
+            choices.expiries.append({k: value(v) for k, v in step.expired.items() if k in evicting})
+        return choices
+
+
+def _window(sums: list[Expr], first: int, stop: int) -> Expr:
+    """Sum of the per-step values ``first .. stop-1`` from running sums."""
+    if not sums:
+        return z3.IntVal(0)
+    upper = sums[stop - 1] if stop - 1 < len(sums) else sums[-1]
+    lower = sums[first - 1] if first >= 1 else 0
+    return upper - lower

@@ -1,0 +1,167 @@
+"""Symbolic model: the counted query-flow model that the solver and the simulator share.
+
+Plain data, no z3. See specs/model.md sections 1-2 for what each field means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal, TypeVar
+
+InitialCache = Literal["warm", "cold"]
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """Lookups of one name class by one pod class, counted per step cluster-wide."""
+
+    id: str
+    base: int
+    peak: int
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Identical DNS server replicas; one representative is modelled."""
+
+    id: str
+    share_min: Fraction
+    share_max: Fraction
+    restarts: int = 0
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """One cache pool (positive or denial) of one cache instance in a group."""
+
+    id: str
+    group: str
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyClass:
+    """Cache keys that behave alike; ``ttl_steps == 0`` means not cached.
+
+    ``demand``: (flow id, queries per lookup); ``fed_by``: (earlier key class id,
+    internal lookups per miss of it); ``upstream``: (scope id, packets per miss).
+    """
+
+    id: str
+    group: str
+    keys: int
+    ttl_steps: int
+    pool: str | None = None
+    demand: tuple[tuple[str, int], ...] = ()
+    fed_by: tuple[tuple[str, int], ...] = ()
+    upstream: tuple[tuple[str, int], ...] = ()
+    every_key_every_step: bool = False
+    label: str = ""
+
+    @property
+    def cached(self) -> bool:
+        return self.ttl_steps > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one upstream rate limit counts: packets per step from some replicas."""
+
+    id: str
+    limit: int
+    members: tuple[tuple[str, int], ...]
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FlowModel:
+    """Everything the transition system needs; key classes are in feed order."""
+
+    flows: tuple[Flow, ...]
+    groups: tuple[Group, ...]
+    key_classes: tuple[KeyClass, ...]
+    scopes: tuple[Scope, ...]
+    pools: tuple[Pool, ...] = ()
+    initial_cache: InitialCache = "warm"
+    surge_steps: int | None = None
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def flow(self, flow_id: str) -> Flow:
+        return _find(self.flows, flow_id)
+
+    def group(self, group_id: str) -> Group:
+        return _find(self.groups, group_id)
+
+    def key_class(self, key_id: str) -> KeyClass:
+        return _find(self.key_classes, key_id)
+
+    def pool(self, pool_id: str) -> Pool:
+        return _find(self.pools, pool_id)
+
+    def pool_classes(self, pool_id: str) -> tuple[KeyClass, ...]:
+        return tuple(k for k in self.key_classes if k.pool == pool_id)
+
+    def may_evict(self, pool_id: str) -> bool:
+        """True when the pool's classes together have more keys than it holds."""
+        return sum(k.keys for k in self.pool_classes(pool_id)) > self.pool(pool_id).capacity
+
+    def evicting(self, key: KeyClass) -> bool:
+        return key.pool is not None and self.may_evict(key.pool)
+
+    def max_ttl_steps(self) -> int:
+        return max((k.ttl_steps for k in self.key_classes), default=0)
+
+
+_Item = TypeVar("_Item", Flow, Group, KeyClass, Pool)
+
+
+def _find(items: tuple[_Item, ...], item_id: str) -> _Item:
+    for item in items:
+        if item.id == item_id:
+            return item
+    raise KeyError(item_id)
+
+
+def validate(model: FlowModel) -> None:
+    """Check that ids resolve and numbers are in range; raise ValueError if not."""
+    flow_ids = {f.id for f in model.flows}
+    group_ids = {g.id for g in model.groups}
+    pool_ids = {p.id for p in model.pools}
+    seen: set[str] = set()
+    for flow in model.flows:
+        if not 0 <= flow.base <= flow.peak:
+            raise ValueError(f"flow {flow.id}: need 0 <= base <= peak")
+    for group in model.groups:
+        if not 0 <= group.share_min <= group.share_max <= 1 or group.restarts < 0:
+            raise ValueError(f"group {group.id}: need 0 <= share_min <= share_max <= 1")
+    for pool in model.pools:
+        if pool.group not in group_ids or pool.capacity < 0:
+            raise ValueError(f"pool {pool.id}: unknown group or negative capacity")
+    for key in model.key_classes:
+        _validate_key(key, flow_ids, group_ids, pool_ids, seen)
+        seen.add(key.id)
+    for scope in model.scopes:
+        if scope.limit < 0 or any(g not in group_ids or n < 0 for g, n in scope.members):
+            raise ValueError(f"scope {scope.id}: bad limit or members")
+    if model.surge_steps is not None and model.surge_steps < 0:
+        raise ValueError("surge_steps must be >= 0")
+
+
+def _validate_key(
+    key: KeyClass, flows: set[str], groups: set[str], pools: set[str], earlier: set[str]
+) -> None:
+    if key.group not in groups or key.keys < 0 or key.ttl_steps < 0:
+        raise ValueError(f"key class {key.id}: unknown group or negative count")
+    if key.cached and key.pool not in pools:
+        raise ValueError(f"key class {key.id}: a cached class needs a pool")
+    if any(f not in flows or n < 0 for f, n in key.demand):
+        raise ValueError(f"key class {key.id}: demand from an unknown flow")
+    if any(k not in earlier or n < 0 for k, n in key.fed_by):
+        raise ValueError(f"key class {key.id}: fed by a class that is not before it")
+    if any(n < 0 for _, n in key.upstream):
+        raise ValueError(f"key class {key.id}: negative upstream packets")

@@ -1,0 +1,206 @@
+"""Solve stage: bounded search, k-induction, and the smallest surge, with honest verdicts.
+
+Every solver comes from ``make_solver`` (fixed seed, a resource budget instead of a
+wall-clock timeout, so the same input gives the same answer). ``unknown`` from Z3 is
+never read as sat or unsat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import z3
+
+from kalc_formal.concrete import Choices, ReplayError, StepResult, simulate
+from kalc_formal.encode import Unrolling
+from kalc_formal.flowmodel import FlowModel
+
+DEFAULT_RLIMIT = 50_000_000
+SEED = 0
+
+
+class Verdict(StrEnum):
+    PROVED = "proved"
+    SAFE_BOUNDED = "safe-bounded"
+    UNSAFE = "unsafe"
+    UNKNOWN = "unknown"
+
+
+class SolverGaveUp(Exception):
+    """Z3 answered unknown (resource budget spent or incomplete theory)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Counterexample:
+    """A replayed violating run: the choices and the simulator's steps."""
+
+    choices: Choices
+    steps: tuple[StepResult, ...]
+    surge: int
+
+    @property
+    def length(self) -> int:
+        return len(self.steps)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The verdict and what supports it."""
+
+    verdict: Verdict
+    horizon: int
+    counterexample: Counterexample | None = None
+    induction_depth: int | None = None
+    reason: str = ""
+    checks: tuple[str, ...] = field(default=())
+
+
+def make_solver(rlimit: int = DEFAULT_RLIMIT) -> z3.Solver:
+    """A solver with a fixed seed and a deterministic resource budget."""
+    solver = z3.Solver()
+    solver.set("random_seed", SEED)
+    solver.set("rlimit", rlimit)
+    return solver
+
+
+def check(solver: z3.Solver, *assumptions: object) -> bool:
+    """True for sat, False for unsat; SolverGaveUp for unknown."""
+    result = solver.check(*assumptions)
+    if result == z3.unknown:
+        raise SolverGaveUp(solver.reason_unknown())
+    return bool(result == z3.sat)
+
+
+def find_shortest_violation(
+    model: FlowModel, horizon: int, *, rlimit: int = DEFAULT_RLIMIT
+) -> tuple[Unrolling, z3.Solver, int] | None:
+    """Deepen step by step; return the unrolling and solver at the first violating step."""
+    unrolling = Unrolling(model, horizon)
+    solver = make_solver(rlimit)
+    solver.add(*unrolling.initial)
+    for t in range(horizon):
+        solver.add(*unrolling.extend())
+        probe = z3.Bool(f"probe_violation@{t}")
+        solver.add(z3.Implies(probe, unrolling.violation(t)))
+        if check(solver, probe):
+            solver.add(probe)
+            return unrolling, solver, t
+        solver.add(z3.Not(unrolling.violation(t)))
+    return None
+
+
+def smallest_surge(unrolling: Unrolling, solver: z3.Solver) -> z3.ModelRef:
+    """A model of the violating run with the least lookups above baseline."""
+    surge = unrolling.surge()
+    check(solver)
+    best = solver.model()
+    high = best.eval(surge, model_completion=True).as_long()
+    low = 0
+    while low < high:
+        middle = (low + high) // 2
+        bound = z3.Bool(f"probe_surge<={middle}")
+        solver.add(z3.Implies(bound, surge <= middle))
+        if check(solver, bound):
+            best = solver.model()
+            high = best.eval(surge, model_completion=True).as_long()
+        else:
+            low = middle + 1
+    return best
+
+
+def replay(model: FlowModel, choices: Choices, steps: int) -> list[StepResult]:
+    """Run the decoded choices in the simulator; ReplayError if they do not fit."""
+    return simulate(model, choices, steps)
+
+
+def prove_by_induction(
+    model: FlowModel, max_depth: int, *, rlimit: int = DEFAULT_RLIMIT
+) -> int | None:
+    """The least k <= max_depth for which the property is k-inductive, else None."""
+    unrolling = Unrolling(model, max_depth + 1, free_start=True)
+    solver = make_solver(rlimit)
+    solver.add(*unrolling.initial)
+    for k in range(max_depth + 1):
+        solver.add(*unrolling.extend())
+        if not check(solver, unrolling.violation(k)):
+            return k
+        solver.add(z3.Not(unrolling.violation(k)))
+    return None
+
+
+def induction_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLIMIT) -> bool:
+    """Re-check the k-induction step in one monolithic query of a new solver."""
+    unrolling = Unrolling(model, depth + 1, free_start=True)
+    solver = make_solver(rlimit)
+    solver.add(*unrolling.initial)
+    for _k in range(depth + 1):
+        solver.add(*unrolling.extend())
+    solver.add(*[z3.Not(unrolling.violation(k)) for k in range(depth)])
+    solver.add(unrolling.violation(depth))
+    return not check(solver)
+
+
+def base_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLIMIT) -> bool:
+    """Re-check that no violation is reachable within ``depth + 1`` steps, monolithically."""
+    unrolling = Unrolling(model, depth + 1)
+    solver = make_solver(rlimit)
+    solver.add(*unrolling.initial)
+    for _ in range(depth + 1):
+        solver.add(*unrolling.extend())
+    solver.add(z3.Or([unrolling.violation(k) for k in range(depth + 1)]))
+    return not check(solver)
+
+
+def decide(
+    model: FlowModel, horizon: int, *, max_induction: int | None = None,
+    rlimit: int = DEFAULT_RLIMIT,
+) -> Outcome:
+    """The verdict for property P1 (upstream-limit) on ``model``."""
+    try:
+        return _decide(model, horizon, max_induction, rlimit)
+    except SolverGaveUp as gave_up:
+        return Outcome(Verdict.UNKNOWN, horizon, reason=f"Z3 gave up: {gave_up}")
+
+
+def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: int) -> Outcome:
+    found = find_shortest_violation(model, horizon, rlimit=rlimit)
+    if found is not None:
+        return _unsafe(model, horizon, *found)
+    depth_limit = min(horizon - 1, model.max_ttl_steps() + 1 if max_induction is None else max_induction)
+    depth = prove_by_induction(model, depth_limit, rlimit=rlimit)
+    if depth is None:
+        return Outcome(
+            Verdict.SAFE_BOUNDED, horizon,
+            reason=f"no violation within {horizon} steps; k-induction failed up to k={depth_limit}",
+        )
+    checks = (
+        f"k-induction step at k={depth} re-checked in a fresh solver",
+        f"no violation in the first {depth + 1} steps, re-checked in a fresh solver",
+    )
+    if induction_holds_afresh(model, depth, rlimit=rlimit) and base_holds_afresh(
+        model, depth, rlimit=rlimit
+    ):
+        return Outcome(Verdict.PROVED, horizon, induction_depth=depth, checks=checks)
+    return Outcome(
+        Verdict.UNKNOWN, horizon,
+        reason=f"the k-induction proof at k={depth} did not re-check in a fresh solver",
+    )
+
+
+def _unsafe(model: FlowModel, horizon: int, unrolling: Unrolling, solver: z3.Solver, t: int) -> Outcome:
+    best = smallest_surge(unrolling, solver)
+    choices = unrolling.decode(best)
+    surge = best.eval(unrolling.surge(), model_completion=True).as_long()
+    try:
+        steps = replay(model, choices, t + 1)
+    except ReplayError as error:
+        return Outcome(Verdict.UNKNOWN, horizon, reason=f"counterexample did not replay: {error}")
+    if not steps[-1].violated:
+        return Outcome(
+            Verdict.UNKNOWN, horizon,
+            reason=f"counterexample replayed without violating the limit at step {t}",
+        )
+    return Outcome(
+        Verdict.UNSAFE, horizon, counterexample=Counterexample(choices, tuple(steps), surge)
+    )

@@ -1,0 +1,131 @@
+"""The Z3 encoding and the simulator implement the same transition system."""
+
+import random
+from fractions import Fraction
+
+import pytest
+import z3
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kalc_formal.concrete import ReplayError, Simulator, simulate
+from kalc_formal.encode import Unrolling
+from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
+
+
+@st.composite
+def flow_models(draw):
+    flows = tuple(
+        Flow(f"f{i}", base, base + draw(st.integers(0, 30)))
+        for i, base in enumerate(draw(st.lists(st.integers(0, 20), min_size=1, max_size=3)))
+    )
+    groups = []
+    for i in range(draw(st.integers(1, 2))):
+        low = Fraction(draw(st.integers(0, 6)), 6)
+        high = low + Fraction(draw(st.integers(0, 6 - low.numerator * 6 // low.denominator)), 6)
+        groups.append(Group(f"g{i}", low, min(high, Fraction(1)), restarts=draw(st.integers(0, 2))))
+    scopes = tuple(
+        Scope(f"s{i}", draw(st.integers(0, 60)), tuple((g.id, draw(st.integers(0, 2))) for g in groups))
+        for i in range(draw(st.integers(1, 2)))
+    )
+    pools = tuple(Pool(f"p{g.id}", g.id, draw(st.integers(0, 25))) for g in groups)
+    keys = []
+    for i in range(draw(st.integers(1, 4))):
+        group = draw(st.sampled_from(groups))
+        ttl = draw(st.integers(0, 5))
+        earlier = [k.id for k in keys if k.group == group.id]
+        keys.append(
+            KeyClass(
+                f"k{i}", group.id, keys=draw(st.integers(0, 15)), ttl_steps=ttl,
+                pool=f"p{group.id}" if ttl else None,
+                demand=tuple((f.id, draw(st.integers(0, 3))) for f in flows),
+                fed_by=tuple((k, draw(st.integers(0, 2))) for k in earlier if draw(st.booleans())),
+                upstream=tuple((s.id, draw(st.integers(0, 3))) for s in scopes),
+                every_key_every_step=draw(st.booleans()),
+            )
+        )
+    return FlowModel(
+        flows=flows, groups=tuple(groups), key_classes=tuple(keys), scopes=scopes, pools=pools,
+        initial_cache=draw(st.sampled_from(["warm", "cold"])),
+        surge_steps=draw(st.one_of(st.none(), st.integers(0, 3))),
+    )
+
+
+def _values(model, unrolling, zmodel):
+    def value(expr):
+        return zmodel.eval(expr, model_completion=True).as_long()
+
+    rows = []
+    for step in unrolling.steps:
+        rows.append(
+            (
+                {k: value(v) for k, v in step.live.items()},
+                {k: value(v) for k, v in step.queries.items()},
+                {k: value(v) for k, v in step.misses.items()},
+                {k: value(v) for k, v in step.upstream.items()},
+            )
+        )
+    return rows
+
+
+def _sim_rows(results):
+    return [(r.live, r.queries, r.misses, r.upstream) for r in results]
+
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(model=flow_models(), steps=st.integers(1, 7), seed=st.integers(0, 2**32), free=st.booleans())
+def test_every_simulated_run_is_a_model_of_the_encoding(model, steps, seed, free):
+    rng = random.Random(seed)
+    simulator = Simulator(model, free_start=free, chooser=lambda _n, lo, hi: rng.randint(lo, hi))
+    results = simulator.run(steps)
+    unrolling = Unrolling(model, steps, free_start=free)
+    solver = z3.Solver()
+    solver.add(*unrolling.initial)
+    for _ in range(steps):
+        solver.add(*unrolling.extend())
+    solver.add(*unrolling.pin(simulator.taken))
+    assert solver.check() == z3.sat
+    assert _values(model, unrolling, solver.model()) == _sim_rows(results)
+    for t, result in enumerate(results):
+        violated = z3.is_true(solver.model().eval(unrolling.violation(t), model_completion=True))
+        assert violated == bool(result.violated)
+
+
+@SETTINGS
+@given(model=flow_models(), steps=st.integers(1, 7), seed=st.integers(0, 2**32), free=st.booleans())
+def test_every_model_of_the_encoding_replays_in_the_simulator(model, steps, seed, free):
+    rng = random.Random(seed)
+    unrolling = Unrolling(model, steps, free_start=free)
+    solver = z3.Solver()
+    solver.set("random_seed", seed % 1000)
+    solver.add(*unrolling.initial)
+    for _ in range(steps):
+        solver.add(*unrolling.extend())
+    target = rng.randrange(steps)
+    scope = rng.choice(model.scopes)
+    solver.add(unrolling.steps[target].upstream[scope.id] >= rng.randint(0, 80))
+    if solver.check() != z3.sat:
+        return
+    zmodel = solver.model()
+    choices = unrolling.decode(zmodel)
+    results = simulate(model, choices, steps, free_start=free)
+    assert _sim_rows(results) == _values(model, unrolling, zmodel)
+
+
+def test_a_choice_out_of_bounds_is_refused():
+    model = FlowModel(
+        flows=(Flow("f", 0, 10),),
+        groups=(Group("g", Fraction(1), Fraction(1)),),
+        key_classes=(KeyClass("k", "g", keys=5, ttl_steps=2, pool="p", demand=(("f", 1),)),),
+        scopes=(Scope("s", 10, (("g", 1),)),),
+        pools=(Pool("p", "g", 100),),
+        initial_cache="cold",
+    )
+    simulator = Simulator(model)
+    simulator.choices.lookups.append({"f": 3})
+    simulator.choices.misses.append({"k": 4})
+    with pytest.raises(ReplayError, match=r"misses\[k\]@0 = 4, outside \[0, 3\]"):
+        simulator.step(0)
