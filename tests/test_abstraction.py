@@ -1,0 +1,102 @@
+"""The counted model admits every run of an exact per-key cache (soundness of counting).
+
+The exact cache below tracks individual keys with their fill step, expires them
+``tau`` steps after the fill, evicts arbitrary entries when a pool is over capacity,
+and empties on restart (D3, D4, D13). Requests pick arbitrary keys. Each run is turned
+into counted choices, which the simulator must accept: so every exact behaviour is a
+behaviour of the counted model, and a proof about the counted model covers it.
+"""
+
+import random
+from fractions import Fraction
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kalc_formal.concrete import Choices, StartCache, simulate
+from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
+
+
+@st.composite
+def single_group_models(draw):
+    flows = (Flow("f", draw(st.integers(0, 6)), 6 + draw(st.integers(0, 10))),)
+    restarts = draw(st.integers(0, 2))
+    keys = []
+    for i in range(draw(st.integers(1, 3))):
+        keys.append(
+            KeyClass(
+                f"k{i}", "g", keys=draw(st.integers(1, 8)), ttl_steps=draw(st.integers(1, 5)),
+                pool="p", demand=(("f", draw(st.integers(1, 3))),), upstream=(("s", 1),),
+            )
+        )
+    return FlowModel(
+        flows=flows,
+        groups=(Group("g", Fraction(1), Fraction(1), restarts=restarts),),
+        key_classes=tuple(keys),
+        scopes=(Scope("s", 1000, (("g", 1),)),),
+        pools=(Pool("p", "g", draw(st.integers(1, 20))),),
+        initial_cache=draw(st.sampled_from(["warm", "cold"])),
+    )
+
+
+def exact_run(model, steps, rng):
+    """Run an exact per-key cache; return the counted choices it corresponds to."""
+    classes = model.key_classes
+    capacity = model.pools[0].capacity
+    cache = {}  # (class, key) -> expiry step
+    choices = Choices(restarts_used={"g": 0}, surge_used=0)
+    if model.initial_cache == "warm":
+        for key in classes:
+            if key.ttl_steps > 1:
+                for index in rng.sample(range(key.keys), rng.randint(0, key.keys)):
+                    if len(cache) < capacity:
+                        cache[(key.id, index)] = rng.randint(1, key.ttl_steps - 1)
+    for key in classes:
+        expiry = [0] * (key.ttl_steps - 1)
+        for (class_id, _), step in cache.items():
+            if class_id == key.id:
+                expiry[step - 1] += 1
+        choices.start[key.id] = StartCache(sum(expiry), tuple(expiry))
+    restarts_left = model.groups[0].restarts
+    for t in range(steps):
+        restart = restarts_left > 0 and rng.random() < 0.2
+        restarts_left -= restart
+        choices.restarts.append(frozenset({"g"} if restart else ()))
+        expired = {k.id: 0 for k in classes}
+        if restart:
+            cache.clear()
+        for slot, step in list(cache.items()):
+            if step <= t:
+                del cache[slot]
+                expired[slot[0]] += 1
+        choices.expiries.append(expired)
+        lookups = rng.randint(model.flows[0].base, model.flows[0].peak)
+        choices.lookups.append({"f": lookups})
+        choices.group_lookups.append({("g", "f"): lookups})
+        misses = {}
+        for key in classes:
+            queries = dict(key.demand)["f"] * lookups
+            requested = {rng.randrange(key.keys) for _ in range(queries)}
+            missed = [i for i in requested if (key.id, i) not in cache]
+            misses[key.id] = len(missed)
+            for index in missed:
+                cache[(key.id, index)] = t + key.ttl_steps
+        choices.misses.append(misses)
+        evictions = {k.id: 0 for k in classes}
+        while len(cache) > capacity:
+            slot = rng.choice(sorted(cache))
+            del cache[slot]
+            evictions[slot[0]] += 1
+        choices.evictions.append(evictions)
+    return choices
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(model=single_group_models(), steps=st.integers(1, 10), seed=st.integers(0, 2**32))
+def test_every_exact_cache_run_is_a_run_of_the_counted_model(model, steps, seed):
+    choices = exact_run(model, steps, random.Random(seed))
+    if not model.may_evict("p"):
+        choices.expiries = [{} for _ in range(steps)]
+        choices.evictions = [{} for _ in range(steps)]
+    results = simulate(model, choices, steps)
+    assert [r.misses for r in results] == choices.misses
