@@ -1,0 +1,410 @@
+"""Static analysis: what a CoreDNS server does with one query, as a tree of costs.
+
+``Server.serve`` routes a query to its server block (A23) and runs the block's plugin
+plan in execution order (B1-B6). The result is the reply and the operations that
+serving it takes: cache lookups (with what a miss costs), upstream exchanges, local
+answers, and plugins in the path whose effect is not modelled. Nothing here is per
+pod: the client is described by its namespace label and whether autopath can see it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from kalc_formal.source import Span
+
+Rcode = Literal["NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED"]
+Pool = Literal["success", "denial"]
+
+MIN_CACHE_TTL = 5
+"""D4: minTTL and minNTTL (dnsutil.MinimalDefaultTTL)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A DNS reply as the client sees it. ``ttl``: the TTL a cache would read (D5)."""
+
+    rcode: Rcode
+    answer: bool = False
+    ttl: int = 0
+    soa: bool = True
+
+    @property
+    def nodata(self) -> bool:
+        return self.rcode == "NOERROR" and not self.answer
+
+
+NXDOMAIN_WITHOUT_SOA = Reply("NXDOMAIN", soa=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    qname: str
+    qtype: str
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """Who asks: the namespace of the pod, and whether autopath can map it (C3, C14)."""
+
+    namespace: str
+    autopath_visible: bool = True
+
+
+# ---- operations --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CacheLookup:
+    """A cache plugin looks the key up; on a miss ``on_miss`` runs and the reply is kept."""
+
+    cache: str
+    query: Query
+    pool: Pool | None
+    duration: int
+    on_miss: tuple[Operation, ...]
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """One exchange with an upstream (one packet out when it answers, E5)."""
+
+    forward: str
+    targets: tuple[str, ...]
+    query: Query
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Local:
+    """Answered inside the server (kubernetes, hosts, ...), no upstream traffic."""
+
+    plugin: str
+    query: Query
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """autopath's server-side search for one client query (C5): internal lookups."""
+
+    query: Query
+    internal: tuple[Operation, ...]
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unmodelled:
+    """A plugin whose effect on this query is not modelled."""
+
+    plugin: str
+    query: Query
+    reason: str
+    span: Span | None = None
+
+
+Operation = CacheLookup | Upstream | Local | Walk | Unmodelled
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    reply: Reply
+    operations: tuple[Operation, ...]
+
+
+# ---- the plan of a server block ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStep:
+    """cache (D1-D7): zones it caches, pools' TTL bounds, capacities."""
+
+    id: str
+    zones: tuple[str, ...]
+    success_max: int = 3600
+    success_min: int = MIN_CACHE_TTL
+    denial_max: int = 1800
+    denial_min: int = MIN_CACHE_TTL
+    success_capacity: int = 9984
+    denial_capacity: int = 9984
+    prefetch_percentage: int | None = None
+    disabled_success: tuple[str, ...] | None = None
+    disabled_denial: tuple[str, ...] | None = None
+    keepttl: bool = False
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AutopathStep:
+    """autopath (C1-C9): its zones; the search path from @kubernetes or a file."""
+
+    zones: tuple[str, ...]
+    from_kubernetes: bool
+    search: tuple[str, ...] = ()
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KubernetesStep:
+    """kubernetes (F1-F5, C10-C12)."""
+
+    zones: tuple[str, ...]
+    pods_verified: bool
+    ttl: int = 5
+    fallthrough: tuple[str, ...] | None = None
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardStep:
+    """forward (E1-E10): FROM, except, targets (already resolved to addresses)."""
+
+    id: str
+    from_zone: str
+    except_zones: tuple[str, ...]
+    targets: tuple[str, ...]
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HostsStep:
+    """hosts: names it answers, and the zones it falls through for."""
+
+    zones: tuple[str, ...]
+    names: frozenset[str]
+    ttl: int = 3600
+    fallthrough: tuple[str, ...] | None = None
+    file_unknown: bool = False
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpaqueStep:
+    """A plugin in the query path whose effect is not modelled."""
+
+    name: str
+    reason: str
+    zones: tuple[str, ...] = (".",)
+    span: Span | None = None
+
+
+PlanStep = CacheStep | AutopathStep | KubernetesStep | ForwardStep | HostsStep | OpaqueStep
+
+
+@dataclass(frozen=True, slots=True)
+class BlockPlan:
+    """A server block: its zones and its plugins in execution order."""
+
+    zones: tuple[str, ...]
+    steps: tuple[PlanStep, ...]
+    span: Span | None = None
+
+
+# ---- what the world answers ----------------------------------------------------------
+
+
+World = Callable[[str, str], Reply]
+"""(qname, qtype) -> what the upstream (the rest of the internet) answers."""
+
+ServiceExists = Callable[[str, str], Reply | None]
+"""(qname in the cluster zone, qtype) -> the kubernetes answer if the name exists."""
+
+
+# ---- the server ---------------------------------------------------------------------
+
+
+def is_under(name: str, zone: str) -> bool:
+    """True when ``name`` equals ``zone`` or lies below it (both FQDNs)."""
+    if zone == ".":
+        return True
+    return name == zone or name.endswith("." + zone)
+
+
+def _strip_zone(name: str, zone: str) -> str:
+    return name[: -len(zone) - 1] if name != zone else ""
+
+
+@dataclass(slots=True)
+class Server:
+    """One DNS server (a CoreDNS replica or a node-local cache) and its blocks."""
+
+    blocks: tuple[BlockPlan, ...]
+    upstream_world: World
+    services: ServiceExists
+    own_search: tuple[str, ...] = ()
+    relay: Callable[[ForwardStep, Query, Client], Served | None] | None = None
+
+    def block_for(self, qname: str) -> BlockPlan | None:
+        """The block with the longest zone containing ``qname`` (A23)."""
+        best: tuple[int, BlockPlan] | None = None
+        for block in self.blocks:
+            for zone in block.zones:
+                if is_under(qname, zone):
+                    length = 0 if zone == "." else zone.count(".")
+                    if best is None or length > best[0]:
+                        best = (length, block)
+        return best[1] if best else None
+
+    def serve(self, query: Query, client: Client) -> Served:
+        block = self.block_for(query.qname)
+        if block is None or not block.steps:
+            return Served(Reply("REFUSED"), ())
+        return self._run(block, 0, query, client)
+
+    def _run(self, block: BlockPlan, index: int, query: Query, client: Client) -> Served:
+        """Run ``block``'s steps from ``index`` on ``query``."""
+        for position in range(index, len(block.steps)):
+            served = self._step(block, position, query, client)
+            if served is not None:
+                return served
+        return Served(Reply("SERVFAIL"), ())
+
+    def _step(self, block: BlockPlan, position: int, query: Query, client: Client) -> Served | None:
+        """What one plugin does: a result, or None to pass the query on."""
+        step = block.steps[position]
+        if isinstance(step, CacheStep):
+            if not _in_zones(query.qname, step.zones):
+                return None
+            return self._cache(block, position, step, query, client)
+        if isinstance(step, AutopathStep):
+            return self._autopath(block, position, step, query, client)
+        if isinstance(step, KubernetesStep):
+            return self._kubernetes(step, query)
+        if isinstance(step, HostsStep):
+            return self._hosts(step, query)
+        if isinstance(step, ForwardStep):
+            return self._forward(step, query, client) if _forward_handles(step, query.qname) else None
+        if not _in_zones(query.qname, step.zones):
+            return None
+        reason = f"{step.name} is in the path of {query.qname} and not modelled: {step.reason}"
+        return Served(Reply("SERVFAIL"), (Unmodelled(step.name, query, reason, step.span),))
+
+    def _cache(
+        self, block: BlockPlan, position: int, step: CacheStep, query: Query, client: Client
+    ) -> Served:
+        inner = self._run(block, position + 1, query, client)
+        pool, duration = cache_duration(step, query.qname, inner.reply)
+        lookup = CacheLookup(step.id, query, pool, duration, inner.operations, step.span)
+        return Served(inner.reply, (lookup,))
+
+    def _autopath(
+        self, block: BlockPlan, position: int, step: AutopathStep, query: Query, client: Client
+    ) -> Served | None:
+        search = self._search_path(block, position, step, client)
+        if not search or not _in_zones(query.qname, step.zones):
+            return None
+        first = search[0]
+        if not is_under(query.qname, first):
+            return None
+        base = _strip_zone(query.qname, first)
+        internal: list[Operation] = []
+        first_reply: Reply | None = None
+        final: Reply | None = None
+        for element in search:
+            name = f"{base}.{element}" if element != "." else f"{base}."
+            served = self._run(block, position + 1, Query(name, query.qtype), client)
+            internal += served.operations
+            if first_reply is None:
+                first_reply = served.reply
+            if _unmodelled(served.operations):
+                final = served.reply
+                break
+            if served.reply.rcode not in ("NXDOMAIN", "SERVFAIL", "REFUSED"):
+                final = served.reply
+                break
+        reply = final if final is not None else (first_reply or NXDOMAIN_WITHOUT_SOA)
+        return Served(reply, (Walk(query, tuple(internal), step.span),))
+
+    def _search_path(
+        self, block: BlockPlan, position: int, step: AutopathStep, client: Client
+    ) -> tuple[str, ...]:
+        if not step.from_kubernetes:
+            return (*step.search, ".")
+        kubernetes = next(
+            (s for s in block.steps[position + 1 :] if isinstance(s, KubernetesStep)), None
+        )
+        if kubernetes is None or not kubernetes.pods_verified or not client.autopath_visible:
+            return ()
+        zone = next((z for z in kubernetes.zones if not z.endswith("arpa.")), None)
+        if zone is None:
+            return ()
+        return (
+            f"{client.namespace}.svc.{zone}", f"svc.{zone}", zone, *self.own_search, ".",
+        )
+
+    def _kubernetes(self, step: KubernetesStep, query: Query) -> Served | None:
+        if not _in_zones(query.qname, step.zones):
+            return None
+        answer = self.services(query.qname, query.qtype)
+        if answer is None:
+            if step.fallthrough is not None and _in_zones(query.qname, step.fallthrough or (".",)):
+                return None
+            answer = Reply("NXDOMAIN", ttl=min(step.ttl, 300))
+        return Served(answer, (Local("kubernetes", query, step.span),))
+
+    def _hosts(self, step: HostsStep, query: Query) -> Served | None:
+        if not _in_zones(query.qname, step.zones):
+            return None
+        if step.file_unknown:
+            reason = "its hosts file is not read"
+            return Served(Reply("SERVFAIL"), (Unmodelled("hosts", query, reason, step.span),))
+        if query.qname in step.names:
+            answer = Reply("NOERROR", answer=query.qtype == "A", ttl=step.ttl)
+            return Served(answer, (Local("hosts", query, step.span),))
+        if step.fallthrough is not None and _in_zones(query.qname, step.fallthrough or (".",)):
+            return None
+        return Served(Reply("NXDOMAIN"), (Local("hosts", query, step.span),))
+
+    def _forward(self, step: ForwardStep, query: Query, client: Client) -> Served:
+        if self.relay is not None:
+            relayed = self.relay(step, query, client)
+            if relayed is not None:
+                return relayed
+        reply = self.upstream_world(query.qname, query.qtype)
+        return Served(reply, (Upstream(step.id, step.targets, query, step.span),))
+
+
+def cache_duration(step: CacheStep, qname: str, reply: Reply) -> tuple[Pool | None, int]:
+    """The pool a reply goes to and how many seconds it is kept (D4-D7); 0: not kept."""
+    if reply.rcode == "NOERROR" and reply.answer:
+        pool: Pool = "success"
+        disabled, low, high = step.disabled_success, step.success_min, step.success_max
+    elif reply.rcode in ("NXDOMAIN", "NOERROR"):
+        pool = "denial"
+        disabled, low, high = step.disabled_denial, step.denial_min, step.denial_max
+    else:
+        return None, 0
+    if disabled is not None and _in_zones(qname, disabled or (".",)):
+        return None, 0
+    if reply.rcode == "NXDOMAIN" and not reply.soa:
+        return None, 0
+    duration = min(max(reply.ttl, low), high)
+    if step.prefetch_percentage is not None:
+        duration = max(1, duration - -(-duration * step.prefetch_percentage // 100))
+    return pool, duration
+
+
+def _in_zones(qname: str, zones: tuple[str, ...]) -> bool:
+    return any(is_under(qname, zone) for zone in zones)
+
+
+def _forward_handles(step: ForwardStep, qname: str) -> bool:
+    if not is_under(qname, step.from_zone):
+        return False
+    if qname == step.from_zone:
+        return True
+    return not any(is_under(qname, zone) for zone in step.except_zones)
+
+
+def _unmodelled(operations: tuple[Operation, ...]) -> bool:
+    for operation in operations:
+        if isinstance(operation, Unmodelled):
+            return True
+        if isinstance(operation, CacheLookup) and _unmodelled(operation.on_miss):
+            return True
+        if isinstance(operation, Walk) and _unmodelled(operation.internal):
+            return True
+    return False

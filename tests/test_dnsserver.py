@@ -1,0 +1,165 @@
+"""The static server model: routing, cache, autopath by version, kubernetes, forward."""
+
+from kalc_formal.dnsserver import (
+    AutopathStep,
+    BlockPlan,
+    CacheLookup,
+    CacheStep,
+    Client,
+    ForwardStep,
+    KubernetesStep,
+    Local,
+    OpaqueStep,
+    Query,
+    Reply,
+    Server,
+    Unmodelled,
+    Upstream,
+    Walk,
+    cache_duration,
+)
+
+CACHE = CacheStep("cache", (".",), success_max=30, denial_max=30)
+AUTOPATH = AutopathStep((".",), from_kubernetes=True)
+KUBERNETES = KubernetesStep(("cluster.local.", "in-addr.arpa."), pods_verified=True, ttl=5)
+FORWARD = ForwardStep("forward", ".", (), ("10.0.0.2",))
+
+
+def world(qname, qtype):
+    if qname == "api.example.com.":
+        return Reply("NOERROR", answer=qtype == "A", ttl=20 if qtype == "A" else 60)
+    return Reply("NXDOMAIN", ttl=60)
+
+
+def services(qname, qtype):
+    if qname == "web.shop.svc.cluster.local.":
+        return Reply("NOERROR", answer=qtype == "A", ttl=5)
+    return None
+
+
+def server(*steps, own_search=("ec2.internal.",)):
+    block = BlockPlan((".",), tuple(steps))
+    return Server((block,), world, services, own_search=own_search)
+
+
+WEB = Client("web")
+ORIGINAL = Query("api.example.com.web.svc.cluster.local.", "A")
+
+
+def test_before_1_14_7_the_walk_skips_the_cache_and_its_answer_is_cached_per_namespace():
+    # B3, C5, C6, C8, D8, K2: cache before autopath
+    served = server(CACHE, AUTOPATH, KUBERNETES, FORWARD).serve(ORIGINAL, WEB)
+    assert served.reply == Reply("NOERROR", answer=True, ttl=20)
+    (lookup,) = served.operations
+    assert isinstance(lookup, CacheLookup)
+    assert lookup.query == ORIGINAL
+    assert (lookup.pool, lookup.duration) == ("success", 20)
+    (walk,) = lookup.on_miss
+    assert isinstance(walk, Walk)
+    kinds = [(type(op).__name__, op.query.qname) for op in walk.internal]
+    assert kinds == [
+        ("Local", "api.example.com.web.svc.cluster.local."),
+        ("Local", "api.example.com.svc.cluster.local."),
+        ("Local", "api.example.com.cluster.local."),
+        ("Upstream", "api.example.com.ec2.internal."),
+        ("Upstream", "api.example.com."),
+    ]
+
+
+def test_from_1_14_7_every_internal_lookup_goes_through_the_cache():
+    # B2, C5, D8, K2: autopath before cache
+    served = server(AUTOPATH, CACHE, KUBERNETES, FORWARD).serve(ORIGINAL, WEB)
+    (walk,) = served.operations
+    assert isinstance(walk, Walk)
+    lookups = walk.internal
+    assert all(isinstance(op, CacheLookup) for op in lookups)
+    assert [(op.query.qname, op.pool, op.duration) for op in lookups] == [
+        ("api.example.com.web.svc.cluster.local.", "denial", 5),
+        ("api.example.com.svc.cluster.local.", "denial", 5),
+        ("api.example.com.cluster.local.", "denial", 5),
+        ("api.example.com.ec2.internal.", "denial", 30),
+        ("api.example.com.", "success", 20),
+    ]
+    assert isinstance(lookups[3].on_miss[0], Upstream)
+    assert isinstance(lookups[0].on_miss[0], Local)
+
+
+def test_autopath_needs_verified_pods_and_a_visible_client():
+    # C3, C14
+    plain = KubernetesStep(("cluster.local.",), pods_verified=False)
+    served = server(CACHE, AUTOPATH, plain, FORWARD).serve(ORIGINAL, WEB)
+    assert served.reply.rcode == "NXDOMAIN"
+    assert isinstance(served.operations[0].on_miss[0], Local)
+    hidden = Client("web", autopath_visible=False)
+    served = server(CACHE, AUTOPATH, KUBERNETES, FORWARD).serve(ORIGINAL, hidden)
+    assert served.reply.rcode == "NXDOMAIN"
+
+
+def test_autopath_acts_only_under_the_first_search_element():
+    # C4
+    query = Query("api.example.com.svc.cluster.local.", "A")
+    served = server(AUTOPATH, CACHE, KUBERNETES, FORWARD).serve(query, WEB)
+    (lookup,) = served.operations
+    assert isinstance(lookup, CacheLookup)
+    assert lookup.query == query
+
+
+def test_a_walk_that_finds_nothing_answers_the_first_reply():
+    # C7: the client then searches by itself
+    query = Query("nope.example.com.web.svc.cluster.local.", "A")
+    served = server(CACHE, AUTOPATH, KUBERNETES, FORWARD).serve(query, WEB)
+    assert served.reply == Reply("NXDOMAIN", ttl=5)
+    assert served.operations[0].duration == 5
+
+
+def test_the_walk_stops_at_the_first_name_that_is_not_nxdomain():
+    # C6: a NODATA from an existing service stops it
+    query = Query("web.shop.web.svc.cluster.local.", "AAAA")
+    served = server(CACHE, AUTOPATH, KUBERNETES, FORWARD).serve(query, WEB)
+    names = [op.query.qname for op in served.operations[0].on_miss[0].internal]
+    assert names == ["web.shop.web.svc.cluster.local.", "web.shop.svc.cluster.local."]
+    assert served.reply.nodata
+
+
+def test_routing_picks_the_longest_zone_and_refuses_the_rest():
+    # A23
+    inner = BlockPlan(("example.com.",), (ForwardStep("stub", ".", (), ("192.0.2.1",)),))
+    cluster = BlockPlan(("cluster.local.",), (KUBERNETES,))
+    srv = Server((inner, cluster), world, services)
+    served = srv.serve(Query("api.example.com.", "A"), WEB)
+    assert served.operations[0].targets == ("192.0.2.1",)
+    assert srv.serve(Query("x.org.", "A"), WEB).reply.rcode == "REFUSED"
+
+
+def test_forward_except_and_unmodelled_plugins():
+    # E2; rewrite and friends make the path unknown
+    forward = ForwardStep("forward", ".", ("example.com.",), ("10.0.0.2",))
+    served = server(CACHE, forward).serve(Query("api.example.com.", "A"), WEB)
+    assert served.reply.rcode == "SERVFAIL"
+    served = server(OpaqueStep("rewrite", "rewrites names"), FORWARD).serve(
+        Query("api.example.com.", "A"), WEB
+    )
+    assert isinstance(served.operations[0], Unmodelled)
+
+
+def test_cache_durations_follow_the_ttl_bounds():
+    # D4, D5, D6
+    step = CacheStep("c", (".",), success_max=30, denial_max=10)
+    assert cache_duration(step, "a.", Reply("NOERROR", answer=True, ttl=1)) == ("success", 5)
+    assert cache_duration(step, "a.", Reply("NOERROR", answer=True, ttl=300)) == ("success", 30)
+    assert cache_duration(step, "a.", Reply("NXDOMAIN", ttl=60)) == ("denial", 10)
+    assert cache_duration(step, "a.", Reply("NOERROR", ttl=60)) == ("denial", 10)
+    assert cache_duration(step, "a.", Reply("SERVFAIL")) == (None, 0)
+    assert cache_duration(step, "a.", Reply("NXDOMAIN", soa=False)) == (None, 0)
+    prefetch = CacheStep("c", (".",), prefetch_percentage=10)
+    assert cache_duration(prefetch, "a.", Reply("NOERROR", answer=True, ttl=30)) == ("success", 27)
+
+
+def test_kubernetes_answers_its_zones_locally_with_its_ttl():
+    # C10, C11, F4
+    served = server(KUBERNETES, FORWARD).serve(Query("web.shop.svc.cluster.local.", "A"), WEB)
+    assert served.reply == Reply("NOERROR", answer=True, ttl=5)
+    assert isinstance(served.operations[0], Local)
+    long_ttl = KubernetesStep(("cluster.local.",), pods_verified=False, ttl=600)
+    served = server(long_ttl).serve(Query("x.cluster.local.", "A"), WEB)
+    assert served.reply == Reply("NXDOMAIN", ttl=300)
