@@ -73,13 +73,13 @@ def check(solver: z3.Solver, *assumptions: object) -> bool:
 
 
 def find_shortest_violation(
-    model: FlowModel, horizon: int, *, rlimit: int = DEFAULT_RLIMIT
+    model: FlowModel, steps: int, *, rlimit: int = DEFAULT_RLIMIT
 ) -> tuple[Unrolling, z3.Solver, int] | None:
-    """Deepen step by step; return the unrolling and solver at the first violating step."""
-    unrolling = Unrolling(model, horizon)
+    """Deepen one step at a time; the unrolling and solver at the first violating step."""
+    unrolling = Unrolling(model, steps)
     solver = make_solver(rlimit)
     solver.add(*unrolling.initial)
-    for t in range(horizon):
+    for t in range(steps):
         solver.add(*unrolling.extend())
         probe = z3.Bool(f"probe_violation@{t}")
         solver.add(z3.Implies(probe, unrolling.violation(t)))
@@ -88,6 +88,23 @@ def find_shortest_violation(
             return unrolling, solver, t
         solver.add(z3.Not(unrolling.violation(t)))
     return None
+
+
+def any_violation_within(model: FlowModel, steps: int, *, rlimit: int = DEFAULT_RLIMIT) -> int | None:
+    """One monolithic query: the step of some violation within ``steps`` steps, if any."""
+    unrolling = Unrolling(model, steps)
+    solver = make_solver(rlimit)
+    solver.add(*unrolling.initial)
+    for _ in range(steps):
+        solver.add(*unrolling.extend())
+    solver.add(z3.Or([unrolling.violation(t) for t in range(steps)]))
+    if not check(solver):
+        return None
+    found = solver.model()
+    return next(
+        t for t in range(steps)
+        if z3.is_true(found.eval(unrolling.violation(t), model_completion=True))
+    )
 
 
 def smallest_surge(unrolling: Unrolling, solver: z3.Solver) -> z3.ModelRef:
@@ -163,17 +180,42 @@ def decide(
         return Outcome(Verdict.UNKNOWN, horizon, reason=f"Z3 gave up: {gave_up}")
 
 
+QUICK_STEPS = 5
+MAX_INDUCTION = 64
+
+
 def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: int) -> Outcome:
-    found = find_shortest_violation(model, horizon, rlimit=rlimit)
-    if found is not None:
-        return _unsafe(model, horizon, *found)
-    depth_limit = min(horizon - 1, model.max_ttl_steps() + 1 if max_induction is None else max_induction)
-    depth = prove_by_induction(model, depth_limit, rlimit=rlimit)
-    if depth is None:
+    limit = min(horizon - 1, model.max_ttl_steps() + 1, MAX_INDUCTION)
+    if max_induction is not None:
+        limit = min(horizon - 1, max_induction)
+    if prove_by_induction(model, 0, rlimit=rlimit) == 0:
+        return _proved_or_unsafe(model, horizon, 0, rlimit)
+    quick = find_shortest_violation(model, min(QUICK_STEPS, horizon), rlimit=rlimit)
+    if quick is not None:
+        return _unsafe(model, horizon, *quick)
+    depth = prove_by_induction(model, limit, rlimit=rlimit)
+    if depth is not None:
+        return _proved_or_unsafe(model, horizon, depth, rlimit)
+    last = any_violation_within(model, horizon, rlimit=rlimit)
+    if last is None:
         return Outcome(
             Verdict.SAFE_BOUNDED, horizon,
-            reason=f"no violation within {horizon} steps; k-induction failed up to k={depth_limit}",
+            reason=f"no violation within {horizon} steps; k-induction failed up to k={limit}",
         )
+    found = find_shortest_violation(model, last + 1, rlimit=rlimit)
+    if found is None:
+        return Outcome(Verdict.UNKNOWN, horizon, reason="a violation was found once and not again")
+    return _unsafe(model, horizon, *found)
+
+
+def _proved_or_unsafe(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
+    found = find_shortest_violation(model, min(depth + 1, horizon), rlimit=rlimit)
+    if found is not None:
+        return _unsafe(model, horizon, *found)
+    return _proved(model, horizon, depth, rlimit)
+
+
+def _proved(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
     checks = (
         f"k-induction step at k={depth} re-checked in a fresh solver",
         f"no violation in the first {depth + 1} steps, re-checked in a fresh solver",
