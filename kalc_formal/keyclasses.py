@@ -1,0 +1,268 @@
+"""Static analysis: from served queries' cost trees to counted key classes.
+
+Each client query's operations (``dnsserver``) are walked: a cache lookup is a key,
+named by a template in which the representative name becomes ``<name:ID>`` and the
+sentinel namespace label becomes ``<ns:ID>``. Keys with the same template are one
+key class; its count is the number of names (times namespaces when the template has
+``<ns:...>``). A and AAAA keys that behave alike are merged into one class.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from kalc_formal.dnsserver import (
+    CacheLookup,
+    Local,
+    Operation,
+    Unmodelled,
+    Upstream,
+    Walk,
+)
+from kalc_formal.flowmodel import KeyClass
+from kalc_formal.source import Span
+
+
+@dataclass(frozen=True, slots=True)
+class NamePlaceholder:
+    """How a name class appears in qnames: its representative text and count."""
+
+    id: str
+    text: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class NamespacePlaceholder:
+    """A pod class's sentinel namespace label and how many namespaces it stands for."""
+
+    label: str
+    count: int
+    pods_min_per_namespace: int = 1
+
+
+@dataclass(slots=True)
+class KeyInfo:
+    """What the report needs to know about a key class."""
+
+    template: str
+    qtypes: set[str]
+    pool: str | None
+    duration: int
+    cache: str
+    per_namespace: bool
+    spans: list[Span] = field(default_factory=list)
+    upstream_targets: set[str] = field(default_factory=set)
+    walk: bool = False
+
+
+@dataclass(slots=True)
+class _Draft:
+    key_id: str
+    group: str
+    keys: int
+    ttl_steps: int
+    pool: str | None
+    demand: dict[str, int] = field(default_factory=dict)
+    fed_by: dict[str, int] = field(default_factory=dict)
+    upstream: dict[str, int] = field(default_factory=dict)
+    guaranteed: float = 0.0
+
+
+@dataclass(slots=True)
+class KeyClassBuilder:
+    """Accumulates key classes of one server group from client queries' operations."""
+
+    group: str
+    step_seconds: int
+    scope_of: dict[str, tuple[str, ...]]
+    drafts: dict[str, _Draft] = field(default_factory=dict)
+    info: dict[str, KeyInfo] = field(default_factory=dict)
+    unmodelled: list[Unmodelled] = field(default_factory=list)
+    pools: dict[str, int] = field(default_factory=dict)
+
+    def add_query(
+        self,
+        flow: str,
+        operations: Iterable[Operation],
+        name: NamePlaceholder,
+        namespace: NamespacePlaceholder,
+        guaranteed_per_step: float,
+    ) -> None:
+        """One client query of one lookup of ``flow`` and what serving it takes.
+
+        ``guaranteed_per_step``: this query's copies per step that reach one replica of
+        the group at baseline, at the least, counted as if spread evenly over the keys
+        (for ``every_key_every_step``).
+        """
+        for operation in operations:
+            self._operation(operation, name, namespace, ("flow", flow), guaranteed_per_step)
+
+    def _operation(
+        self,
+        operation: Operation,
+        name: NamePlaceholder,
+        namespace: NamespacePlaceholder,
+        source: tuple[str, str],
+        guaranteed: float,
+    ) -> None:
+        if isinstance(operation, Unmodelled):
+            self.unmodelled.append(operation)
+        elif isinstance(operation, CacheLookup):
+            key_id = self._cache_class(operation, name, namespace, source, guaranteed)
+            for inner in operation.on_miss:
+                self._downstream(key_id, inner, name, namespace)
+        elif isinstance(operation, Walk):
+            key_id = self._walk_class(operation, name, namespace, source, guaranteed)
+            total = self.drafts[key_id].guaranteed
+            for inner in operation.internal:
+                self._operation(inner, name, namespace, ("key", key_id), total)
+        elif isinstance(operation, Upstream):
+            key_id = self._uncached_upstream(operation, name, namespace, source, guaranteed)
+            self._add_upstream(key_id, operation)
+
+    def _downstream(
+        self, key_id: str, operation: Operation, name: NamePlaceholder,
+        namespace: NamespacePlaceholder,
+    ) -> None:
+        """What a miss of ``key_id`` costs: upstream packets, or lookups in other classes."""
+        if isinstance(operation, Upstream):
+            self._add_upstream(key_id, operation)
+        elif isinstance(operation, Walk):
+            self.info[key_id].walk = True
+            self.info[key_id].spans += [s for s in (operation.span,) if s]
+            for inner in operation.internal:
+                self._downstream(key_id, inner, name, namespace)
+        elif isinstance(operation, Unmodelled):
+            self.unmodelled.append(operation)
+        elif isinstance(operation, CacheLookup):
+            self._operation(operation, name, namespace, ("key", key_id), 0.0)
+        elif not isinstance(operation, Local):
+            raise TypeError(operation)
+
+    def _add_upstream(self, key_id: str, operation: Upstream) -> None:
+        draft = self.drafts[key_id]
+        for scope in self.scope_of.get(operation.forward, ()):
+            draft.upstream[scope] = draft.upstream.get(scope, 0) + 1
+        self.info[key_id].upstream_targets.update(operation.targets)
+        if operation.span:
+            self.info[key_id].spans.append(operation.span)
+
+    def _template(self, qname: str, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
+        text = name.text.rstrip(".")
+        template = qname
+        if qname == text + "." or qname.startswith(text + "."):
+            template = f"<name:{name.id}>" + qname[len(text) :]
+        label = "." + namespace.label + "."
+        return template.replace(label, f".<ns:{namespace.label}>.")
+
+    def _count(self, template: str, name: NamePlaceholder, namespace: NamespacePlaceholder) -> int:
+        per_namespace = f"<ns:{namespace.label}>" in template
+        return name.count * (namespace.count if per_namespace else 1)
+
+    def _class_id(self, kind: str, template: str, qtype: str, extra: str = "") -> str:
+        return f"{self.group}/{kind}{extra}/{template}/{qtype}"
+
+    def _cache_class(
+        self, lookup: CacheLookup, name: NamePlaceholder, namespace: NamespacePlaceholder,
+        source: tuple[str, str], guaranteed: float,
+    ) -> str:
+        template = self._template(lookup.query.qname, name, namespace)
+        pool = f"{self.group}/{lookup.cache}/{lookup.pool}" if lookup.pool else None
+        ttl_steps = lookup.duration // self.step_seconds if pool else 0
+        key_id = self._class_id("cache", template, lookup.query.qtype, f":{lookup.cache}")
+        self._draft(key_id, ttl_steps, pool, self._count(template, name, namespace))
+        self._note(key_id, template, lookup.query.qtype, lookup.pool, lookup.duration,
+                   lookup.cache, namespace, lookup.span)
+        self._source(key_id, source, guaranteed)
+        return key_id
+
+    def _walk_class(
+        self, walk: Walk, name: NamePlaceholder, namespace: NamespacePlaceholder,
+        source: tuple[str, str], guaranteed: float,
+    ) -> str:
+        template = self._template(walk.query.qname, name, namespace)
+        key_id = self._class_id("walk", template, walk.query.qtype)
+        self._draft(key_id, 0, None, self._count(template, name, namespace))
+        self._note(key_id, template, walk.query.qtype, None, 0, "", namespace, walk.span)
+        self.info[key_id].walk = True
+        self._source(key_id, source, guaranteed)
+        return key_id
+
+    def _uncached_upstream(
+        self, upstream: Upstream, name: NamePlaceholder, namespace: NamespacePlaceholder,
+        source: tuple[str, str], guaranteed: float,
+    ) -> str:
+        template = self._template(upstream.query.qname, name, namespace)
+        key_id = self._class_id("upstream", template, upstream.query.qtype)
+        self._draft(key_id, 0, None, self._count(template, name, namespace))
+        self._note(key_id, template, upstream.query.qtype, None, 0, "", namespace, None)
+        self._source(key_id, source, guaranteed)
+        return key_id
+
+    def _draft(self, key_id: str, ttl_steps: int, pool: str | None, keys: int) -> None:
+        if key_id not in self.drafts:
+            self.drafts[key_id] = _Draft(key_id, self.group, keys, ttl_steps, pool)
+
+    def _note(
+        self, key_id: str, template: str, qtype: str, pool: str | None, duration: int,
+        cache: str, namespace: NamespacePlaceholder, span: Span | None,
+    ) -> None:
+        if key_id not in self.info:
+            per_namespace = f"<ns:{namespace.label}>" in template
+            self.info[key_id] = KeyInfo(template, {qtype}, pool, duration, cache, per_namespace)
+        if span and span not in self.info[key_id].spans:
+            self.info[key_id].spans.append(span)
+
+    def _source(self, key_id: str, source: tuple[str, str], guaranteed: float) -> None:
+        draft = self.drafts[key_id]
+        kind, source_id = source
+        target = draft.demand if kind == "flow" else draft.fed_by
+        target[source_id] = target.get(source_id, 0) + 1
+        draft.guaranteed += guaranteed
+
+    def key_classes(self) -> list[KeyClass]:
+        """The key classes, A and AAAA merged where they behave alike, in feed order."""
+        classes = [
+            KeyClass(
+                id=d.key_id, group=d.group, keys=d.keys, ttl_steps=d.ttl_steps, pool=d.pool,
+                demand=tuple(sorted(d.demand.items())), fed_by=tuple(d.fed_by.items()),
+                upstream=tuple(sorted(d.upstream.items())),
+                every_key_every_step=d.ttl_steps > 0 and d.guaranteed / max(1, d.keys) >= 1,
+                label=self.info[d.key_id].template,
+            )
+            for d in self.drafts.values()
+        ]
+        return merge_qtypes(classes, self.info)
+
+
+def merge_qtypes(classes: list[KeyClass], info: dict[str, KeyInfo]) -> list[KeyClass]:
+    """Merge classes that differ only in qtype (same template, behaviour and sources).
+
+    Demand from flows doubles (each lookup asks both); internal lookups fed by merged
+    sources keep their count per miss (each walk asks its own qtype, C9).
+    """
+    merged: dict[tuple[object, ...], KeyClass] = {}
+    renames: dict[str, str] = {}
+    for key in classes:
+        head, _, _qtype = key.id.rpartition("/")
+        fed_by = tuple(sorted((renames.get(k, k), n) for k, n in key.fed_by))
+        signature = (head, key.ttl_steps, key.pool, key.keys, key.demand, fed_by,
+                     key.upstream, key.every_key_every_step)
+        if signature in merged:
+            first = merged[signature]
+            merged[signature] = replace(
+                first, keys=first.keys + key.keys,
+                demand=tuple((f, n * 2) for f, n in first.demand),
+            )
+            info[first.id].qtypes |= info[key.id].qtypes
+            renames[key.id] = first.id
+        else:
+            merged[signature] = replace(key, fed_by=fed_by)
+    return list(merged.values())
+
+
+def steps_of(seconds: int, step_seconds: int) -> int:
+    return math.floor(seconds / step_seconds)

@@ -1,0 +1,91 @@
+"""From cost trees to counted key classes: templates, counts, feeds, merging A/AAAA."""
+
+from kalc_formal.dnsserver import (
+    AutopathStep,
+    BlockPlan,
+    CacheStep,
+    Client,
+    ForwardStep,
+    KubernetesStep,
+    Query,
+    Reply,
+    Server,
+)
+from kalc_formal.keyclasses import (
+    KeyClassBuilder,
+    NamePlaceholder,
+    NamespacePlaceholder,
+)
+
+CACHE = CacheStep("cache", (".",), success_max=30, denial_max=30)
+AUTOPATH = AutopathStep((".",), from_kubernetes=True)
+KUBERNETES = KubernetesStep(("cluster.local.",), pods_verified=True, ttl=5)
+FORWARD = ForwardStep("forward", ".", (), ("10.0.0.2",))
+NAME = NamePlaceholder("ext", "api.example.com", count=20)
+NS = NamespacePlaceholder("kf-ns-0", count=100)
+
+
+def world(qname, qtype):
+    if qname == "api.example.com.":
+        return Reply("NOERROR", answer=True, ttl=5)
+    return Reply("NXDOMAIN", ttl=60)
+
+
+def build(*steps, guaranteed=0.5):
+    server = Server((BlockPlan((".",), steps),), world, lambda q, t: None,
+                    own_search=("ec2.internal.",))
+    builder = KeyClassBuilder("hot", 1, {"forward": ("node",)})
+    for qtype in ("A", "AAAA"):
+        served = server.serve(Query("api.example.com.kf-ns-0.svc.cluster.local.", qtype),
+                              Client("kf-ns-0"))
+        builder.add_query("ext", served.operations, NAME, NS, guaranteed)
+    return builder
+
+
+def test_before_1_14_7_one_per_namespace_class_with_two_upstream_packets_per_miss():
+    builder = build(CACHE, AUTOPATH, KUBERNETES, FORWARD)
+    (key,) = builder.key_classes()
+    assert key.keys == 2 * 20 * 100
+    assert key.ttl_steps == 5
+    assert key.demand == (("ext", 2),)
+    assert key.upstream == (("node", 2),)
+    assert not key.every_key_every_step
+    info = builder.info[key.id]
+    assert info.template == "<name:ext>.<ns:kf-ns-0>.svc.cluster.local."
+    assert info.qtypes == {"A", "AAAA"}
+    assert info.per_namespace
+    assert info.walk
+
+
+def by_template(builder):
+    return {
+        (builder.info[k.id].template, "walk" if k.ttl_steps == 0 else "cache"): k
+        for k in builder.key_classes()
+    }
+
+
+def test_from_1_14_7_the_walk_feeds_shared_cached_classes():
+    builder = build(AUTOPATH, CACHE, KUBERNETES, FORWARD)
+    keys = by_template(builder)
+    walk = keys[("<name:ext>.<ns:kf-ns-0>.svc.cluster.local.", "walk")]
+    assert walk.ttl_steps == 0
+    assert walk.keys == 4000
+    bare = keys[("<name:ext>.", "cache")]
+    assert bare.keys == 40
+    assert bare.fed_by == ((walk.id, 1),)
+    assert bare.upstream == (("node", 1),)
+    host = keys[("<name:ext>.ec2.internal.", "cache")]
+    assert host.ttl_steps == 30
+    local = [k for k in keys.values() if k.ttl_steps and not k.upstream]
+    assert sorted(k.keys for k in local) == [40, 40, 4000]
+
+
+def test_every_key_every_step_when_the_baseline_reaches_each_key_each_step():
+    builder = build(AUTOPATH, CACHE, KUBERNETES, FORWARD, guaranteed=2000.0)
+    keys = by_template(builder)
+    assert keys[("<name:ext>.", "cache")].every_key_every_step
+    assert keys[("<name:ext>.<ns:kf-ns-0>.svc.cluster.local.", "cache")].every_key_every_step
+    builder = build(AUTOPATH, CACHE, KUBERNETES, FORWARD, guaranteed=1999.0)
+    keys = by_template(builder)
+    assert keys[("<name:ext>.", "cache")].every_key_every_step
+    assert not keys[("<name:ext>.<ns:kf-ns-0>.svc.cluster.local.", "cache")].every_key_every_step
