@@ -1,0 +1,74 @@
+"""Static analysis: its result — the FlowModel plus what the report needs to explain it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kalc_formal.dnsserver import Unmodelled
+from kalc_formal.flowmodel import FlowModel
+from kalc_formal.keyclasses import KeyInfo
+from kalc_formal.settings import Assumption
+from kalc_formal.source import Span
+
+
+@dataclass(frozen=True, slots=True)
+class FlowInfo:
+    """One pod class looking up one name class."""
+
+    id: str
+    pod_class: str
+    namespaces: int
+    pods_base: int
+    pods_peak: int
+    name_class: str
+    names: int
+    rate: float
+    surge_rate: float
+    libc: str
+    server: str
+    client_queries: tuple[str, ...]
+    upstream_cold: int
+    spans: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    id: str
+    label: str
+    replicas: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeInfo:
+    id: str
+    label: str
+    addresses: tuple[str, ...]
+    limit_per_second: int
+    kind: str
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PluginRef:
+    """A plugin of the Corefile that the chain explanation points at."""
+
+    name: str
+    span: Span | None
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything ``check`` decides on and explains."""
+
+    model: FlowModel
+    step_seconds: int
+    horizon: int
+    coredns_version: str
+    flows: dict[str, FlowInfo]
+    keys: dict[str, KeyInfo]
+    groups: dict[str, GroupInfo]
+    scopes: dict[str, ScopeInfo]
+    assumptions: tuple[Assumption, ...]
+    unmodelled: tuple[Unmodelled, ...] = ()
+    plugins: dict[str, PluginRef] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()

@@ -1,0 +1,163 @@
+"""Trace stage: a replayed counterexample as an event chain in the user's terms.
+
+Each event points at the configuration lines behind it (workloads, kalc.yaml, the
+Corefile's plugins). What follows the violation is told from the rules (facts I1,
+E5-E8, D7, G3-G15), not solved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kalc_formal.analysis import Analysis, FlowInfo
+from kalc_formal.concrete import StepResult
+from kalc_formal.keyclasses import KeyInfo
+from kalc_formal.solve import Counterexample
+from kalc_formal.source import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One link of the chain: at step ``t``, what happened, and why (config lines, facts)."""
+
+    t: int
+    kind: str
+    text: str
+    spans: tuple[Span, ...] = ()
+    facts: tuple[str, ...] = ()
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+
+
+def event_chain(analysis: Analysis, trace: Counterexample) -> list[Event]:
+    """The events of a replayed counterexample, step by step, then the consequences."""
+    events: list[Event] = []
+    previous: StepResult | None = None
+    for step in trace.steps:
+        events += _restarts(analysis, step)
+        events += _demand(analysis, step, previous)
+        previous = step
+    last = trace.steps[-1]
+    events += _misses(analysis, last)
+    events += _overload(analysis, last)
+    events += consequences(analysis, last)
+    return events
+
+
+def _restarts(analysis: Analysis, step: StepResult) -> list[Event]:
+    return [
+        Event(step.t, "restart", f"{analysis.groups[g].label} restarts: its cache is empty",
+              facts=("D13",))
+        for g in sorted(step.restarted)
+    ]
+
+
+def _demand(analysis: Analysis, step: StepResult, previous: StepResult | None) -> list[Event]:
+    events = []
+    seconds = analysis.step_seconds
+    for flow_id, lookups in step.lookups.items():
+        flow = analysis.flows[flow_id]
+        base = analysis.model.flow(flow_id).base
+        before = previous.lookups[flow_id] if previous else base
+        if lookups == before and (previous is not None or lookups == base):
+            continue
+        kind = "surge" if lookups > base else "demand"
+        per_pod = lookups / max(1, flow.pods_peak * flow.names * seconds)
+        text = (
+            f"{kind}: {flow.pod_class} look up {_names(flow)} — {_n(lookups / seconds)} lookups/s "
+            f"in the cluster (baseline {_n(base / seconds)}/s; about {per_pod:.2g}/s per pod per "
+            f"name with {_n(flow.pods_peak)} pods)"
+        )
+        events.append(Event(step.t, kind, text, flow.spans))
+    return events
+
+
+def _names(flow: FlowInfo) -> str:
+    if flow.names == 1:
+        return flow.name_class
+    return f"{_n(flow.names)} names like {flow.name_class}"
+
+
+def _misses(analysis: Analysis, step: StepResult) -> list[Event]:
+    events = []
+    model = analysis.model
+    ranked = sorted(
+        model.key_classes,
+        key=lambda k: -sum(n for _, n in k.upstream) * step.misses[k.id],
+    )
+    for key in ranked:
+        missed = step.misses[key.id]
+        packets = sum(n for _, n in key.upstream) * missed
+        if not packets:
+            continue
+        info = analysis.keys[key.id]
+        group = analysis.groups[key.group].label
+        text = (
+            f"{group}: {_n(step.queries[key.id])} queries for {_describe(info, key.keys)}; "
+            f"{_n(missed)} miss{_cache_text(info, step.live.get(key.id))} -> "
+            f"{_upstream_text(info, key.upstream)} -> {_n(packets)} upstream packets"
+        )
+        facts = ("C5", "C8", "D8", "K2") if info.walk else ("D2", "D4", "E2")
+        events.append(Event(step.t, "misses", text, tuple(info.spans), facts))
+    return events
+
+
+def _describe(info: KeyInfo, keys: int) -> str:
+    qtypes = "/".join(sorted(info.qtypes))
+    scope = "per namespace" if info.per_namespace else "shared by all namespaces"
+    return f"{info.template} {qtypes} ({_n(keys)} keys, {scope})"
+
+
+def _cache_text(info: KeyInfo, live: int | None) -> str:
+    if not info.pool:
+        return " (not cached" + (": autopath answers above the cache, D8)" if info.walk else ")")
+    return f" ({_n(live or 0)} cached; kept {info.duration} s by cache {info.cache})"
+
+
+def _upstream_text(info: KeyInfo, upstream: tuple[tuple[str, int], ...]) -> str:
+    per_miss = max((n for _, n in upstream), default=0)
+    if info.walk:
+        return f"autopath walks the search path, {per_miss} forwarded per miss (cache skipped, C5)"
+    return f"forward sends {per_miss} per miss"
+
+
+def _overload(analysis: Analysis, step: StepResult) -> list[Event]:
+    events = []
+    seconds = analysis.step_seconds
+    for scope in analysis.model.scopes:
+        packets = step.upstream[scope.id]
+        if packets <= scope.limit:
+            continue
+        info = analysis.scopes[scope.id]
+        text = (
+            f"{info.label} sends {_n(packets)} packets in {seconds} s to "
+            f"{', '.join(info.addresses)}: over the limit of {_n(info.limit_per_second)}/s "
+            f"(scope {info.kind})"
+        )
+        spans = (info.span,) if info.span else ()
+        events.append(Event(step.t, "violation", text, spans, ("I1", "I5")))
+    return events
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.lstrip("v").split(".") if part.isdigit())
+
+
+def consequences(analysis: Analysis, step: StepResult) -> list[Event]:
+    """What follows a violation, by the rules (not solved)."""
+    sends = "2 sends" if _version(analysis.coredns_version) >= (1, 14, 7) else "about 3 sends"
+    libcs = sorted({f.libc for f in analysis.flows.values()})
+    client = {
+        "glibc": "glibc re-sends after its timeout (attempts:2), then stops the search and tries the name as given (G3, G5, G7)",
+        "musl": "musl re-sends, then fails the lookup without trying other search names (G10-G12)",
+        "go": "Go re-sends and goes on with the search list (G14, G15)",
+    }
+    texts = [
+        "the upstream drops the packets above its limit; clients see timeouts, not errors (I1)",
+        f"forward re-sends a dropped query after its 2 s read timeout, {sends} within its 5 s deadline (E5, E6)",
+        "then CoreDNS answers SERVFAIL, which is not cached, so the next query for that name misses again (E8, D7, A24, D10)",
+        *[client[libc] for libc in libcs if libc in client],
+    ]
+    return [Event(step.t, "then", text) for text in texts]

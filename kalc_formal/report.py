@@ -1,0 +1,203 @@
+"""Report stage: a check's verdict, trace and assumptions as text (tables) or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tabulate import tabulate
+
+from kalc_formal.analysis import Analysis
+from kalc_formal.explain import Event, event_chain
+from kalc_formal.solve import Outcome, Verdict
+
+PROPERTY = "upstream-limit"
+PROPERTY_TEXT = "upstream packets per step stay within every upstream's rate limit"
+
+
+def verdict_line(analysis: Analysis, outcome: Outcome) -> str:
+    seconds = analysis.step_seconds
+    horizon = f"{outcome.horizon} steps of {seconds} s"
+    if outcome.verdict is Verdict.PROVED:
+        return (
+            f"verdict: proved — {PROPERTY} holds at every step of every run "
+            f"({outcome.induction_depth}-induction, checked twice)"
+        )
+    if outcome.verdict is Verdict.SAFE_BOUNDED:
+        return f"verdict: safe-bounded — no violation of {PROPERTY} within {horizon}; not proved beyond"
+    if outcome.verdict is Verdict.UNSAFE and outcome.counterexample:
+        trace = outcome.counterexample
+        at = (trace.length - 1) * seconds
+        return (
+            f"verdict: unsafe — {PROPERTY} is violated at t={at} s "
+            f"(shortest trace: {trace.length} step(s) of {seconds} s; smallest surge for it: "
+            f"{trace.surge:,} lookups above baseline)"
+        )
+    return f"verdict: unknown — {outcome.reason}"
+
+
+def render_text(analysis: Analysis, outcome: Outcome) -> str:
+    parts = [verdict_line(analysis, outcome)]
+    if outcome.verdict is Verdict.UNKNOWN and analysis.unmodelled:
+        parts.append(_unmodelled_text(analysis))
+    if outcome.counterexample is not None:
+        parts.append("Event chain (replayed in the simulator):")
+        parts.append(_events_text(analysis, event_chain(analysis, outcome.counterexample)))
+        parts.append(_trace_table(analysis, outcome))
+    parts.append("Lookups (what one lookup costs):")
+    parts.append(_flows_table(analysis))
+    parts.append("Upstream limits:")
+    parts.append(_scopes_table(analysis))
+    parts.append("Assumptions (* = default; set them in kalc.yaml):")
+    parts.append(_assumptions_table(analysis))
+    for check in outcome.checks:
+        parts.append(f"checked: {check}")
+    if outcome.reason and outcome.verdict is not Verdict.UNKNOWN:
+        parts.append(f"note: {outcome.reason}")
+    for note in analysis.notes:
+        parts.append(f"note: {note}")
+    return "\n\n".join(parts) + "\n"
+
+
+def _unmodelled_text(analysis: Analysis) -> str:
+    lines = ["Not modelled in the query path:"]
+    seen = set()
+    for item in analysis.unmodelled:
+        text = f"  {item.span}: {item.reason}" if item.span else f"  {item.reason}"
+        if text not in seen:
+            seen.add(text)
+            lines.append(text)
+    return "\n".join(lines)
+
+
+def _events_text(analysis: Analysis, events: list[Event]) -> str:
+    lines = []
+    for event in events:
+        where = ", ".join(str(s) for s in event.spans[:3])
+        facts = ", ".join(event.facts)
+        suffix = "".join(f" [{x}]" for x in (where, facts) if x)
+        if event.kind == "then":
+            lines.append(f"  then: {event.text}")
+        else:
+            lines.append(f"  t={event.t * analysis.step_seconds}s {event.text}{suffix}")
+    return "\n".join(lines)
+
+
+def _trace_table(analysis: Analysis, outcome: Outcome) -> str:
+    assert outcome.counterexample is not None
+    scopes = analysis.model.scopes
+    headers = ["t (s)", "lookups", *[f"{s.id} (limit {s.limit})" for s in scopes]]
+    rows = [
+        [
+            step.t * analysis.step_seconds,
+            f"{sum(step.lookups.values()):,}",
+            *[f"{step.upstream[s.id]:,}" for s in scopes],
+        ]
+        for step in outcome.counterexample.steps
+    ]
+    return "Upstream packets per step:\n" + tabulate(rows, headers=headers)
+
+
+def _flows_table(analysis: Analysis) -> str:
+    headers = ["pods", "names", "libc", "via", "queries/lookup", "upstream/lookup (cold)",
+               "rate/pod/name (base..surge)"]
+    rows = [
+        [
+            f"{f.pod_class} ({f.pods_base:,}..{f.pods_peak:,})",
+            f"{f.names:,} x {f.name_class}",
+            f.libc,
+            f.server,
+            len(f.client_queries),
+            f.upstream_cold,
+            f"{f.rate:g}..{f.surge_rate:g}/s",
+        ]
+        for f in analysis.flows.values()
+    ]
+    return tabulate(rows, headers=headers)
+
+
+def _scopes_table(analysis: Analysis) -> str:
+    rows = [
+        [s.label, ", ".join(s.addresses), f"{s.limit_per_second:,}/s", s.kind]
+        for s in analysis.scopes.values()
+    ]
+    return tabulate(rows, headers=["who sends", "to", "limit", "scope"])
+
+
+def _assumptions_table(analysis: Analysis) -> str:
+    rows = [
+        [a.key + ("*" if a.origin == "default" else ""), a.value, a.origin, a.note]
+        for a in analysis.assumptions
+    ]
+    return tabulate(rows, headers=["setting", "value", "from", "note"])
+
+
+def render_json(analysis: Analysis, outcome: Outcome) -> str:
+    return json.dumps(as_json(analysis, outcome), indent=2, sort_keys=False) + "\n"
+
+
+def as_json(analysis: Analysis, outcome: Outcome) -> dict[str, Any]:
+    """The report as plain data (the shape is documented in the README)."""
+    data: dict[str, Any] = {
+        "verdict": outcome.verdict.value,
+        "property": PROPERTY,
+        "property_text": PROPERTY_TEXT,
+        "horizon": outcome.horizon,
+        "step_seconds": analysis.step_seconds,
+        "coredns_version": analysis.coredns_version,
+        "reason": outcome.reason,
+        "induction_depth": outcome.induction_depth,
+        "checks": list(outcome.checks),
+        "assumptions": [
+            {"key": a.key, "value": a.value, "origin": a.origin, "default": a.origin == "default",
+             "note": a.note}
+            for a in analysis.assumptions
+        ],
+        "unmodelled": [
+            {"plugin": u.plugin, "reason": u.reason, "at": str(u.span) if u.span else None}
+            for u in analysis.unmodelled
+        ],
+        "flows": [_flow_json(f) for f in analysis.flows.values()],
+        "scopes": [
+            {"id": s.id, "label": s.label, "addresses": list(s.addresses),
+             "limit_per_second": s.limit_per_second, "scope": s.kind}
+            for s in analysis.scopes.values()
+        ],
+    }
+    if outcome.counterexample is not None:
+        data["trace"] = _trace_json(analysis, outcome)
+        data["events"] = [
+            {"t": e.t * analysis.step_seconds, "kind": e.kind, "text": e.text,
+             "at": [str(s) for s in e.spans], "facts": list(e.facts)}
+            for e in event_chain(analysis, outcome.counterexample)
+        ]
+        data["surge"] = outcome.counterexample.surge
+    return data
+
+
+def _flow_json(flow: Any) -> dict[str, Any]:
+    return {
+        "id": flow.id, "pods": flow.pod_class, "namespaces": flow.namespaces,
+        "pods_base": flow.pods_base, "pods_peak": flow.pods_peak, "names": flow.names,
+        "name": flow.name_class, "libc": flow.libc, "via": flow.server,
+        "rate": flow.rate, "surge_rate": flow.surge_rate,
+        "client_queries": list(flow.client_queries), "upstream_cold": flow.upstream_cold,
+    }
+
+
+def _trace_json(analysis: Analysis, outcome: Outcome) -> list[dict[str, Any]]:
+    assert outcome.counterexample is not None
+    limits = {s.id: s.limit for s in analysis.model.scopes}
+    return [
+        {
+            "t": step.t * analysis.step_seconds,
+            "lookups": step.lookups,
+            "restarted": sorted(step.restarted),
+            "misses": {k: n for k, n in step.misses.items() if n},
+            "upstream": {
+                s: {"packets": n, "limit": limits[s], "over": n > limits[s]}
+                for s, n in step.upstream.items()
+            },
+        }
+        for step in outcome.counterexample.steps
+    ]
