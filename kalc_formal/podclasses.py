@@ -1,0 +1,166 @@
+"""Static analysis: pods that behave alike, counted as classes.
+
+A pod class is a set of workloads with the same DNS settings (policy, hostNetwork,
+dnsConfig), the same lookups from kalc.yaml, and the same client library. Namespaces
+enter as a count: a class stands for ``NS`` namespaces through one sentinel label,
+except namespaces that a Service name of kalc.yaml points into, which keep their own
+class (their answers differ).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from kalc_formal.cluster import Cluster, DnsConfig, HorizontalPodAutoscaler, Workload
+from kalc_formal.envspec import LookupSpec, PodSelector
+from kalc_formal.source import Span
+
+DnsKey = tuple[str, bool, tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str | None], ...]] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class PodClass:
+    """Workloads that behave alike for DNS, counted."""
+
+    id: str
+    label: str
+    namespace_label: str
+    namespaces: tuple[str, ...]
+    pods_base: int
+    pods_peak: int
+    pods_min_per_namespace: int
+    dns_policy: str
+    host_network: bool
+    dns_config: DnsConfig | None
+    lookup: LookupSpec
+    workloads: tuple[Workload, ...]
+
+    @property
+    def spans(self) -> tuple[Span, ...]:
+        spans = [w.span for w in self.workloads[:3]]
+        if self.dns_config is not None:
+            spans.append(self.dns_config.span)
+        if self.lookup.span is not None:
+            spans.append(self.lookup.span)
+        return tuple(spans)
+
+
+def selects(selector: PodSelector, workload: Workload) -> bool:
+    """True when a kalc.yaml pod selector picks this workload."""
+    if selector.namespaces and workload.namespace not in selector.namespaces:
+        return False
+    if selector.workload is not None:
+        kind, _, name = selector.workload.partition("/")
+        if (kind.lower(), name) != (workload.kind.lower(), workload.name):
+            return False
+    return all(workload.labels.get(k) == v for k, v in selector.labels)
+
+
+def _dns_key(workload: Workload) -> DnsKey:
+    config = workload.dns.config
+    frozen = None
+    if config is not None:
+        frozen = (
+            tuple(n.value for n in config.nameservers),
+            tuple(s.value for s in config.searches),
+            tuple((o.name, o.value) for o in config.options),
+        )
+    return (workload.dns.policy.value, workload.dns.host_network.value, frozen)
+
+
+def pod_counts(
+    workload: Workload, nodes: int, hpas: Sequence[HorizontalPodAutoscaler], scale: bool
+) -> tuple[int, int]:
+    """Pods of a workload at baseline and at most (HPA maxReplicas during a surge)."""
+    base = nodes if workload.per_node else (workload.replicas or 0)
+    peak = base
+    for hpa in hpas:
+        if (hpa.namespace, hpa.target_kind, hpa.target_name) == (
+            workload.namespace, workload.kind, workload.name,
+        ):
+            base = max(base, hpa.min_replicas)
+            peak = max(base, hpa.max_replicas) if scale else base
+    return base, peak
+
+
+def pod_classes(
+    cluster: Cluster,
+    lookups: Sequence[LookupSpec],
+    *,
+    nodes: int,
+    special_namespaces: Iterable[str],
+    scale_to_hpa_max: bool,
+    excluded: Iterable[Workload] = (),
+) -> list[PodClass]:
+    """Group the selected workloads of each lookup spec into pod classes."""
+    special = set(special_namespaces)
+    skip = {id(w) for w in excluded}
+    classes: list[PodClass] = []
+    for index, lookup in enumerate(lookups):
+        groups: dict[tuple[object, ...], list[Workload]] = defaultdict(list)
+        for workload in cluster.workloads:
+            if id(workload) in skip or not selects(lookup.pods, workload):
+                continue
+            namespace_key = workload.namespace if workload.namespace in special else None
+            groups[(_dns_key(workload), namespace_key)].append(workload)
+        for (_, namespace_key), members in sorted(groups.items(), key=lambda g: _order(g[1])):
+            class_id = f"p{len(classes)}"
+            classes.append(
+                _pod_class(class_id, index, namespace_key, members, lookup, cluster, nodes,
+                           scale_to_hpa_max)
+            )
+    return classes
+
+
+def _order(members: list[Workload]) -> tuple[str, str, str]:
+    first = members[0]
+    return (first.namespace, first.kind, first.name)
+
+
+def _pod_class(
+    class_id: str, lookup_index: int, namespace_key: str | None, members: list[Workload],
+    lookup: LookupSpec, cluster: Cluster, nodes: int, scale: bool,
+) -> PodClass:
+    per_namespace: dict[str, int] = defaultdict(int)
+    base = peak = 0
+    for workload in members:
+        low, high = pod_counts(workload, nodes, cluster.horizontal_autoscalers, scale)
+        base += low
+        peak += high
+        per_namespace[workload.namespace] += low
+    namespaces = tuple(sorted(per_namespace))
+    label_ns = namespace_key if namespace_key is not None else f"kf-ns-{class_id}"
+    first = members[0]
+    return PodClass(
+        id=class_id,
+        label=_label(namespaces, members),
+        namespace_label=label_ns,
+        namespaces=namespaces,
+        pods_base=base,
+        pods_peak=peak,
+        pods_min_per_namespace=min(per_namespace.values()) if per_namespace else 0,
+        dns_policy=first.dns.policy.value,
+        host_network=first.dns.host_network.value,
+        dns_config=first.dns.config,
+        lookup=lookup,
+        workloads=tuple(members),
+    )
+
+
+def _label(namespaces: tuple[str, ...], members: list[Workload]) -> str:
+    workloads = ", ".join(f"{w.kind}/{w.name}" for w in members[:2])
+    if len(members) > 2:
+        workloads += f", +{len(members) - 2}"
+    if len(namespaces) == 1:
+        return f"pods of ns {namespaces[0]} ({workloads})"
+    shown = ", ".join(namespaces[:3]) + (", ..." if len(namespaces) > 3 else "")
+    return f"pods of {len(namespaces)} namespaces ({shown}; {workloads})"
+
+
+def lookups_per_step(pods: int, rate: float, names: int, step: int, *, up: bool) -> int:
+    """Lookups of a name class by ``pods`` pods in one step, rounded down or up."""
+    exact = pods * rate * names * step
+    return math.ceil(exact - 1e-9) if up else math.floor(exact + 1e-9)
