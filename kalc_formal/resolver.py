@@ -41,6 +41,7 @@ from kalc_formal.errors import InvalidArgument
 from kalc_formal.resolvconf import Libc, ResolvConf, ResolverSettings
 
 __all__ = [
+    "QTYPE_CHOICES",
     "CandidateOutcome",
     "Libc",
     "LookupTrace",
@@ -137,17 +138,34 @@ class LookupTrace:
         return tuple(p.query for p in self.packets)
 
 
-def simulate_lookup(name: str, resolv_conf: ResolvConf, libc: Libc, reply: ReplyFunction) -> LookupTrace:
-    """One getaddrinfo(`name`) for A and AAAA, as `libc` does it under `resolv_conf`."""
+QTYPE_CHOICES = {("A", "AAAA"): "unspec", ("A",): "inet", ("AAAA",): "inet6"}
+"""The query types of one lookup, by address family asked for."""
+
+
+def simulate_lookup(
+    name: str, resolv_conf: ResolvConf, libc: Libc, reply: ReplyFunction, *, qtypes: tuple[str, ...] = ("A", "AAAA")
+) -> LookupTrace:
+    """One getaddrinfo(`name`) as `libc` does it under `resolv_conf`.
+
+    `qtypes` is ("A", "AAAA") for AF_UNSPEC (Go: LookupIPAddr), ("A",) for
+    AF_INET hints (Go: LookupIP "ip4"), ("AAAA",) for AF_INET6. Whether a
+    program's lookup is IPv4-only also depends on AI_ADDRCONFIG and the pod's
+    addresses (fact G4): glibc drops AAAA under AI_ADDRCONFIG only when the pod
+    has no non-loopback IPv6 address, link-local included; musl tests the
+    loopback routes, so it keeps AAAA while IPv6 is enabled. That is the
+    caller's to decide; this function takes the result.
+    """
     _check_name(name)
+    if tuple(qtypes) not in QTYPE_CHOICES:
+        raise InvalidArgument(f"qtypes must be one of {sorted(QTYPE_CHOICES)}, not {qtypes!r}")
     settings = resolv_conf.settings(libc)
     wire = _Wire(reply)
     if libc is Libc.GLIBC:
-        _Glibc(settings, wire).lookup(name)
+        _Glibc(settings, wire, tuple(qtypes)).lookup(name)
     elif libc is Libc.MUSL:
-        _Musl(settings, wire).lookup(name)
+        _Musl(settings, wire, tuple(qtypes)).lookup(name)
     else:
-        _Go(settings, wire).lookup(name)
+        _Go(settings, wire, tuple(qtypes)).lookup(name)
     candidates = list(wire.candidates)
     if candidates and candidates[-1].then != "done":
         candidates[-1] = CandidateOutcome(candidates[-1].qname, candidates[-1].outcome, "stop")
@@ -156,9 +174,11 @@ def simulate_lookup(name: str, resolv_conf: ResolvConf, libc: Libc, reply: Reply
                        tuple(candidates), round(wire.now, 6), tuple(wire.notes))
 
 
-def queries_per_lookup(name: str, resolv_conf: ResolvConf, libc: Libc, reply: ReplyFunction) -> tuple[Query, ...]:
+def queries_per_lookup(
+    name: str, resolv_conf: ResolvConf, libc: Libc, reply: ReplyFunction, *, qtypes: tuple[str, ...] = ("A", "AAAA")
+) -> tuple[Query, ...]:
     """The queries one lookup sends, in order, retransmissions included."""
-    return simulate_lookup(name, resolv_conf, libc, reply).queries()
+    return simulate_lookup(name, resolv_conf, libc, reply, qtypes=qtypes).queries()
 
 
 def _check_name(name: str) -> None:
@@ -231,10 +251,10 @@ class _Glibc:
     __res_context_query (G2, G3), resolv/res_send.c __res_context_send and
     send_dg (G4-G7), nss_dns _nss_dns_gethostbyname4_r."""
 
-    def __init__(self, settings: ResolverSettings, wire: _Wire) -> None:
+    def __init__(self, settings: ResolverSettings, wire: _Wire, qtypes: tuple[str, ...]) -> None:
         self.s = settings
         self.wire = wire
-        self.qtypes = ("A",) if settings.no_aaaa else ("A", "AAAA")
+        self.qtypes = tuple(q for q in qtypes if q != "AAAA") if settings.no_aaaa else qtypes
         self.single = settings.single_request
         self.reopen = settings.single_request_reopen
         self.rotation = 0
@@ -271,10 +291,14 @@ class _Glibc:
             self.candidate(_fqdn(name))
 
     def candidate(self, fqdn: str) -> str:
-        """Query one name and judge it as __res_context_query does."""
+        """Query one name and judge it as __res_context_query does. With
+        no-aaaa, an AAAA-only query is answered NODATA without a packet."""
         if not _wire_ok(fqdn):
             self.wire.outcome(fqdn, "invalid", "next")
             return "invalid"
+        if not self.qtypes:
+            self.wire.outcome(fqdn, "nodata", "next")
+            return "nodata"
         replies = self.send(fqdn)
         outcome = _glibc_judge(replies, self.buffer1)
         self.wire.outcome(fqdn, outcome, "done" if outcome == "answer" else "next")
@@ -386,9 +410,10 @@ class _Musl:
     name_from_dns (G8-G10), src/network/res_msend.c __res_msend_rc (G11),
     src/network/res_mkquery.c."""
 
-    def __init__(self, settings: ResolverSettings, wire: _Wire) -> None:
+    def __init__(self, settings: ResolverSettings, wire: _Wire, qtypes: tuple[str, ...]) -> None:
         self.s = settings
         self.wire = wire
+        self.qtypes = qtypes
 
     def lookup(self, name: str) -> None:
         """Search domains only when the name has fewer than ndots dots and no
@@ -422,7 +447,7 @@ class _Musl:
             self.wire.outcome(fqdn, "unsent", "stop")
             return False
         taken, errors = self.exchange(fqdn)
-        outcome, goes_on = _musl_judge(taken, errors)
+        outcome, goes_on = _musl_judge(self.qtypes, taken, errors)
         self.wire.outcome(fqdn, outcome, "done" if outcome == "answer" else ("next" if goes_on else "stop"))
         return goes_on
 
@@ -450,14 +475,14 @@ class _Musl:
         """One round, the replies taken in the order the queries went out; True
         when every query has its reply."""
         queue = [(q, ns, self.wire.send(fqdn, q, ns, at))
-                 for q in ("A", "AAAA") if q not in taken for ns in self.s.nameservers]
-        budget = 4
+                 for q in self.qtypes if q not in taken for ns in self.s.nameservers]
+        budget = 2 * len(self.qtypes)
         for qtype, ns, kind in _growing(queue):
             if qtype in taken:
                 continue
             if kind in GOOD:
                 taken[qtype] = kind
-                if len(taken) == 2:
+                if len(taken) == len(self.qtypes):
                     return True
             elif kind in ERRORS:
                 errors[qtype] = kind
@@ -467,11 +492,11 @@ class _Musl:
         return False
 
 
-def _musl_judge(taken: dict[str, Reply], errors: dict[str, Reply]) -> tuple[str, bool]:
+def _musl_judge(qtypes: tuple[str, ...], taken: dict[str, Reply], errors: dict[str, Reply]) -> tuple[str, bool]:
     """name_from_dns: A first, then AAAA; a missing reply fails the lookup
     (EAI_AGAIN), an NXDOMAIN goes on; then an address succeeds, else the lookup
     fails (EAI_NONAME)."""
-    for qtype in ("A", "AAAA"):
+    for qtype in qtypes:
         kind = taken.get(qtype)
         if kind is None:
             error = errors.get(qtype)
@@ -497,9 +522,10 @@ class _Go:
     """Go 1.19 pure-Go resolver: src/net/dnsclient_unix.go nameList,
     goLookupIPCNAMEOrder, tryOneName (G13-G15)."""
 
-    def __init__(self, settings: ResolverSettings, wire: _Wire) -> None:
+    def __init__(self, settings: ResolverSettings, wire: _Wire, qtypes: tuple[str, ...]) -> None:
         self.s = settings
         self.wire = wire
+        self.qtypes = qtypes
         self.rotation = 0
 
     def lookup(self, name: str) -> None:
@@ -533,20 +559,17 @@ class _Go:
         if not _wire_ok(fqdn):
             return "invalid"
         start = self.wire.now
-        if self.s.single_request:
-            a = self.try_one_name(fqdn, "A", start)
-            aaaa = self.try_one_name(fqdn, "AAAA", a.end)
-            sends = [(t, 0, "A", ns, r) for t, ns, r in a.sends] + [(t, 0, "AAAA", ns, r) for t, ns, r in aaaa.sends]
-        else:
-            a = self.try_one_name(fqdn, "A", start)
-            aaaa = self.try_one_name(fqdn, "AAAA", start)
-            sends = sorted([(t, i, "A", ns, r) for i, (t, ns, r) in enumerate(a.sends)]
-                           + [(t, i, "AAAA", ns, r) for i, (t, ns, r) in enumerate(aaaa.sends)],
-                           key=lambda send: send[:4])
+        tried: list[tuple[str, _Tried]] = []
+        for qtype in self.qtypes:
+            tried.append((qtype, self.try_one_name(fqdn, qtype, tried[-1][1].end if tried and self.s.single_request
+                                                   else start)))
+        sends = [(at, index, qtype, ns, kind) for qtype, run in tried for index, (at, ns, kind) in enumerate(run.sends)]
+        if not self.s.single_request:
+            sends.sort(key=lambda send: (send[0], send[1], self.qtypes.index(send[2])))
         for at, _index, qtype, ns, kind in sends:
             self.wire.record(fqdn, qtype, ns, at, kind)
-        self.wire.now = max(a.end, aaaa.end)
-        return _go_outcome((a.reply, aaaa.reply))
+        self.wire.now = max(run.end for _, run in tried)
+        return _go_outcome(tuple(run.reply for _, run in tried))
 
     def try_one_name(self, fqdn: str, qtype: str, start: float) -> _Tried:
         """For each attempt, each server from the rotation offset: a timeout
@@ -571,7 +594,7 @@ class _Go:
         return _Tried(last, now, tuple(sends))
 
 
-def _go_outcome(replies: tuple[Reply, Reply]) -> str:
+def _go_outcome(replies: tuple[Reply, ...]) -> str:
     if Reply.ANSWER in replies:
         return "answer"
     for kind in (Reply.TIMEOUT, Reply.SERVFAIL, Reply.REFUSED, Reply.NODATA):

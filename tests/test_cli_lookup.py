@@ -161,3 +161,10 @@ def test_notes_show_what_the_library_ignored(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "note: line 1: 282 characters; musl ignores lines of 255 or more" in out
     assert "result: failure after 0 s, 2 packets" in out
+
+
+def test_family_inet_sends_only_a(capsys, pod_conf):
+    document = lookup_json(capsys, "api.example.com", "--resolv-conf", pod_conf, "--family", "inet",
+                           "--exists", "api.example.com")
+    assert {q["qtype"] for q in document["queries"]} == {"A"}
+    assert len(document["queries"]) == 5

@@ -169,6 +169,34 @@ def test_go_never_looks_up_onion_names():
     assert trace.result == "failure"
 
 
+@pytest.mark.parametrize("libc", list(Libc))
+def test_ipv4_only_lookups_send_a_queries_only(libc):
+    """Measured (inet_* cases): AF_INET hints / Go's "ip4" send only A."""
+    trace = simulate_lookup("api.example.com", K8S, libc, answers("api.example.com"), qtypes=("A",))
+    assert [p.qtype for p in trace.packets] == ["A"] * 5
+    assert trace.result == "success"
+    six = simulate_lookup("api.example.com.", K8S, libc, answers("api.example.com"), qtypes=("AAAA",))
+    assert [p.qtype for p in six.packets] == ["AAAA"]
+
+
+def test_musl_servfail_budget_is_two_per_query():
+    conf = ResolvConf(("10.0.0.1",), (), options("timeout:2", "attempts:2"))
+    trace = simulate_lookup("example.com", conf, Libc.MUSL, lambda q, t, ns: Reply.SERVFAIL, qtypes=("A",))
+    assert [p.time for p in trace.packets] == [0, 0, 0, 1, 1, 1]
+
+
+def test_glibc_no_aaaa_with_an_aaaa_only_lookup_sends_nothing():
+    conf = ResolvConf(("10.0.0.1",), ("a.example",), options("no-aaaa"))
+    trace = simulate_lookup("web", conf, Libc.GLIBC, answers(), qtypes=("AAAA",))
+    assert trace.packets == ()
+    assert [c.outcome for c in trace.candidates] == ["nodata", "nodata"]
+
+
+def test_qtypes_must_be_a_family():
+    with pytest.raises(InvalidArgument, match="qtypes must be one of"):
+        simulate_lookup("web", K8S, Libc.GLIBC, answers(), qtypes=("AAAA", "A"))
+
+
 @pytest.mark.parametrize("bad", ["", ".", "a b", "x" * 254])
 def test_bad_names_are_invalid_arguments(bad):
     with pytest.raises(InvalidArgument):
@@ -201,15 +229,16 @@ def reply_tables(draw):
 
 
 @settings(max_examples=300, deadline=None)
-@given(names, confs, st.sampled_from(list(Libc)), reply_tables())
-def test_invariants_of_every_lookup(name, conf, libc, reply):
-    trace = simulate_lookup(name, conf, libc, reply)
-    again = simulate_lookup(name, conf, libc, reply)
+@given(names, confs, st.sampled_from(list(Libc)), reply_tables(), st.sampled_from([("A", "AAAA"), ("A",)]))
+def test_invariants_of_every_lookup(name, conf, libc, reply, qtypes):
+    trace = simulate_lookup(name, conf, libc, reply, qtypes=qtypes)
+    again = simulate_lookup(name, conf, libc, reply, qtypes=qtypes)
     assert trace == again
     servers = set(conf.settings(libc).nameservers)
     seen = {}
     for packet in trace.packets:
         assert packet.nameserver in servers
+        assert packet.qtype in qtypes
         assert packet.reply is reply(packet.qname, packet.qtype, packet.nameserver)
         key = packet.query
         seen[key] = seen.get(key, 0) + 1

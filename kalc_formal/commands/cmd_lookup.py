@@ -16,7 +16,13 @@ from kalc_formal.resolvconf import (
     parse_resolv_conf,
     require_libc,
 )
-from kalc_formal.resolver import LookupTrace, Reply, ReplyFunction, simulate_lookup
+from kalc_formal.resolver import (
+    QTYPE_CHOICES,
+    LookupTrace,
+    Reply,
+    ReplyFunction,
+    simulate_lookup,
+)
 from kalc_formal.source import Source
 
 REPLY_OPTIONS = (
@@ -43,6 +49,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     for dest, help_text, _replies in REPLY_OPTIONS:
         parser.add_argument(f"--{dest.replace('_', '-')}", dest=dest, action="append", default=[],
                             metavar="N", help=f"{help_text} for name N")
+    parser.add_argument("--family", default="unspec", choices=["unspec", "inet", "inet6"],
+                        help="address family asked for: A and AAAA (unspec, default), A only, AAAA only")
     parser.add_argument("--format", default="text", choices=["text", "json"])
     parser.set_defaults(run=run)
 
@@ -50,7 +58,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     conf = read_resolv_conf(args.resolv_conf)
     libc = require_libc(args.libc)
-    trace = simulate_lookup(args.name, conf, libc, reply_table(args))
+    qtypes = next(q for q, family in QTYPE_CHOICES.items() if family == args.family)
+    trace = simulate_lookup(args.name, conf, libc, reply_table(args), qtypes=qtypes)
     settings = conf.settings(libc)
     if args.format == "json":
         print(json.dumps(trace_json(trace, settings.ignored), indent=2))

@@ -1,4 +1,5 @@
-/* One getaddrinfo(NAME) with AF_UNSPEC and SOCK_STREAM; prints the outcome as JSON.
+/* One getaddrinfo(NAME) with SOCK_STREAM and AF_UNSPEC (or AF_INET when the
+   second argument is "inet"); prints the outcome as JSON.
    Built with gcc (glibc) and with musl-gcc -static (musl). */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -13,12 +14,12 @@ int main(int argc, char **argv)
 	const char *sep = "";
 	int rc;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: probe NAME\n");
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: probe NAME [inet]\n");
 		return 2;
 	}
 	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = argc == 3 && strcmp(argv[2], "inet") == 0 ? AF_INET : AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	rc = getaddrinfo(argv[1], NULL, &hints, &res);
 	printf("{\"rc\": %d, \"error\": \"%s\", \"addresses\": [", rc, rc ? gai_strerror(rc) : "");

@@ -34,10 +34,14 @@ def rule(qname: str, reply: str, qtype: str = "*", nameserver: str = "*") -> dic
 
 def case(case_id: str, description: str, name: str, resolv_conf: str, rules: list[dict[str, str]] | None = None,
          *, default: str = "NXDOMAIN", repeat: int = 2, libcs: tuple[str, ...] = ("glibc", "musl", "go"),
-         live: bool = False) -> dict[str, Any]:
-    """`live` marks the representative subset the real_resolver test re-runs."""
-    return {"id": case_id, "description": description, "name": name, "resolv_conf": resolv_conf,
+         live: bool = False, family: str = "unspec") -> dict[str, Any]:
+    """`live` marks the representative subset the real_resolver test re-runs;
+    `family` "inet" asks for IPv4 only (AF_INET hints; Go's LookupIP "ip4")."""
+    item = {"id": case_id, "description": description, "name": name, "resolv_conf": resolv_conf,
             "rules": rules or [], "default": default, "repeat": repeat, "libcs": list(libcs), "live": live}
+    if family != "unspec":
+        item["family"] = family
+    return item
 
 
 EXTERNAL = "api.example.com"
@@ -139,6 +143,14 @@ CASES: list[dict[str, Any]] = [
           rule(EXTERNAL_FQDN, "ANSWER")]),
     case("three_ns_silent", "three silent nameservers, timeout:2 attempts:1, trailing dot", EXTERNAL_FQDN,
          conf(nameservers=(NS1, NS2, NS3), options="ndots:5 timeout:2 attempts:1"), default="TIMEOUT"),
+    case("inet_dotted_external", "IPv4 only: two-dot name answered only as given", EXTERNAL, conf(),
+         [rule(EXTERNAL_FQDN, "ANSWER")], family="inet"),
+    case("inet_servfail_candidate", "IPv4 only: second candidate SERVFAIL; name as given answered", EXTERNAL,
+         conf(), [rule("api.example.com.svc.cluster.local.", "SERVFAIL"), rule(EXTERNAL_FQDN, "ANSWER")],
+         family="inet", live=True),
+    case("inet_timeout_candidate", "IPv4 only: second candidate never answered; name as given answered",
+         EXTERNAL, conf(), [rule("api.example.com.svc.cluster.local.", "TIMEOUT"), rule(EXTERNAL_FQDN, "ANSWER")],
+         family="inet"),
     case("no_tld_query", "no-tld-query, dotless name, all NXDOMAIN", "web",
          conf(options="ndots:5 timeout:1 attempts:2 no-tld-query")),
     case("search_root_dot", "search list holding only '.', dotless name answered as given", "web",

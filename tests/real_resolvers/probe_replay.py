@@ -50,8 +50,12 @@ def reply_function(case: dict[str, Any]) -> ReplyFunction:
     return reply
 
 
+FAMILY_QTYPES = {"unspec": ("A", "AAAA"), "inet": ("A",)}
+
+
 def model_trace(case: dict[str, Any], libc: str) -> LookupTrace:
-    return simulate_lookup(case["name"], ResolvConf(text=case["resolv_conf"]), Libc(libc), reply_function(case))
+    return simulate_lookup(case["name"], ResolvConf(text=case["resolv_conf"]), Libc(libc), reply_function(case),
+                           qtypes=FAMILY_QTYPES[case.get("family", "unspec")])
 
 
 Packet = tuple[str, str, str, float]

@@ -95,7 +95,8 @@ def run_inside(case: dict[str, Any], libc: str, bindir: Path) -> dict[str, Any]:
         )
         server.start()
         started = time.monotonic()
-        proc = subprocess.run([str(bindir / f"probe-{libc}"), case["name"]], capture_output=True,
+        family = [case["family"]] if case.get("family", "unspec") != "unspec" else []
+        proc = subprocess.run([str(bindir / f"probe-{libc}"), case["name"], *family], capture_output=True,
                               text=True, timeout=PROBE_TIME_LIMIT, check=False)
         elapsed = time.monotonic() - started
         time.sleep(0.2)
