@@ -18,6 +18,7 @@ same text, since they disagree (caps, ignored lines, last-line-wins rules).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator
@@ -96,8 +97,10 @@ class ResolvConf:
     first three); `search` is the last `search` line, or the last `domain` line's
     name when that comes later; `options` holds each option once, the last value
     winning, in order of first appearance (unknown options kept). `text` is what
-    the libraries read (`settings`); a ResolvConf built in code gets its rendering.
-    Equality compares the content, not the text.
+    the libraries and the kubelet read (`settings`, `pod_resolv_conf`); a
+    ResolvConf built from fields gets their rendering. ResolvConf(text=...) alone
+    reads as that text but leaves the fields empty: parse_resolv_conf fills both.
+    Equality compares the fields, not the text.
     """
 
     nameservers: tuple[str, ...] = ()
@@ -240,6 +243,7 @@ def is_domain_name(text: str) -> bool:
 # --- what each library reads -----------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def read_settings(text: str, libc: Libc) -> ResolverSettings:
     """What `libc` takes from a resolv.conf text, following its reader line by line."""
     if libc is Libc.GLIBC:

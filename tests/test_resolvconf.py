@@ -1,5 +1,7 @@
 """resolv.conf parsing, each library's reading of it, and rendering."""
 
+import doctest
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -222,3 +224,12 @@ def test_require_libc():
     assert require_libc("musl") is Libc.MUSL
     with pytest.raises(InvalidArgument, match="unknown libc 'uclibc'"):
         require_libc("uclibc")
+
+
+def test_docstring_examples():
+    from kalc_formal import resolvconf, resolver
+
+    for module in (resolvconf, resolver):
+        result = doctest.testmod(module)
+        assert result.attempted > 0
+        assert result.failed == 0
