@@ -20,7 +20,9 @@ EXIT_UNKNOWN = 3
 
 
 def _command_modules() -> list[ModuleType]:
-    modules: list[ModuleType] = []
+    from kalc_formal.commands import cmd_lookup
+
+    modules: list[ModuleType] = [cmd_lookup]
     return modules
 
 

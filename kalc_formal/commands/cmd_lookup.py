@@ -1,0 +1,144 @@
+"""Shell: `kalc-formal lookup`, every packet one client lookup sends."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from tabulate import tabulate
+
+from kalc_formal.errors import InvalidArgument, KalcError
+from kalc_formal.resolvconf import (
+    MAX_RESOLV_CONF_BYTES,
+    Libc,
+    ResolvConf,
+    parse_resolv_conf,
+    require_libc,
+)
+from kalc_formal.resolver import (
+    QTYPE_CHOICES,
+    LookupTrace,
+    Reply,
+    ReplyFunction,
+    simulate_lookup,
+)
+from kalc_formal.source import Source
+
+REPLY_OPTIONS = (
+    ("exists", "answer A and AAAA", (Reply.ANSWER, Reply.ANSWER)),
+    ("a_only", "answer A, NODATA for AAAA", (Reply.ANSWER, Reply.NODATA)),
+    ("nodata", "NODATA for A and AAAA", (Reply.NODATA, Reply.NODATA)),
+    ("servfail", "SERVFAIL", (Reply.SERVFAIL, Reply.SERVFAIL)),
+    ("timeout", "never answer", (Reply.TIMEOUT, Reply.TIMEOUT)),
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "lookup",
+        help="every packet one client lookup (getaddrinfo A+AAAA) sends",
+        description="Simulate one lookup of NAME by glibc 2.36, musl 1.2.3 or Go 1.19's "
+        "resolver under a resolv.conf: every packet sent to every nameserver, in order, "
+        "retransmissions included, and the outcome. Names not listed below get NXDOMAIN; "
+        "names are matched as FQDNs, a trailing dot optional.",
+    )
+    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("--resolv-conf", required=True, metavar="FILE")
+    parser.add_argument("--libc", default="glibc", choices=[libc.value for libc in Libc])
+    for dest, help_text, _replies in REPLY_OPTIONS:
+        parser.add_argument(f"--{dest.replace('_', '-')}", dest=dest, action="append", default=[],
+                            metavar="N", help=f"{help_text} for name N")
+    parser.add_argument("--family", default="unspec", choices=["unspec", "inet", "inet6"],
+                        help="address family asked for: A and AAAA (unspec, default), A only, AAAA only")
+    parser.add_argument("--format", default="text", choices=["text", "json"])
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    conf = read_resolv_conf(args.resolv_conf)
+    libc = require_libc(args.libc)
+    qtypes = next(q for q, family in QTYPE_CHOICES.items() if family == args.family)
+    trace = simulate_lookup(args.name, conf, libc, reply_table(args), qtypes=qtypes)
+    settings = conf.settings(libc)
+    if args.format == "json":
+        print(json.dumps(trace_json(trace, settings.ignored), indent=2))
+    else:
+        print(trace_text(trace, conf, libc))
+    return 0
+
+
+def read_resolv_conf(path: str) -> ResolvConf:
+    """Read and check a resolv.conf file (bounded in size, UTF-8)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_RESOLV_CONF_BYTES + 1)
+    except OSError as error:
+        raise KalcError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(data) > MAX_RESOLV_CONF_BYTES:
+        raise KalcError(f"{path}: larger than {MAX_RESOLV_CONF_BYTES} bytes; not a resolv.conf")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise KalcError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    return parse_resolv_conf(Source(path, text))
+
+
+def reply_table(args: argparse.Namespace) -> ReplyFunction:
+    """The replies the options ask for, by FQDN; everything else NXDOMAIN."""
+    table: dict[str, tuple[Reply, Reply]] = {}
+    for dest, _help, replies in REPLY_OPTIONS:
+        for name in getattr(args, dest):
+            key = _fqdn_key(name)
+            if key in table and table[key] != replies:
+                raise InvalidArgument(f"{name!r} is given two different replies")
+            table[key] = replies
+
+    def reply(qname: str, qtype: str, nameserver: str) -> Reply:
+        pair = table.get(qname.lower())
+        if pair is None:
+            return Reply.NXDOMAIN
+        return pair[0] if qtype == "A" else pair[1]
+
+    return reply
+
+
+def _fqdn_key(name: str) -> str:
+    if not name or name == "." or any(c.isspace() for c in name):
+        raise InvalidArgument(f"not a host name: {name!r}")
+    return (name if name.endswith(".") else name + ".").lower()
+
+
+def trace_json(trace: LookupTrace, ignored: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "name": trace.name,
+        "libc": trace.libc.value,
+        "queries": [
+            {"qname": p.qname, "qtype": p.qtype, "nameserver": p.nameserver, "attempt": p.attempt,
+             "time": p.time, "reply": p.reply.value}
+            for p in trace.packets
+        ],
+        "result": trace.result,
+        "duration": trace.duration,
+        "candidates": [{"qname": c.qname, "outcome": c.outcome, "then": c.then} for c in trace.candidates],
+        "notes": list(trace.notes),
+        "ignored": list(ignored),
+    }
+
+
+def trace_text(trace: LookupTrace, conf: ResolvConf, libc: Libc) -> str:
+    settings = conf.settings(libc)
+    flags = [name for name, on in (("rotate", settings.rotate), ("single-request", settings.single_request),
+                                   ("single-request-reopen", settings.single_request_reopen),
+                                   ("no-tld-query", settings.no_tld_query), ("no-aaaa", settings.no_aaaa),
+                                   ("use-vc", settings.use_vc)) if on]
+    head = (f"{libc.value} reads {conf.path}: nameservers {' '.join(settings.nameservers)}; "
+            f"search {' '.join(settings.search) or '(none)'}; ndots {settings.ndots}, "
+            f"timeout {settings.timeout} s, attempts {settings.attempts}"
+            + (f"; {' '.join(flags)}" if flags else ""))
+    rows = [(i, f"{p.time:g}", p.nameserver, p.qname, p.qtype, p.reply.value)
+            for i, p in enumerate(trace.packets, start=1)]
+    table = tabulate(rows, headers=("#", "time", "nameserver", "qname", "qtype", "reply"))
+    lines = [head, *(f"note: {text}" for text in settings.ignored + trace.notes), "", table if rows else "(no packets)", ""]
+    lines.append(f"result: {trace.result} after {trace.duration:g} s, {len(trace.packets)} packets")
+    return "\n".join(lines)
