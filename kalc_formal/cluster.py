@@ -585,10 +585,14 @@ class _Builder:
         top = [(w, r) for w, r in self.workloads if not _owner_present(w, present)]
         owned = tuple(w for w, _ in self.workloads if _owner_present(w, present))
         corefiles = self._corefile_configmaps(top)
-        servers = [s for w, r in top if (s := _dns_server(r, w, corefiles)) is not None]
-        node_local = [n for w, r in top if (n := _node_local(r, w, corefiles)) is not None]
-        for _, reader in top:
-            self.collect(reader)
+        servers: list[DnsServer] = []
+        node_local: list[NodeLocalDns] = []
+        for workload, reader in top:
+            server = _dns_server(reader, workload, corefiles)
+            local = _node_local(reader, workload, corefiles)
+            if self.collect(reader):
+                servers += [server] if server else []
+                node_local += [local] if local else []
         scalers, params = self._proportional(top)
         services = self._dns_services(servers)
         used = set(corefiles) | {(p.namespace, p.configmap) for p in params}
