@@ -9,10 +9,8 @@ envsubst placeholders where kalc-formal reads) gives one error for its file.
 
 from __future__ import annotations
 
-import os
+import functools
 import re
-import stat
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -22,6 +20,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kalc_formal.errors import ConfigError
+from kalc_formal.inputs import MIB, STDIN_PATH, find_input_files, read_input_file
 from kalc_formal.placeholders import (
     ANY,
     COREFILE,
@@ -31,6 +30,7 @@ from kalc_formal.placeholders import (
     UNAMBIGUOUS,
     Placeholder,
     find_placeholders,
+    might_hold_placeholders,
     template_message,
 )
 from kalc_formal.source import Source, Span
@@ -43,13 +43,12 @@ __all__ = [
     "Document",
     "Limits",
     "LoadResult",
+    "line_text",
     "load_documents",
     "load_text",
 ]
 
-MIB = 1024 * 1024
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-STDIN_PATH = "<stdin>"
 
 DNS_RELEVANT_KINDS = frozenset(
     {
@@ -145,7 +144,7 @@ class Document:
     def error(self, message: str, *path: str | int) -> ConfigError:
         """A ConfigError at the value at ``path`` (or its nearest ancestor)."""
         span = self.span_at(*path)
-        return ConfigError(message, span, self.source.line_text(span.line))
+        return ConfigError(message, span, line_text(self.source, span.line))
 
     def embedded_source(self, *path: str | int) -> Source | None:
         """The string at ``path`` as a Source whose positions map into this file.
@@ -165,20 +164,26 @@ class Document:
         start = self.span_at(*path)
         file_text = self.source.text
         if node.style == "|":
-            mapped = _literal_block_source(self.source.path, file_text, start.line, value)
+            mapped = _literal_block_source(
+                self.source.path, file_text, start.line, value
+            )
             if mapped is not None:
                 return mapped
         verbatim = self._verbatim_column(node, value)
         if verbatim is not None:
             return Source(self.source.path, value, start.line - 1, verbatim, file_text)
-        return AnchoredSource(self.source.path, value, start.line - 1, start.column - 1, file_text)
+        return AnchoredSource(
+            self.source.path, value, start.line - 1, start.column - 1, file_text
+        )
 
     def _verbatim_column(self, node: ScalarNode, value: str) -> int | None:
         """The 0-based column where a one-line scalar's text stands as written, if it does."""
         if self.chunk is None or node.start_mark.line != node.end_mark.line:
             return None
         offset = self.chunk.index_offset
-        raw = self.source.text[offset + node.start_mark.index : offset + node.end_mark.index]
+        raw = self.source.text[
+            offset + node.start_mark.index : offset + node.end_mark.index
+        ]
         quoted = node.style in ("'", '"')
         if (raw[1:-1] if quoted else raw) != value:
             return None
@@ -216,19 +221,28 @@ def load_documents(
     """
     limits = limits or Limits()
     documents: list[Document] = []
-    inputs, errors = _find_inputs(paths, limits, allow_outside_root)
-    for display, real in inputs:
-        text, read_error = _read_input(display, real, stdin, limits)
+    inputs, errors = find_input_files(
+        paths,
+        suffixes=MANIFEST_SUFFIXES,
+        max_files=limits.max_files,
+        allow_outside_root=allow_outside_root,
+    )
+    for file in inputs:
+        text, read_error = read_input_file(
+            file, max_bytes=limits.max_file_bytes, stdin=stdin
+        )
         if text is None:
-            errors.append(read_error or ConfigError(f"{display}: cannot read"))
+            errors.append(read_error or ConfigError(f"{file.path}: cannot read"))
             continue
-        result = load_text(text, display, limits=limits)
+        result = load_text(text, file.path, limits=limits)
         documents.extend(result.documents)
         errors.extend(result.errors)
     return LoadResult(tuple(documents), tuple(errors))
 
 
-def load_text(text: str, path: str = "<text>", *, limits: Limits | None = None) -> LoadResult:
+def load_text(
+    text: str, path: str = "<text>", *, limits: Limits | None = None
+) -> LoadResult:
     """Load the YAML documents of one file's text; ``path`` names it in spans."""
     limits = limits or Limits()
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
@@ -236,15 +250,20 @@ def load_text(text: str, path: str = "<text>", *, limits: Limits | None = None) 
     chunks: list[_LoadedChunk] = []
     index = 0
     for chunk_text, line, offset in _split(text):
-        chunks.append(_load_chunk(_Chunk(source, line, offset), chunk_text, index, limits))
+        chunks.append(
+            _load_chunk(_Chunk(source, line, offset), chunk_text, index, limits)
+        )
         index = chunks[-1].next_index
     placeholders = sorted(
-        (p for chunk in chunks for p in chunk.placeholders), key=lambda p: (p.line, p.column)
+        (p for chunk in chunks for p in chunk.placeholders),
+        key=lambda p: (p.line, p.column),
     )
     if placeholders:
         first = placeholders[0]
         span = Span(path, first.line, first.column)
-        error = ConfigError(template_message(placeholders), span, source.line_text(first.line))
+        error = ConfigError(
+            template_message(placeholders), span, line_text(source, first.line)
+        )
         return LoadResult((), (error,))
     documents: list[Document] = []
     errors: list[ConfigError] = []
@@ -252,118 +271,14 @@ def load_text(text: str, path: str = "<text>", *, limits: Limits | None = None) 
         errors.extend(chunk.errors)
         for document in chunk.documents:
             if len(documents) == limits.max_documents:
-                errors.append(document.error(f"more than {limits.max_documents} documents in this file; the rest were not read"))
+                errors.append(
+                    document.error(
+                        f"more than {limits.max_documents} documents in this file; the rest were not read"
+                    )
+                )
                 return LoadResult(tuple(documents), tuple(errors))
             documents.append(document)
     return LoadResult(tuple(documents), tuple(errors))
-
-
-# ------------------------------------------------------------------ finding files
-
-
-def _find_inputs(
-    paths: Sequence[str], limits: Limits, allow_outside_root: bool
-) -> tuple[list[tuple[str, str | None]], list[ConfigError]]:
-    """(display path, path to read or None for stdin) per input file, and errors."""
-    inputs: list[tuple[str, str | None]] = []
-    errors: list[ConfigError] = []
-    for path in paths:
-        if path == "-":
-            if any(real is None for _, real in inputs):
-                errors.append(ConfigError("'-' (stdin) is given more than once"))
-            else:
-                inputs.append((STDIN_PATH, None))
-            continue
-        try:
-            mode = os.stat(path).st_mode
-        except OSError as error:
-            errors.append(ConfigError(f"{path}: {error.strerror or 'cannot read'}"))
-            continue
-        if stat.S_ISDIR(mode):
-            found = list(_walk(path, os.path.realpath(path), allow_outside_root, set(), errors))
-            if not found:
-                errors.append(ConfigError(f"{path}: no *.yaml, *.yml or *.json files in this folder"))
-            inputs.extend((display, display) for display in found)
-        elif stat.S_ISREG(mode):
-            inputs.append((path, path))
-        else:
-            errors.append(ConfigError(f"{path}: not a regular file or a folder"))
-    if len(inputs) > limits.max_files:
-        errors.append(ConfigError(f"more than {limits.max_files} input files; only the first {limits.max_files} were read"))
-        inputs = inputs[: limits.max_files]
-    return inputs, errors
-
-
-def _walk(
-    folder: str, root: str, allow_outside_root: bool, visited: set[str], errors: list[ConfigError]
-) -> Iterator[str]:
-    real_folder = os.path.realpath(folder)
-    if real_folder in visited:
-        return
-    visited.add(real_folder)
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError as error:
-        errors.append(ConfigError(f"{folder}: {error.strerror or 'cannot list'}"))
-        return
-    for name in names:
-        path = os.path.join(folder, name)
-        if name.startswith(".") or not _may_read(path, root, allow_outside_root, errors):
-            continue
-        mode = os.stat(path).st_mode
-        if stat.S_ISDIR(mode):
-            yield from _walk(path, root, allow_outside_root, visited, errors)
-        elif stat.S_ISREG(mode) and name.lower().endswith(MANIFEST_SUFFIXES):
-            yield path
-
-
-def _may_read(path: str, root: str, allow_outside_root: bool, errors: list[ConfigError]) -> bool:
-    try:
-        os.stat(path)
-    except OSError as error:
-        errors.append(ConfigError(f"{path}: {error.strerror or 'cannot read'}"))
-        return False
-    real = os.path.realpath(path)
-    if allow_outside_root or real == root or real.startswith(root.rstrip(os.sep) + os.sep):
-        return True
-    errors.append(ConfigError(f"{path}: a symbolic link to {real}, outside {root}: not read (reading outside the input folder needs an explicit opt-in)"))
-    return False
-
-
-def _read_input(
-    display: str, real: str | None, stdin: TextIO | None, limits: Limits
-) -> tuple[str | None, ConfigError | None]:
-    too_big = ConfigError(f"{display}: larger than the {limits.max_file_bytes / MIB:g} MiB limit for one file; not read")
-    if real is None:
-        stream = stdin if stdin is not None else sys.stdin
-        try:
-            text = stream.read(limits.max_file_bytes + 1)
-        except (UnicodeDecodeError, OSError) as error:
-            return None, ConfigError(f"{display}: cannot read: {error}")
-        return (None, too_big) if len(text) > limits.max_file_bytes else (text, None)
-    try:
-        with open(real, "rb") as file:
-            data = file.read(limits.max_file_bytes + 1)
-    except OSError as error:
-        return None, ConfigError(f"{display}: {error.strerror or 'cannot read'}")
-    if len(data) > limits.max_file_bytes:
-        return None, too_big
-    return _decode(display, data)
-
-
-def _decode(display: str, data: bytes) -> tuple[str | None, ConfigError | None]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), None
-        except UnicodeDecodeError:
-            return None, ConfigError(f"{display}: not valid UTF-16 text")
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        span = Span(display, line, column)
-        return None, ConfigError(f"not UTF-8 text (byte 0x{data[error.start]:02x})", span)
 
 
 # ------------------------------------------------------------------ splitting and parsing
@@ -429,21 +344,33 @@ def _load_chunk(chunk: _Chunk, text: str, index: int, limits: Limits) -> _Loaded
         if not (isinstance(node, ScalarNode) and node.tag == _NULL):
             _add_document(loaded, chunk, node, limits, secret)
     if loaded.errors:
-        loaded.placeholders.extend(find_placeholders(text, RAW, line=chunk.line_offset + 1))
+        loaded.placeholders.extend(
+            find_placeholders(text, RAW, line=chunk.line_offset + 1)
+        )
     return loaded
 
 
-def _add_document(loaded: _LoadedChunk, chunk: _Chunk, node: Node, limits: Limits, secret: bool) -> None:
+def _add_document(
+    loaded: _LoadedChunk, chunk: _Chunk, node: Node, limits: Limits, secret: bool
+) -> None:
     index = loaded.next_index
     loaded.next_index += 1
     try:
         data = _Converter(limits, chunk.line_offset).convert(node)
     except _NodeError as error:
-        loaded.errors.append(_error_at(chunk, error.mark.line, error.mark.column, error.message, secret))
+        loaded.errors.append(
+            _error_at(chunk, error.mark.line, error.mark.column, error.message, secret)
+        )
         return
     if not isinstance(data, dict) or not isinstance(node, MappingNode):
-        message = "not a Kubernetes object: the top level of this document is not a mapping"
-        loaded.errors.append(_error_at(chunk, node.start_mark.line, node.start_mark.column, message, secret))
+        message = (
+            "not a Kubernetes object: the top level of this document is not a mapping"
+        )
+        loaded.errors.append(
+            _error_at(
+                chunk, node.start_mark.line, node.start_mark.column, message, secret
+            )
+        )
         return
     for document in _documents_of(chunk, node, data, index):
         loaded.documents.append(document)
@@ -451,7 +378,9 @@ def _add_document(loaded: _LoadedChunk, chunk: _Chunk, node: Node, limits: Limit
             loaded.placeholders.extend(_document_placeholders(document, chunk))
 
 
-def _documents_of(chunk: _Chunk, node: MappingNode, data: dict[str, Any], index: int) -> Iterator[Document]:
+def _documents_of(
+    chunk: _Chunk, node: MappingNode, data: dict[str, Any], index: int
+) -> Iterator[Document]:
     """The document, or the items of a ``List``/``*List`` document.
 
     Items of a typed list (``DeploymentList``) without their own ``kind`` take
@@ -459,7 +388,9 @@ def _documents_of(chunk: _Chunk, node: MappingNode, data: dict[str, Any], index:
     """
     kind = data.get("kind")
     items = data.get("items")
-    if not (isinstance(kind, str) and kind.endswith("List") and isinstance(items, list)):
+    if not (
+        isinstance(kind, str) and kind.endswith("List") and isinstance(items, list)
+    ):
         yield _document(chunk, node, data, index, None)
         return
     items_node = _node_at(node, ("items",))
@@ -468,11 +399,17 @@ def _documents_of(chunk: _Chunk, node: MappingNode, data: dict[str, Any], index:
         if not isinstance(item, dict) or not isinstance(item_node, MappingNode):
             continue
         if "kind" not in item and kind != "List":
-            item = {"kind": kind.removesuffix("List"), "apiVersion": data.get("apiVersion", ""), **item}
+            item = {
+                "kind": kind.removesuffix("List"),
+                "apiVersion": data.get("apiVersion", ""),
+                **item,
+            }
         yield _document(chunk, item_node, item, index, number)
 
 
-def _document(chunk: _Chunk, node: MappingNode, data: dict[str, Any], index: int, item: int | None) -> Document:
+def _document(
+    chunk: _Chunk, node: MappingNode, data: dict[str, Any], index: int, item: int | None
+) -> Document:
     metadata = data.get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
     name = metadata.get("name") or metadata.get("generateName")
@@ -496,14 +433,31 @@ def _string(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _error_at(chunk: _Chunk, line: int, column: int, message: str, secret: bool) -> ConfigError:
+def _error_at(
+    chunk: _Chunk, line: int, column: int, message: str, secret: bool
+) -> ConfigError:
     span = Span(chunk.source.path, chunk.line_offset + line + 1, column + 1)
     if secret:
-        return ConfigError(f"{message} (line not shown: the document is a Secret)", span)
-    return ConfigError(message, span, chunk.source.line_text(span.line))
+        return ConfigError(
+            f"{message} (line not shown: the document is a Secret)", span
+        )
+    return ConfigError(message, span, line_text(chunk.source, span.line))
 
 
-def _syntax_error(chunk: _Chunk, text: str, error: BaseException, secret: bool) -> ConfigError:
+def line_text(source: Source, line: int) -> str:
+    """``source.line_text(line)``, with the file's lines split once per file."""
+    lines = _lines(source.file_text if source.file_text is not None else source.text)
+    return lines[line - 1] if 1 <= line <= len(lines) else ""
+
+
+@functools.lru_cache(maxsize=2)
+def _lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def _syntax_error(
+    chunk: _Chunk, text: str, error: BaseException, secret: bool
+) -> ConfigError:
     """The error at its problem mark, worded by the pure-Python parser when it can."""
     if isinstance(error, RecursionError):
         return _error_at(chunk, 0, 0, "YAML nested too deeply to read", secret)
@@ -516,11 +470,19 @@ def _syntax_error(chunk: _Chunk, text: str, error: BaseException, secret: bool) 
     if isinstance(error, yaml.MarkedYAMLError):
         mark = error.problem_mark or error.context_mark
         if mark is not None:
-            return _error_at(chunk, mark.line, mark.column, _yaml_message(error, chunk), secret)
+            return _error_at(
+                chunk, mark.line, mark.column, _yaml_message(error, chunk), secret
+            )
     if isinstance(error, yaml.reader.ReaderError):
         line = text.count("\n", 0, error.position)
         column = error.position - (text.rfind("\n", 0, error.position) + 1)
-        return _error_at(chunk, line, column, f"YAML: character {chr(error.character)!r} is not allowed", secret)
+        return _error_at(
+            chunk,
+            line,
+            column,
+            f"YAML: character {chr(error.character)!r} is not allowed",
+            secret,
+        )
     return _error_at(chunk, 0, 0, f"YAML: {error}", secret)
 
 
@@ -537,7 +499,9 @@ def _yaml_message(error: yaml.MarkedYAMLError, chunk: _Chunk) -> str:
 # ------------------------------------------------------------------ nodes to values
 
 _TAG = "tag:yaml.org,2002:"
-_NULL, _STR, _BOOL, _INT, _FLOAT, _MERGE = (_TAG + t for t in ("null", "str", "bool", "int", "float", "merge"))
+_NULL, _STR, _BOOL, _INT, _FLOAT, _MERGE = (
+    _TAG + t for t in ("null", "str", "bool", "int", "float", "merge")
+)
 _TEXT_TAGS = frozenset({_TAG + "timestamp", _TAG + "binary"})
 _SEQUENCE_TAGS = frozenset({_TAG + "seq", _TAG + "omap", _TAG + "pairs"})
 _MAPPING_TAGS = frozenset({_TAG + "map", _TAG + "set"})
@@ -572,15 +536,23 @@ class _Converter:
 
     def _value(self, node: Node, depth: int, via_alias: bool, where: yaml.Mark) -> Any:
         if depth > self.limits.max_depth:
-            raise _NodeError(node.start_mark, f"nested more than {self.limits.max_depth} levels deep")
+            raise _NodeError(
+                node.start_mark, f"nested more than {self.limits.max_depth} levels deep"
+            )
         key = id(node)
         if key in self.active:
-            raise _NodeError(where, "a YAML alias refers to a node that contains it (a recursive structure)")
+            raise _NodeError(
+                where,
+                "a YAML alias refers to a node that contains it (a recursive structure)",
+            )
         via_alias = via_alias or key in self.seen
         if via_alias:
             self.alias_nodes += 1
             if self.alias_nodes > self.limits.max_alias_nodes:
-                raise _NodeError(where, f"YAML aliases here expand to more than {self.limits.max_alias_nodes} nodes in this document (an alias bomb?); not expanded")
+                raise _NodeError(
+                    where,
+                    f"YAML aliases here expand to more than {self.limits.max_alias_nodes} nodes in this document (an alias bomb?); not expanded",
+                )
         self.seen.add(key)
         if isinstance(node, ScalarNode):
             return _scalar(node)
@@ -594,15 +566,24 @@ class _Converter:
         finally:
             self.active.discard(key)
 
-    def _sequence(self, node: SequenceNode, depth: int, via_alias: bool, where: yaml.Mark) -> list[Any]:
+    def _sequence(
+        self, node: SequenceNode, depth: int, via_alias: bool, where: yaml.Mark
+    ) -> list[Any]:
         if node.tag not in _SEQUENCE_TAGS:
             raise _NodeError(node.start_mark, f"unsupported YAML tag {node.tag}")
         return [
-            self._value(item, depth + 1, via_alias, where if id(item) in self.seen else item.start_mark)
+            self._value(
+                item,
+                depth + 1,
+                via_alias,
+                where if id(item) in self.seen else item.start_mark,
+            )
             for item in node.value
         ]
 
-    def _mapping(self, node: MappingNode, depth: int, via_alias: bool) -> dict[str, Any]:
+    def _mapping(
+        self, node: MappingNode, depth: int, via_alias: bool
+    ) -> dict[str, Any]:
         if node.tag not in _MAPPING_TAGS:
             raise _NodeError(node.start_mark, f"unsupported YAML tag {node.tag}")
         result: dict[str, Any] = {}
@@ -613,12 +594,20 @@ class _Converter:
                 merges.append(value_node)
                 continue
             if not isinstance(key_node, ScalarNode):
-                raise _NodeError(key_node.start_mark, "a mapping key that is not a plain value (a template expression?)")
+                raise _NodeError(
+                    key_node.start_mark,
+                    "a mapping key that is not a plain value (a template expression?)",
+                )
             name = str(key_node.value)
             if name in first_lines:
-                raise _NodeError(key_node.start_mark, f"duplicate key {name!r} (first at line {first_lines[name]})")
+                raise _NodeError(
+                    key_node.start_mark,
+                    f"duplicate key {name!r} (first at line {first_lines[name]})",
+                )
             first_lines[name] = self.line_offset + key_node.start_mark.line + 1
-            result[name] = self._value(value_node, depth + 1, via_alias, key_node.start_mark)
+            result[name] = self._value(
+                value_node, depth + 1, via_alias, key_node.start_mark
+            )
         if not merges:
             return result
         merged: dict[str, Any] = {}
@@ -632,9 +621,13 @@ class _Converter:
 def _merge_sources(node: Node) -> list[MappingNode]:
     if isinstance(node, MappingNode):
         return [node]
-    if isinstance(node, SequenceNode) and all(isinstance(n, MappingNode) for n in node.value):
+    if isinstance(node, SequenceNode) and all(
+        isinstance(n, MappingNode) for n in node.value
+    ):
         return list(node.value)
-    raise _NodeError(node.start_mark, "a merge key (<<) needs a mapping or a list of mappings")
+    raise _NodeError(
+        node.start_mark, "a merge key (<<) needs a mapping or a list of mappings"
+    )
 
 
 def _scalar(node: ScalarNode) -> Any:
@@ -696,7 +689,9 @@ def _value_at(data: Any, path: Sequence[str | int]) -> Any:
     return data
 
 
-def _literal_block_source(path: str, file_text: str, header_line: int, value: str) -> Source | None:
+def _literal_block_source(
+    path: str, file_text: str, header_line: int, value: str
+) -> Source | None:
     """A Source for a literal block scalar whose header is on ``header_line``.
 
     Checks that every line of ``value`` is the matching file line minus the
@@ -705,7 +700,7 @@ def _literal_block_source(path: str, file_text: str, header_line: int, value: st
     lines = value.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    file_lines = file_text.splitlines()
+    file_lines = _lines(file_text)
     first = header_line + 1
     if first - 1 + len(lines) > len(file_lines):
         return None
@@ -717,7 +712,9 @@ def _literal_block_source(path: str, file_text: str, header_line: int, value: st
             break
     for number, line in enumerate(lines):
         held = file_lines[first - 1 + number]
-        if held != " " * indent + line and not (line.strip() == "" and held.strip() == ""):
+        if held != " " * indent + line and not (
+            line.strip() == "" and held.strip() == ""
+        ):
             return None
     return Source(path, value, first - 1, indent, file_text)
 
@@ -725,8 +722,22 @@ def _literal_block_source(path: str, file_text: str, header_line: int, value: st
 # ------------------------------------------------------------------ placeholders in read fields
 
 _Pattern = tuple[str, ...]
-_POD_SPEC = {"Pod": ("spec",), "CronJob": ("spec", "jobTemplate", "spec", "template", "spec")}
-_WORKLOADS = frozenset({"Pod", "ReplicationController", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"})
+_POD_SPEC = {
+    "Pod": ("spec",),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+_WORKLOADS = frozenset(
+    {
+        "Pod",
+        "ReplicationController",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+    }
+)
 
 
 def _read_fields(kind: str) -> list[tuple[_Pattern, frozenset[str]]]:
@@ -760,7 +771,11 @@ def _read_fields(kind: str) -> list[tuple[_Pattern, frozenset[str]]]:
             ((*pod, "volumes", "*", "configMap", "**"), ANY),
         ]
     elif kind == "ConfigMap":
-        fields += [(("data", "Corefile"), COREFILE), (("data", "linear"), ANY), (("data", "ladder"), ANY)]
+        fields += [
+            (("data", "Corefile"), COREFILE),
+            (("data", "linear"), ANY),
+            (("data", "ladder"), ANY),
+        ]
     elif kind == "Service":
         fields += [
             (("spec", "clusterIP"), STRICT),
@@ -769,9 +784,16 @@ def _read_fields(kind: str) -> list[tuple[_Pattern, frozenset[str]]]:
             (("spec", "selector", "**"), ANY),
         ]
     elif kind == "HorizontalPodAutoscaler":
-        fields += [(("spec", "scaleTargetRef", "**"), ANY), (("spec", "minReplicas"), ANY), (("spec", "maxReplicas"), ANY)]
+        fields += [
+            (("spec", "scaleTargetRef", "**"), ANY),
+            (("spec", "minReplicas"), ANY),
+            (("spec", "maxReplicas"), ANY),
+        ]
     elif kind == "Node":
-        fields += [(("spec", "unschedulable"), ANY), (("status", "allocatable", "cpu"), ANY)]
+        fields += [
+            (("spec", "unschedulable"), ANY),
+            (("status", "allocatable", "cpu"), ANY),
+        ]
     return fields
 
 
@@ -790,17 +812,36 @@ def _document_placeholders(document: Document, chunk: _Chunk) -> list[Placeholde
     Unambiguous styles count in every scalar; the others only in the fields
     the cluster model reads (see :func:`_read_fields`).
     """
+    text = document.source.text
+    offset = chunk.index_offset
+    if not might_hold_placeholders(
+        text[
+            offset + document.node.start_mark.index : offset
+            + document.node.end_mark.index
+        ]
+    ):
+        return []
     fields = _read_fields(document.kind)
     found: list[Placeholder] = []
     for path, node in _scalars(document.node, (), set()):
-        context = next((c for pattern, c in fields if _matches(pattern, path)), UNAMBIGUOUS)
         start, end = node.start_mark, node.end_mark
-        raw = document.source.text[chunk.index_offset + start.index : chunk.index_offset + end.index]
-        found += find_placeholders(raw, context, line=chunk.line_offset + start.line + 1, column=start.column + 1)
+        raw = text[offset + start.index : offset + end.index]
+        if might_hold_placeholders(raw):
+            context = next(
+                (c for pattern, c in fields if _matches(pattern, path)), UNAMBIGUOUS
+            )
+            found += find_placeholders(
+                raw,
+                context,
+                line=chunk.line_offset + start.line + 1,
+                column=start.column + 1,
+            )
     return found
 
 
-def _scalars(node: Node, path: tuple[str | int, ...], seen: set[int]) -> Iterator[tuple[tuple[str | int, ...], ScalarNode]]:
+def _scalars(
+    node: Node, path: tuple[str | int, ...], seen: set[int]
+) -> Iterator[tuple[tuple[str | int, ...], ScalarNode]]:
     if id(node) in seen:
         return
     seen.add(id(node))

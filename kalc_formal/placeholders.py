@@ -27,18 +27,39 @@ __all__ = [
     "UNAMBIGUOUS",
     "Placeholder",
     "find_placeholders",
+    "might_hold_placeholders",
     "template_message",
 ]
 
 _STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("go", re.compile(r"\{\{(?:[^\n]*?\}\})?")),
-    ("jinja", re.compile(r"\{%(?![A-Za-z_][A-Za-z0-9_]*%\})(?:[^\n]*?%\})?|\{#(?:[^\n]*?#\})?")),
+    (
+        "jinja",
+        re.compile(
+            r"\{%(?![A-Za-z_][A-Za-z0-9_]*%\})(?:[^\n]*?%\})?|\{#(?:[^\n]*?#\})?"
+        ),
+    ),
     ("pillar", re.compile(r"__PILLAR__[A-Z0-9]+(?:_{1,2}[A-Z0-9]+)*__")),
-    ("dunder", re.compile(r"(?<![A-Za-z0-9_])__[A-Z][A-Z0-9]*(?:_{1,2}[A-Z0-9]+)*__(?![A-Za-z0-9_])")),
+    (
+        "dunder",
+        re.compile(
+            r"(?<![A-Za-z0-9_])__[A-Z][A-Z0-9]*(?:_{1,2}[A-Z0-9]+)*__(?![A-Za-z0-9_])"
+        ),
+    ),
     ("k3s", re.compile(r"%\{[A-Za-z_][A-Za-z0-9_]*\}%")),
-    ("shell", re.compile(r"(?<![{$\\\w])\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")),
+    (
+        "shell",
+        re.compile(
+            r"(?<![{$\\\w])\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)"
+        ),
+    ),
     ("angle", re.compile(r"<[A-Za-z_][A-Za-z0-9_.-]*>")),
-    ("sed", re.compile(r"(?<![A-Za-z0-9_$%{.-])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![A-Za-z0-9_}%.-])")),
+    (
+        "sed",
+        re.compile(
+            r"(?<![A-Za-z0-9_$%{.-])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+(?![A-Za-z0-9_}%.-])"
+        ),
+    ),
 )
 
 UNAMBIGUOUS = frozenset({"pillar", "dunder", "k3s"})
@@ -75,6 +96,7 @@ _HOW = {
     "sed": "substitute the placeholders first, as the file's install script does (sed)",
 }
 _COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*", re.M)
+_ANY_STYLE = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in _STYLES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +123,10 @@ def find_placeholders(
     matches: list[tuple[int, int, int, str, str]] = []
     for priority, (style, pattern) in enumerate(_STYLES):
         if style in context:
-            matches.extend((m.start(), priority, m.end(), style, m.group()) for m in pattern.finditer(text))
+            matches.extend(
+                (m.start(), priority, m.end(), style, m.group())
+                for m in pattern.finditer(text)
+            )
     found: list[Placeholder] = []
     end = -1
     for start, _, stop, style, matched in sorted(matches):
@@ -111,6 +136,11 @@ def find_placeholders(
         at_line, at_column = _position(text, start, line, column)
         found.append(Placeholder(_short(matched), style, at_line, at_column))
     return found
+
+
+def might_hold_placeholders(text: str) -> bool:
+    """A quick test: False means ``text`` has no placeholder in any context."""
+    return _ANY_STYLE.search(text) is not None
 
 
 def template_message(placeholders: Sequence[Placeholder]) -> str:
@@ -128,7 +158,11 @@ def template_message(placeholders: Sequence[Placeholder]) -> str:
         listing = f"{count} template expression{'s' if count > 1 else ''} found"
     else:
         names = list(dict.fromkeys(p.text for p in placeholders))
-        listing = "placeholders: " + ", ".join(names[:8]) + (f" (+{len(names) - 8} more)" if len(names) > 8 else "")
+        listing = (
+            "placeholders: "
+            + ", ".join(names[:8])
+            + (f" (+{len(names) - 8} more)" if len(names) > 8 else "")
+        )
     return (
         f"this file is a template, not a rendered manifest: {_WHAT[style]} "
         f"`{first.text}`; {_HOW[style]} ({listing})"
@@ -172,4 +206,8 @@ def _mask_corefile(text: str) -> str:
             out[index] = " "
         previous = char
     masked = "".join(out)
-    return re.sub(r"\{\$[A-Za-z_][A-Za-z0-9_]*\}|\{%[A-Za-z_][A-Za-z0-9_]*%\}", lambda m: " " * len(m.group()), masked)
+    return re.sub(
+        r"\{\$[A-Za-z_][A-Za-z0-9_]*\}|\{%[A-Za-z_][A-Za-z0-9_]*%\}",
+        lambda m: " " * len(m.group()),
+        masked,
+    )

@@ -99,7 +99,10 @@ def test_every_workload_kind_with_replica_defaults():
                 spec:
                   dnsPolicy: Default
         """)
-    summary = [(w.kind, w.name, w.namespace, w.replicas, w.per_node, w.replicas_defaulted) for w in cluster.workloads]
+    summary = [
+        (w.kind, w.name, w.namespace, w.replicas, w.per_node, w.replicas_defaulted)
+        for w in cluster.workloads
+    ]
     assert summary == [
         ("Pod", "pod", "default", 1, False, False),
         ("Deployment", "dep", "a", 1, False, True),
@@ -113,7 +116,9 @@ def test_every_workload_kind_with_replica_defaults():
     ]
     assert cluster.workloads[0].namespace_defaulted
     assert not cluster.workloads[1].namespace_defaulted
-    assert [w.dns.policy.value for w in cluster.workloads] == ["ClusterFirst"] * 8 + ["Default"]
+    assert [w.dns.policy.value for w in cluster.workloads] == ["ClusterFirst"] * 8 + [
+        "Default"
+    ]
     assert cluster.workloads[0].dns.policy_defaulted
     assert not cluster.workloads[8].dns.policy_defaulted
     assert [n.message for n in cluster.notes] == [
@@ -159,34 +164,90 @@ def test_pod_dns_fields_with_spans():
         ("ndots", "2", "c.yaml:15:11"),
         ("edns0", None, "c.yaml:17:11"),
     ]
-    assert [i.value for i in web.images] == ["alpine:3.19", "gcr.io/distroless/static@sha256:abc"]
+    assert [i.value for i in web.images] == [
+        "alpine:3.19",
+        "gcr.io/distroless/static@sha256:abc",
+    ]
     assert str(web.images[1].span) == "c.yaml:20:29"
 
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("  replicas: -1", [("c.yaml:5:13", "spec.replicas must not be negative (replicas)")]),
-        ("  replicas: '3'", [("c.yaml:5:13", "spec.replicas must be an integer, not a string (\"3\")")]),
-        ("  replicas: true", [("c.yaml:5:13", "spec.replicas must be an integer, not a boolean (true)")]),
+        (
+            "  replicas: -1",
+            [("c.yaml:5:13", "spec.replicas must not be negative (replicas)")],
+        ),
+        (
+            "  replicas: '3'",
+            [("c.yaml:5:13", 'spec.replicas must be an integer, not a string ("3")')],
+        ),
+        (
+            "  replicas: true",
+            [("c.yaml:5:13", "spec.replicas must be an integer, not a boolean (true)")],
+        ),
         (
             "  template:\n    spec:\n      dnsPolicy: ClusterFrist",
-            [("c.yaml:7:18", "dnsPolicy must be one of ClusterFirst, ClusterFirstWithHostNet, Default, None, not 'ClusterFrist'")],
+            [
+                (
+                    "c.yaml:7:18",
+                    "dnsPolicy must be one of ClusterFirst, ClusterFirstWithHostNet, Default, None, not 'ClusterFrist'",
+                )
+            ],
         ),
-        ("  template:\n    spec:\n      dnsPolicy: ''", [("c.yaml:7:18", "dnsPolicy must be one of ClusterFirst, ClusterFirstWithHostNet, Default, None, not ''")]),
-        ("  template:\n    spec:\n      dnsPolicy: None", [("c.yaml:7:18", "dnsPolicy None needs dnsConfig with at least one nameserver")]),
-        ("  template:\n    spec:\n      hostNetwork: 'yes'", [("c.yaml:7:20", "spec.template.spec.hostNetwork must be true or false, not a string (\"yes\")")]),
+        (
+            "  template:\n    spec:\n      dnsPolicy: ''",
+            [
+                (
+                    "c.yaml:7:18",
+                    "dnsPolicy must be one of ClusterFirst, ClusterFirstWithHostNet, Default, None, not ''",
+                )
+            ],
+        ),
+        (
+            "  template:\n    spec:\n      dnsPolicy: None",
+            [
+                (
+                    "c.yaml:7:18",
+                    "dnsPolicy None needs dnsConfig with at least one nameserver",
+                )
+            ],
+        ),
+        (
+            "  template:\n    spec:\n      hostNetwork: 'yes'",
+            [
+                (
+                    "c.yaml:7:20",
+                    'spec.template.spec.hostNetwork must be true or false, not a string ("yes")',
+                )
+            ],
+        ),
         (
             "  template:\n    spec:\n      dnsConfig:\n        nameservers: [1.2.3.4, 1.2.3.5, 1.2.3.6, 1.2.3.7]",
-            [("c.yaml:8:22", "dnsConfig.nameservers must not have more than 3 entries")],
+            [
+                (
+                    "c.yaml:8:22",
+                    "dnsConfig.nameservers must not have more than 3 entries",
+                )
+            ],
         ),
         (
             "  template:\n    spec:\n      dnsConfig:\n        nameservers: [10.0.0.300]",
-            [("c.yaml:8:23", "spec.template.spec.dnsConfig.nameservers[0] must be an IP address, not '10.0.0.300'")],
+            [
+                (
+                    "c.yaml:8:23",
+                    "spec.template.spec.dnsConfig.nameservers[0] must be an IP address, not '10.0.0.300'",
+                )
+            ],
         ),
         (
             "  template:\n    spec:\n      dnsConfig:\n        searches: [Bad_Domain.example]",
-            [("c.yaml:8:20", "spec.template.spec.dnsConfig.searches[0] must be a DNS domain, not 'Bad_Domain.example'")],
+            [
+                (
+                    "c.yaml:8:20",
+                    "spec.template.spec.dnsConfig.searches[0] must be a DNS domain, not 'Bad_Domain.example'",
+                )
+            ],
         ),
         (
             "  template:\n    spec:\n      dnsConfig:\n        options: [{value: '2'}]",
@@ -194,12 +255,21 @@ def test_pod_dns_fields_with_spans():
         ),
         (
             "  template:\n    metadata:\n      labels: {version: 1.0}",
-            [("c.yaml:7:25", "spec.template.metadata.labels.version must be a string, not a number (1.0)")],
+            [
+                (
+                    "c.yaml:7:25",
+                    "spec.template.metadata.labels.version must be a string, not a number (1.0)",
+                )
+            ],
         ),
     ],
 )
 def test_bad_workload_values_are_positioned_errors(spec, expected):
-    source = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: n}\nspec:\n" + spec + "\n"
+    source = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: n}\nspec:\n"
+        + spec
+        + "\n"
+    )
     result = build_cluster(load_text(source, "c.yaml").documents)
     assert [(str(e.span), e.message) for e in result.errors] == expected
     assert result.cluster.workloads == ()
@@ -209,7 +279,9 @@ def test_placeholder_values_are_caught_when_loading():
     source = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  dnsConfig:\n    nameservers: [NODE_LOCAL_IP]\n"
     loaded = load_text(source)
     assert loaded.documents == ()
-    assert loaded.errors[0].message.startswith("this file is a template, not a rendered manifest: an unfilled placeholder name `NODE_LOCAL_IP`")
+    assert loaded.errors[0].message.startswith(
+        "this file is a template, not a rendered manifest: an unfilled placeholder name `NODE_LOCAL_IP`"
+    )
 
 
 def test_errors_from_several_documents_are_all_reported():
@@ -252,9 +324,16 @@ def test_missing_name_and_api_version_are_errors_and_unknown_groups_are_ignored(
         """)
     assert [(str(e.span), e.message) for e in result.errors] == [
         ("c.yaml:1:7", "apiVersion is missing for this Deployment"),
-        ("c.yaml:4:1", "metadata.name is missing for this Pod (a partial object, to be completed by a template or an operator?)"),
+        (
+            "c.yaml:4:1",
+            "metadata.name is missing for this Pod (a partial object, to be completed by a template or an operator?)",
+        ),
     ]
-    assert dict(result.cluster.ignored) == {"(no kind)": 1, "Deployment (example.com/v1)": 1, "Secret": 1}
+    assert dict(result.cluster.ignored) == {
+        "(no kind)": 1,
+        "Deployment (example.com/v1)": 1,
+        "Secret": 1,
+    }
 
 
 def test_workloads_owned_by_workloads_in_the_input_are_counted_once():
@@ -306,8 +385,17 @@ def test_workloads_owned_by_workloads_in_the_input_are_counted_once():
           namespace: n
           ownerReferences: [{kind: ReplicaSet, name: gone-123, controller: true}]
         """)
-    assert [(w.kind, w.name) for w in cluster.workloads] == [("Deployment", "web"), ("CronJob", "nightly"), ("Pod", "orphan")]
-    assert [w.name for w in cluster.owned_workloads] == ["web-5d4f8", "web-5d4f8-abcde", "web-77777-xyz", "nightly-28934520"]
+    assert [(w.kind, w.name) for w in cluster.workloads] == [
+        ("Deployment", "web"),
+        ("CronJob", "nightly"),
+        ("Pod", "orphan"),
+    ]
+    assert [w.name for w in cluster.owned_workloads] == [
+        "web-5d4f8",
+        "web-5d4f8-abcde",
+        "web-77777-xyz",
+        "nightly-28934520",
+    ]
     assert "4 workload(s) are counted through an owner" in cluster.notes[0].message
 
 
@@ -317,22 +405,43 @@ def test_workloads_owned_by_workloads_in_the_input_are_counted_once():
 def test_the_data_cluster():
     cluster = read_cluster([os.path.join(DATA, "cluster")])
     (server,) = cluster.dns_servers
-    assert (server.software, server.version, server.workload.replicas) == ("coredns", "1.11.1", 3)
+    assert (server.software, server.version, server.workload.replicas) == (
+        "coredns",
+        "1.11.1",
+        3,
+    )
     assert server.image.value == "registry.k8s.io/coredns/coredns:v1.11.1"
     assert server.workload.dns.policy.value == "Default"
-    assert (server.strategy, server.rolling_update.max_surge, server.rolling_update.max_unavailable) == ("RollingUpdate", "10%", 1)
-    assert (server.rolling_update.resolved_surge, server.rolling_update.resolved_unavailable) == (1, 1)
+    assert (
+        server.strategy,
+        server.rolling_update.max_surge,
+        server.rolling_update.max_unavailable,
+    ) == ("RollingUpdate", "10%", 1)
+    assert (
+        server.rolling_update.resolved_surge,
+        server.rolling_update.resolved_unavailable,
+    ) == (1, 1)
     assert (server.anti_affinity, server.hostname_spread) == ("preferred", "none")
     assert server.corefile_configmap.value == "coredns"
     assert server.corefile.name == "coredns"
     source = cluster.corefile_source
     assert source is server.corefile.corefile_source
     assert source.text.startswith(".:53 {\n    errors\n")
-    assert str(source.span(7, 5)) == os.path.join(DATA, "cluster", "coredns.yaml") + ":15:9"
+    assert (
+        str(source.span(7, 5))
+        == os.path.join(DATA, "cluster", "coredns.yaml") + ":15:9"
+    )
     assert source.line_text(15) == "        autopath @kubernetes"
 
-    assert [(s.name, s.cluster_ip.value) for s in cluster.dns_services] == [("kube-dns", "10.100.0.10"), ("kube-dns-upstream", "10.100.0.20")]
-    assert [(p.name, p.port, p.protocol) for p in cluster.dns_services[0].ports] == [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"), ("metrics", 9153, "TCP")]
+    assert [(s.name, s.cluster_ip.value) for s in cluster.dns_services] == [
+        ("kube-dns", "10.100.0.10"),
+        ("kube-dns-upstream", "10.100.0.20"),
+    ]
+    assert [(p.name, p.port, p.protocol) for p in cluster.dns_services[0].ports] == [
+        ("dns", 53, "UDP"),
+        ("dns-tcp", 53, "TCP"),
+        ("metrics", 9153, "TCP"),
+    ]
 
     (local,) = cluster.node_local_dns
     assert [ip.value for ip in local.local_ips] == ["169.254.20.10", "10.100.0.10"]
@@ -342,7 +451,13 @@ def test_the_data_cluster():
     assert cluster.node_local_corefile_source.text.startswith("cluster.local:53 {")
 
     (hpa,) = cluster.horizontal_autoscalers
-    assert (hpa.namespace, hpa.target_kind, hpa.target_name, hpa.min_replicas, hpa.max_replicas) == ("web", "Deployment", "web", 20, 200)
+    assert (
+        hpa.namespace,
+        hpa.target_kind,
+        hpa.target_name,
+        hpa.min_replicas,
+        hpa.max_replicas,
+    ) == ("web", "Deployment", "web", 20, 200)
 
     (scaler,) = cluster.proportional_autoscalers
     assert scaler.targets == (ScaleTarget("Deployment", "coredns"),)
@@ -351,7 +466,10 @@ def test_the_data_cluster():
     assert scaler.default_params.params == LadderParams((), ((1, 1), (2, 2)), False)
 
     assert cluster.node_count == 2
-    assert [(n.name, n.zone, n.instance_type, n.unschedulable, n.allocatable_cpu_millis) for n in cluster.nodes] == [
+    assert [
+        (n.name, n.zone, n.instance_type, n.unschedulable, n.allocatable_cpu_millis)
+        for n in cluster.nodes
+    ] == [
         ("ip-10-0-1-10.ec2.internal", "us-east-1a", "m5.large", False, 1930),
         ("ip-10-0-2-20.ec2.internal", "us-east-1b", "c5.xlarge", True, 4000),
     ]
@@ -366,7 +484,11 @@ def test_the_data_cluster():
         ("Deployment", "coredns", 3),
         ("DaemonSet", "node-local-dns", None),
     ]
-    assert dict(cluster.ignored) == {"ClusterRole": 1, "Namespace": 1, "ServiceAccount": 1}
+    assert dict(cluster.ignored) == {
+        "ClusterRole": 1,
+        "Namespace": 1,
+        "ServiceAccount": 1,
+    }
 
 
 @pytest.mark.parametrize(
@@ -374,8 +496,14 @@ def test_the_data_cluster():
     [
         ("coredns/coredns:1.9.4", "1.9.4"),
         ("registry.k8s.io/coredns/coredns:v1.11.1", "1.11.1"),
-        ("602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/coredns:v1.8.7-eksbuild.3", "1.8.7"),
-        ("registry.k8s.io/coredns/coredns:v1.11.1@sha256:1eeb4c7316bacb1d4c8ead65571cd92dd21e27359f0d4917f1a5822a73b75db1", "1.11.1"),
+        (
+            "602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/coredns:v1.8.7-eksbuild.3",
+            "1.8.7",
+        ),
+        (
+            "registry.k8s.io/coredns/coredns:v1.11.1@sha256:1eeb4c7316bacb1d4c8ead65571cd92dd21e27359f0d4917f1a5822a73b75db1",
+            "1.11.1",
+        ),
         ("localhost:5000/coredns", None),
         ("coredns/coredns:latest", None),
         ("coredns/coredns:1.10", None),
@@ -400,7 +528,9 @@ def test_coredns_version_from_image_tag(image, version):
         (2, 1, 5, (2, 1)),
     ],
 )
-def test_resolve_fenceposts_rounds_surge_up_and_unavailable_down(surge, unavailable, desired, expected):
+def test_resolve_fenceposts_rounds_surge_up_and_unavailable_down(
+    surge, unavailable, desired, expected
+):
     assert resolve_fenceposts(surge, unavailable, desired) == expected
 
 
@@ -421,7 +551,9 @@ spec:
 """
 
 
-def dns_server(spec="  replicas: 4", pod="      dnsPolicy: Default", image="coredns/coredns:1.8.0"):
+def dns_server(
+    spec="  replicas: 4", pod="      dnsPolicy: Default", image="coredns/coredns:1.8.0"
+):
     result = build(DNS_DEPLOYMENT.format(spec=spec, pod=pod, image=image))
     return result
 
@@ -429,15 +561,29 @@ def dns_server(spec="  replicas: 4", pod="      dnsPolicy: Default", image="core
 def test_dns_server_rolling_update_defaults_to_25_percent():
     (server,) = dns_server().cluster.dns_servers
     update = server.rolling_update
-    assert (update.max_surge, update.max_unavailable, update.resolved_surge, update.resolved_unavailable) == ("25%", "25%", 1, 1)
+    assert (
+        update.max_surge,
+        update.max_unavailable,
+        update.resolved_surge,
+        update.resolved_unavailable,
+    ) == ("25%", "25%", 1, 1)
 
 
 @pytest.mark.parametrize(
     ("strategy", "message"),
     [
-        ("  strategy:\n    rollingUpdate: {maxSurge: 0, maxUnavailable: '0%'}", "maxUnavailable may not be 0 when maxSurge is 0"),
-        ("  strategy:\n    rollingUpdate: {maxUnavailable: 120%}", "maxUnavailable must not be greater than 100%"),
-        ("  strategy:\n    rollingUpdate: {maxSurge: ten}", "spec.strategy.rollingUpdate.maxSurge must be a non-negative integer or a percentage like '25%', not a string (\"ten\")"),
+        (
+            "  strategy:\n    rollingUpdate: {maxSurge: 0, maxUnavailable: '0%'}",
+            "maxUnavailable may not be 0 when maxSurge is 0",
+        ),
+        (
+            "  strategy:\n    rollingUpdate: {maxUnavailable: 120%}",
+            "maxUnavailable must not be greater than 100%",
+        ),
+        (
+            "  strategy:\n    rollingUpdate: {maxSurge: ten}",
+            "spec.strategy.rollingUpdate.maxSurge must be a non-negative integer or a percentage like '25%', not a string (\"ten\")",
+        ),
     ],
 )
 def test_bad_rolling_updates(strategy, message):
@@ -508,12 +654,18 @@ def test_replica_spreading_over_nodes(pod, anti, spread):
         ("{app: x}", "coredns/coredns:1.8.0", "coredns"),
         ("{app: x}", "k8s.gcr.io/coredns:1.6.7", "coredns"),
         ("{app: x}", "rancher/mirrored-coredns-coredns:1.11.3", "coredns"),
-        ("{app: x}", "gcr.io/google_containers/k8s-dns-kube-dns-amd64:1.14.1", "kube-dns"),
+        (
+            "{app: x}",
+            "gcr.io/google_containers/k8s-dns-kube-dns-amd64:1.14.1",
+            "kube-dns",
+        ),
         ("{k8s-app: kube-dns}", "example.com/my-dns:2", "unknown"),
     ],
 )
 def test_dns_server_identification(labels, image, software):
-    source = DNS_DEPLOYMENT.format(spec="  replicas: 1", pod="      dnsPolicy: Default", image=image).replace("{k8s-app: kube-dns, version: v1}", labels)
+    source = DNS_DEPLOYMENT.format(
+        spec="  replicas: 1", pod="      dnsPolicy: Default", image=image
+    ).replace("{k8s-app: kube-dns, version: v1}", labels)
     cluster = build(source).cluster
     assert [s.software for s in cluster.dns_servers] == [software]
 
@@ -523,7 +675,13 @@ def test_ordinary_deployment_is_not_a_dns_server():
 
 
 def test_dns_service_found_by_selector_and_by_name_with_bad_cluster_ip():
-    result = build(DNS_DEPLOYMENT.format(spec="  replicas: 1", pod="      dnsPolicy: Default", image="coredns/coredns:1.8.0") + """
+    result = build(
+        DNS_DEPLOYMENT.format(
+            spec="  replicas: 1",
+            pod="      dnsPolicy: Default",
+            image="coredns/coredns:1.8.0",
+        )
+        + """
 ---
 apiVersion: v1
 kind: Service
@@ -544,11 +702,15 @@ kind: Service
 metadata: {name: coredns, namespace: elsewhere}
 spec:
   clusterIP: 10.0.0.999
-""")
+"""
+    )
     assert [s.name for s in result.cluster.dns_services] == ["my-dns"]
     assert result.cluster.dns_services[0].cluster_ip.value == "172.20.0.10"
     assert [(str(e.span), e.message) for e in result.errors] == [
-        ("c.yaml:34:14", "spec.clusterIP must be an IP address, '' or 'None', not '10.0.0.999'")
+        (
+            "c.yaml:34:14",
+            "spec.clusterIP must be an IP address, '' or 'None', not '10.0.0.999'",
+        )
     ]
     assert result.cluster.ignored["Service"] == 2
 
@@ -575,7 +737,10 @@ def test_corefile_configmaps_and_the_choice_of_corefile():
         metadata: {name: other, namespace: kube-system}
         data: {a: b}
         """)
-    assert [(m.name, m.role) for m in cluster.corefile_configmaps] == [("coredns", "coredns"), ("coredns-custom", "coredns")]
+    assert [(m.name, m.role) for m in cluster.corefile_configmaps] == [
+        ("coredns", "coredns"),
+        ("coredns-custom", "coredns"),
+    ]
     assert cluster.corefile_source is None
     assert cluster.ignored["ConfigMap"] == 1
     only = cluster_of("""
@@ -591,8 +756,15 @@ def test_corefile_configmaps_and_the_choice_of_corefile():
 
 
 def test_corefile_that_is_not_a_string_is_an_error():
-    errors = errors_of("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: coredns}\ndata:\n  Corefile: [a]\n")
-    assert errors == [("c.yaml:5:13", "data.Corefile must be a string (the Corefile text), not a list (...)")]
+    errors = errors_of(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: coredns}\ndata:\n  Corefile: [a]\n"
+    )
+    assert errors == [
+        (
+            "c.yaml:5:13",
+            "data.Corefile must be a string (the Corefile text), not a list (...)",
+        )
+    ]
 
 
 def test_node_local_dns_with_placeholder_local_ip_is_a_template_error():
@@ -604,7 +776,9 @@ def test_node_local_dns_with_placeholder_local_ip_is_a_template_error():
     result = build_cluster(load_text(source, "c.yaml").documents)
     (error,) = result.errors
     assert str(error.span) == "c.yaml:9:16"
-    assert error.message.startswith("spec.template.spec.containers[0].args[0]: this file is a template, not a rendered manifest: an unfilled $NAME placeholder `$LOCAL_DNS`")
+    assert error.message.startswith(
+        "spec.template.spec.containers[0].args[0]: this file is a template, not a rendered manifest: an unfilled $NAME placeholder `$LOCAL_DNS`"
+    )
     assert result.cluster.node_local_dns == ()
 
 
@@ -635,9 +809,10 @@ def test_horizontal_autoscalers_v1_and_errors():
         spec:
           scaleTargetRef: {kind: Deployment, name: web}
         """)
-    assert [(h.name, h.target_name, h.min_replicas, h.min_defaulted, h.max_replicas) for h in result.cluster.horizontal_autoscalers] == [
-        ("a", "coredns", 1, True, 10)
-    ]
+    assert [
+        (h.name, h.target_name, h.min_replicas, h.min_defaulted, h.max_replicas)
+        for h in result.cluster.horizontal_autoscalers
+    ] == [("a", "coredns", 1, True, 10)]
     assert [(str(e.span), e.message) for e in result.errors] == [
         ("c.yaml:14:16", "spec.minReplicas (5) is above spec.maxReplicas (3)"),
         ("c.yaml:21:3", "spec.maxReplicas is required (at least 1)"),
@@ -662,13 +837,18 @@ spec:
 
 
 def test_proportional_autoscaler_targets_and_default_params():
-    cluster = cluster_of(AUTOSCALER.format(
-        target="--target=deployment/coredns,ReplicaSet/Other",
-        params="'--default-params={\"linear\":{\"nodesPerReplica\":16,\"min\":0,\"max\":5}}'",
-    ))
+    cluster = cluster_of(
+        AUTOSCALER.format(
+            target="--target=deployment/coredns,ReplicaSet/Other",
+            params='\'--default-params={"linear":{"nodesPerReplica":16,"min":0,"max":5}}\'',
+        )
+    )
     (scaler,) = cluster.proportional_autoscalers
     assert scaler.namespace == "kube-system"
-    assert scaler.targets == (ScaleTarget("Deployment", "coredns"), ScaleTarget("ReplicaSet", "other"))
+    assert scaler.targets == (
+        ScaleTarget("Deployment", "coredns"),
+        ScaleTarget("ReplicaSet", "other"),
+    )
     assert scaler.configmap == "dns-autoscaler"
     assert scaler.params is scaler.default_params
     assert scaler.params.params == LinearParams(0.0, 16.0, 1, 5, False, False)
@@ -677,32 +857,78 @@ def test_proportional_autoscaler_targets_and_default_params():
 @pytest.mark.parametrize(
     ("params", "position", "message"),
     [
-        ('{"linear":{"nodesPerReplica":"16"}}', "13:40", 'linear autoscaler parameters: nodesPerReplica must be a number, not "16" (the autoscaler fails to decode it)'),
-        ('{"linear":{"coresPerReplica":1,"min":1.5}}', "13:60", "linear autoscaler parameters: min must be an integer, not 1.5 (the autoscaler fails to decode it)"),
-        ('{"linear":{"min":3,"max":2,"nodesPerReplica":1}}', "13:48", "linear autoscaler parameters: max (2) must not be below min (3)"),
-        ('{"linear":{"min":1}}', "13:30", "linear autoscaler parameters: give coresPerReplica or nodesPerReplica (greater than 0)"),
-        ('{"ladder":{"nodesToReplicas":[[1,-1]]}}', "13:40", "ladder autoscaler parameters: invalid negative values in nodesToReplicas"),
-        ('{"ladder":{"IncludeUnschedulableNodes":"yes"}}', "13:40", 'ladder autoscaler parameters: includeUnschedulableNodes must be true or false, not "yes" (the autoscaler fails to decode it)'),
-        ('{"linear":{"nodesPerReplica":1,}}', "13:60", "not valid JSON: Expecting property name enclosed in double quotes"),
-        ('{"both":{}}', "13:11", "--default-params must be a JSON object with one key, 'linear' or 'ladder'"),
+        (
+            '{"linear":{"nodesPerReplica":"16"}}',
+            "13:40",
+            'linear autoscaler parameters: nodesPerReplica must be a number, not "16" (the autoscaler fails to decode it)',
+        ),
+        (
+            '{"linear":{"coresPerReplica":1,"min":1.5}}',
+            "13:60",
+            "linear autoscaler parameters: min must be an integer, not 1.5 (the autoscaler fails to decode it)",
+        ),
+        (
+            '{"linear":{"min":3,"max":2,"nodesPerReplica":1}}',
+            "13:48",
+            "linear autoscaler parameters: max (2) must not be below min (3)",
+        ),
+        (
+            '{"linear":{"min":1}}',
+            "13:30",
+            "linear autoscaler parameters: give coresPerReplica or nodesPerReplica (greater than 0)",
+        ),
+        (
+            '{"ladder":{"nodesToReplicas":[[1,-1]]}}',
+            "13:40",
+            "ladder autoscaler parameters: invalid negative values in nodesToReplicas",
+        ),
+        (
+            '{"ladder":{"IncludeUnschedulableNodes":"yes"}}',
+            "13:40",
+            'ladder autoscaler parameters: includeUnschedulableNodes must be true or false, not "yes" (the autoscaler fails to decode it)',
+        ),
+        (
+            '{"linear":{"nodesPerReplica":1,}}',
+            "13:60",
+            "not valid JSON: Expecting property name enclosed in double quotes",
+        ),
+        (
+            '{"both":{}}',
+            "13:11",
+            "--default-params must be a JSON object with one key, 'linear' or 'ladder'",
+        ),
     ],
 )
-def test_bad_autoscaler_params_are_positioned_inside_the_json(params, position, message):
-    source = AUTOSCALER.format(target="--target=deployment/coredns", params="'--default-params=" + params + "'")
+def test_bad_autoscaler_params_are_positioned_inside_the_json(
+    params, position, message
+):
+    source = AUTOSCALER.format(
+        target="--target=deployment/coredns", params="'--default-params=" + params + "'"
+    )
     result = build(source)
-    assert [(f"{e.span.line}:{e.span.column}", e.message) for e in result.errors] == [(position, message)]
+    assert [(f"{e.span.line}:{e.span.column}", e.message) for e in result.errors] == [
+        (position, message)
+    ]
 
 
 def test_ladder_entries_decode_like_go_arrays():
-    cluster = cluster_of(AUTOSCALER.format(
-        target="--target=deployment/coredns",
-        params="'--default-params={\"ladder\":{\"coresToReplicas\":[[64,3],[1],[8,2,99]]}}'",
-    ))
-    assert cluster.proportional_autoscalers[0].params.params.cores_to_replicas == ((1, 0), (8, 2), (64, 3))
+    cluster = cluster_of(
+        AUTOSCALER.format(
+            target="--target=deployment/coredns",
+            params='\'--default-params={"ladder":{"coresToReplicas":[[64,3],[1],[8,2,99]]}}\'',
+        )
+    )
+    assert cluster.proportional_autoscalers[0].params.params.cores_to_replicas == (
+        (1, 0),
+        (8, 2),
+        (64, 3),
+    )
 
 
 def test_autoscaler_configmap_params_win_over_default_params():
-    cluster = cluster_of(AUTOSCALER.format(target="--target=deployment/coredns", params="--v=2") + """
+    cluster = cluster_of(
+        AUTOSCALER.format(target="--target=deployment/coredns", params="--v=2")
+        + """
 ---
 apiVersion: v1
 kind: ConfigMap
@@ -710,29 +936,40 @@ metadata: {name: dns-autoscaler, namespace: kube-system}
 data:
   ladder: |-
     {"coresToReplicas": [[1, 1], [64, 3]], "nodesToReplicas": [[1, 1], [2, 2]]}
-""")
+"""
+    )
     (scaler,) = cluster.proportional_autoscalers
     assert scaler.default_params is None
     assert scaler.params.configmap == "dns-autoscaler"
-    assert scaler.params.params == LadderParams(((1, 1), (64, 3)), ((1, 1), (2, 2)), False)
+    assert scaler.params.params == LadderParams(
+        ((1, 1), (64, 3)), ((1, 1), (2, 2)), False
+    )
     assert cluster.autoscaler_params == (scaler.params,)
 
 
 def test_referenced_autoscaler_configmap_with_two_entries_is_an_error():
-    result = build(AUTOSCALER.format(target="--target=deployment/coredns", params="--v=2") + """
+    result = build(
+        AUTOSCALER.format(target="--target=deployment/coredns", params="--v=2")
+        + """
 ---
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: dns-autoscaler, namespace: kube-system}
 data: {linear: '{}', ladder: '{}'}
-""")
-    assert [e.message for e in result.errors] == ["the cluster-proportional-autoscaler expects exactly one data entry, 'linear' or 'ladder'"]
+"""
+    )
+    assert [e.message for e in result.errors] == [
+        "the cluster-proportional-autoscaler expects exactly one data entry, 'linear' or 'ladder'"
+    ]
 
 
 def test_bad_autoscaler_target():
     result = build(AUTOSCALER.format(target="--target=statefulset/db", params="--v=2"))
     assert [(str(e.span), e.message) for e in result.errors] == [
-        ("c.yaml:12:11", "spec.template.spec.containers[0].command[2] must be deployment/NAME, replicationcontroller/NAME or replicaset/NAME (the autoscaler's --target format), not 'statefulset/db'")
+        (
+            "c.yaml:12:11",
+            "spec.template.spec.containers[0].command[2] must be deployment/NAME, replicationcontroller/NAME or replicaset/NAME (the autoscaler's --target format), not 'statefulset/db'",
+        )
     ]
     assert result.cluster.proportional_autoscalers == ()
 
@@ -749,7 +986,10 @@ def test_nodes_and_node_count():
           allocatable: {cpu: "2.5"}
         """)
     assert cluster.node_count == 1
-    assert (cluster.nodes[0].zone, cluster.nodes[0].allocatable_cpu_millis) == (None, 2500)
+    assert (cluster.nodes[0].zone, cluster.nodes[0].allocatable_cpu_millis) == (
+        None,
+        2500,
+    )
 
 
 def test_read_cluster_raises_every_error_of_both_stages():

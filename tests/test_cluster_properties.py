@@ -24,7 +24,12 @@ dns_labels = st.from_regex(r"[a-z]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
 domains = st.lists(dns_labels, min_size=1, max_size=4).map(".".join)
 addresses = st.ip_addresses().map(str)
 options = st.lists(
-    st.tuples(st.sampled_from(["ndots", "timeout", "attempts", "edns0", "single-request-reopen", "rotate"]), st.none() | st.integers(0, 15).map(str)),
+    st.tuples(
+        st.sampled_from(
+            ["ndots", "timeout", "attempts", "edns0", "single-request-reopen", "rotate"]
+        ),
+        st.none() | st.integers(0, 15).map(str),
+    ),
     max_size=4,
 )
 
@@ -40,11 +45,30 @@ def workloads(draw):
         "policy": draw(st.none() | st.sampled_from(DNS_POLICIES)),
         "host_network": draw(st.none() | st.booleans()),
         "config": None,
-        "images": draw(st.lists(st.sampled_from(["alpine:3.19", "golang:1.22", "gcr.io/distroless/static", "python:3.12-slim"]), max_size=3)),
+        "images": draw(
+            st.lists(
+                st.sampled_from(
+                    [
+                        "alpine:3.19",
+                        "golang:1.22",
+                        "gcr.io/distroless/static",
+                        "python:3.12-slim",
+                    ]
+                ),
+                max_size=3,
+            )
+        ),
     }
     if spec["policy"] == "None" or draw(st.booleans()):
         spec["config"] = {
-            "nameservers": draw(st.lists(addresses, min_size=1 if spec["policy"] == "None" else 0, max_size=3, unique=True)),
+            "nameservers": draw(
+                st.lists(
+                    addresses,
+                    min_size=1 if spec["policy"] == "None" else 0,
+                    max_size=3,
+                    unique=True,
+                )
+            ),
             "searches": draw(st.lists(domains, max_size=6, unique=True)),
             "options": draw(options),
         }
@@ -52,7 +76,11 @@ def workloads(draw):
 
 
 def manifest(kind, spec):
-    pod = {"containers": [{"name": f"c{i}", "image": image} for i, image in enumerate(spec["images"])]}
+    pod = {
+        "containers": [
+            {"name": f"c{i}", "image": image} for i, image in enumerate(spec["images"])
+        ]
+    }
     if spec["policy"] is not None:
         pod["dnsPolicy"] = spec["policy"]
     if spec["host_network"] is not None:
@@ -62,7 +90,10 @@ def manifest(kind, spec):
         pod["dnsConfig"] = {
             "nameservers": config["nameservers"],
             "searches": config["searches"],
-            "options": [{"name": n} if v is None else {"name": n, "value": v} for n, v in config["options"]],
+            "options": [
+                {"name": n} if v is None else {"name": n, "value": v}
+                for n, v in config["options"]
+            ],
         }
     metadata = {"name": spec["name"]}
     if spec["namespace"] is not None:
@@ -80,14 +111,18 @@ def manifest(kind, spec):
     else:
         document["spec"] = {"template": template}
         if spec["replicas"] is not None and kind != "DaemonSet":
-            document["spec"]["parallelism" if kind == "Job" else "replicas"] = spec["replicas"]
+            document["spec"]["parallelism" if kind == "Job" else "replicas"] = spec[
+                "replicas"
+            ]
     return document
 
 
 def unique_by_key(items):
     seen = {}
     for kind, spec in items:
-        seen.setdefault((kind, spec["namespace"] or "default", spec["name"]), (kind, spec))
+        seen.setdefault(
+            (kind, spec["namespace"] or "default", spec["name"]), (kind, spec)
+        )
     return list(seen.values())
 
 
@@ -100,11 +135,18 @@ def expected_replicas(kind, spec):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(items=st.lists(workloads(), min_size=1, max_size=6).map(unique_by_key), style=st.sampled_from(["yaml", "list", "json"]), flow=st.booleans())
+@given(
+    items=st.lists(workloads(), min_size=1, max_size=6).map(unique_by_key),
+    style=st.sampled_from(["yaml", "list", "json"]),
+    flow=st.booleans(),
+)
 def test_generated_manifests_round_trip_through_load_and_build(items, style, flow):
     documents = [manifest(kind, spec) for kind, spec in items]
     if style == "list":
-        text = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": documents}, default_flow_style=flow)
+        text = yaml.safe_dump(
+            {"apiVersion": "v1", "kind": "List", "items": documents},
+            default_flow_style=flow,
+        )
     elif style == "json":
         text = "\n---\n".join(json.dumps(d, indent=2) for d in documents)
     else:
@@ -135,4 +177,6 @@ def test_generated_manifests_round_trip_through_load_and_build(items, style, flo
         assert [(o.name, o.value) for o in config.options] == spec["config"]["options"]
         for located in (*config.nameservers, *config.searches, *workload.images):
             line = source_lines[located.span.line - 1]
-            assert line[located.span.column - 1 :].lstrip("\"'").startswith(located.value)
+            assert (
+                line[located.span.column - 1 :].lstrip("\"'").startswith(located.value)
+            )

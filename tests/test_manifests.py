@@ -73,7 +73,9 @@ def test_list_and_typed_list_documents_are_expanded_into_items():
         """)
     )
     assert result.errors == ()
-    assert [(d.kind, d.api_version, d.name, d.index, d.item) for d in result.documents] == [
+    assert [
+        (d.kind, d.api_version, d.name, d.index, d.item) for d in result.documents
+    ] == [
         ("Pod", "v1", "p", 0, 0),
         ("Service", "v1", "s", 0, 1),
         ("Deployment", "apps/v1", "d1", 1, 0),
@@ -84,8 +86,12 @@ def test_list_and_typed_list_documents_are_expanded_into_items():
 
 
 def test_stdin_is_read_for_dash_and_named_stdin():
-    result = load_documents(["-"], stdin=io.StringIO("kind: Pod\nmetadata:\n  name: a\n"))
-    assert [(d.name, str(d.span_at("metadata", "name"))) for d in result.documents] == [("a", "<stdin>:3:9")]
+    result = load_documents(
+        ["-"], stdin=io.StringIO("kind: Pod\nmetadata:\n  name: a\n")
+    )
+    assert [(d.name, str(d.span_at("metadata", "name"))) for d in result.documents] == [
+        ("a", "<stdin>:3:9")
+    ]
 
 
 def test_stdin_given_twice_is_an_error():
@@ -94,7 +100,9 @@ def test_stdin_given_twice_is_an_error():
     assert "more than once" in only_error(result).message
 
 
-def test_folder_is_searched_recursively_in_sorted_order_skipping_hidden_and_other_files(tmp_path):
+def test_folder_is_searched_recursively_in_sorted_order_skipping_hidden_and_other_files(
+    tmp_path,
+):
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "z.yml").write_text("kind: Pod\nmetadata: {name: bz}\n")
     (tmp_path / "a.json").write_text('{"kind": "Pod", "metadata": {"name": "aj"}}')
@@ -188,7 +196,9 @@ def test_syntax_error_is_positioned_and_other_documents_still_load():
 
 
 def test_syntax_error_in_a_secret_does_not_show_the_line():
-    result = load_text("apiVersion: v1\nkind: Secret\ndata:\n  password: [c2VjcmV0\n", "s.yaml")
+    result = load_text(
+        "apiVersion: v1\nkind: Secret\ndata:\n  password: [c2VjcmV0\n", "s.yaml"
+    )
     error = only_error(result)
     assert error.line_text == ""
     assert "c2VjcmV0" not in str(error)
@@ -228,7 +238,10 @@ def test_a_few_aliases_and_merge_keys_are_fine():
     data = result.documents[0].data
     assert data["metadata"]["annotations"] == {"app": "web", "tier": "front"}
     assert data["spec"]["merged"] == {"dnsPolicy": "None", "hostNetwork": False}
-    assert str(result.documents[0].span_at("spec", "merged", "hostNetwork")) == "<text>:6:49"
+    assert (
+        str(result.documents[0].span_at("spec", "merged", "hostNetwork"))
+        == "<text>:6:49"
+    )
 
 
 def test_recursive_alias_is_an_error():
@@ -245,8 +258,14 @@ def test_duplicate_key_is_an_error_naming_the_first():
 def test_unsupported_tag_and_non_mapping_top_level_are_errors():
     result = load_text("kind: Pod\nspec: !!python/object:os.system {}\n---\n- a\n- b\n")
     assert [(str(e.span), e.message) for e in result.errors] == [
-        ("<text>:2:7", "unsupported YAML tag tag:yaml.org,2002:python/object:os.system"),
-        ("<text>:4:1", "not a Kubernetes object: the top level of this document is not a mapping"),
+        (
+            "<text>:2:7",
+            "unsupported YAML tag tag:yaml.org,2002:python/object:os.system",
+        ),
+        (
+            "<text>:4:1",
+            "not a Kubernetes object: the top level of this document is not a mapping",
+        ),
     ]
 
 
@@ -255,17 +274,25 @@ def test_file_over_the_size_limit_is_not_read(tmp_path):
     path.write_text("kind: Pod\n" + "# padding\n" * 200)
     result = load_documents([str(path)], limits=Limits(max_file_bytes=1000))
     assert result.documents == ()
-    assert only_error(result).message == f"{path}: larger than the 0.000953674 MiB limit for one file; not read"
+    assert (
+        only_error(result).message
+        == f"{path}: larger than the 0.000953674 MiB limit for one file; not read"
+    )
 
 
 def test_stdin_over_the_size_limit_is_not_read():
-    result = load_documents(["-"], stdin=io.StringIO("x" * 101), limits=Limits(max_file_bytes=100))
+    result = load_documents(
+        ["-"], stdin=io.StringIO("x" * 101), limits=Limits(max_file_bytes=100)
+    )
     assert "larger than" in only_error(result).message
 
 
 def test_document_over_the_size_limit_is_skipped_and_others_load():
     big = "kind: ConfigMap\ndata:\n  x: '" + "y" * 500 + "'\n"
-    result = load_text("kind: Pod\nmetadata: {name: a}\n---\n" + big, limits=Limits(max_document_bytes=300))
+    result = load_text(
+        "kind: Pod\nmetadata: {name: a}\n---\n" + big,
+        limits=Limits(max_document_bytes=300),
+    )
     assert [d.name for d in result.documents] == ["a"]
     error = only_error(result)
     assert str(error.span) == "<text>:3:1"
@@ -273,7 +300,9 @@ def test_document_over_the_size_limit_is_skipped_and_others_load():
 
 
 def test_too_many_documents():
-    result = load_text("kind: Pod\n---\nkind: Pod\n---\nkind: Pod\n", limits=Limits(max_documents=2))
+    result = load_text(
+        "kind: Pod\n---\nkind: Pod\n---\nkind: Pod\n", limits=Limits(max_documents=2)
+    )
     assert len(result.documents) == 2
     error = only_error(result)
     assert str(error.span) == "<text>:5:1"
@@ -289,7 +318,9 @@ def test_too_many_files(tmp_path):
 
 
 def test_nesting_depth_limit():
-    error = only_error(load_text("a: " + "[" * 30 + "]" * 30 + "\n", limits=Limits(max_depth=10)))
+    error = only_error(
+        load_text("a: " + "[" * 30 + "]" * 30 + "\n", limits=Limits(max_depth=10))
+    )
     assert "nested more than 10 levels deep" in error.message
 
 
@@ -321,15 +352,29 @@ def test_control_character_is_a_positioned_error():
 
 
 def test_json_with_tabs_loads():
-    result = load_text('{\n\t"kind": "Pod",\n\t"metadata": {"name": "a\\/b"}\n}\n', "p.json")
+    result = load_text(
+        '{\n\t"kind": "Pod",\n\t"metadata": {"name": "a\\/b"}\n}\n', "p.json"
+    )
     assert result.errors == ()
     assert result.documents[0].name == "a/b"
     assert str(result.documents[0].span_at("metadata", "name")) == "p.json:3:23"
 
 
 def test_yaml_1_1_scalars_and_timestamps():
-    data = load_text("kind: Pod\na: yes\nb: 0x1F\nc: 1.5\nd: ~\ne: 2001-12-14\n'53': x\n").documents[0].data
-    assert data == {"kind": "Pod", "a": True, "b": 31, "c": 1.5, "d": None, "e": "2001-12-14", "53": "x"}
+    data = (
+        load_text("kind: Pod\na: yes\nb: 0x1F\nc: 1.5\nd: ~\ne: 2001-12-14\n'53': x\n")
+        .documents[0]
+        .data
+    )
+    assert data == {
+        "kind": "Pod",
+        "a": True,
+        "b": 31,
+        "c": 1.5,
+        "d": None,
+        "e": "2001-12-14",
+        "53": "x",
+    }
 
 
 # ---------------------------------------------------------------- positions
@@ -351,12 +396,26 @@ def test_span_at_any_field_and_nearest_ancestor():
         "d.yaml",
     ).documents[0]
     assert str(doc.span_at()) == "d.yaml:1:1"
-    assert str(doc.span_at("spec", "template", "spec", "dnsConfig", "options", 0)) == "d.yaml:8:13"
-    assert str(doc.span_at("spec", "template", "spec", "dnsConfig", "options", 0, "value")) == "d.yaml:9:20"
-    assert str(doc.span_at("spec", "template", "spec", "dnsConfig", "options", 5)) == "d.yaml:8:11"
+    assert (
+        str(doc.span_at("spec", "template", "spec", "dnsConfig", "options", 0))
+        == "d.yaml:8:13"
+    )
+    assert (
+        str(doc.span_at("spec", "template", "spec", "dnsConfig", "options", 0, "value"))
+        == "d.yaml:9:20"
+    )
+    assert (
+        str(doc.span_at("spec", "template", "spec", "dnsConfig", "options", 5))
+        == "d.yaml:8:11"
+    )
     assert str(doc.span_at("spec", "replicas")) == "d.yaml:4:3"
-    error = doc.error("bad ndots", "spec", "template", "spec", "dnsConfig", "options", 0, "value")
-    assert str(error) == 'd.yaml:9:20: bad ndots\n                value: "2"\n                       ^'
+    error = doc.error(
+        "bad ndots", "spec", "template", "spec", "dnsConfig", "options", 0, "value"
+    )
+    assert (
+        str(error)
+        == 'd.yaml:9:20: bad ndots\n                value: "2"\n                       ^'
+    )
 
 
 def test_literal_block_corefile_maps_line_by_line():
@@ -382,7 +441,9 @@ def test_literal_block_corefile_maps_line_by_line():
 
 
 def test_block_with_indentation_indicator_and_strip_chomping():
-    doc = load_text("kind: ConfigMap\ndata:\n  Corefile: |2-\n       . {\n     }\n").documents[0]
+    doc = load_text(
+        "kind: ConfigMap\ndata:\n  Corefile: |2-\n       . {\n     }\n"
+    ).documents[0]
     source = doc.embedded_source("data", "Corefile")
     assert source.text == "   . {\n }"
     assert source.column_offset == 4
@@ -390,11 +451,15 @@ def test_block_with_indentation_indicator_and_strip_chomping():
 
 
 def test_folded_and_escaped_scalars_are_anchored_at_their_start():
-    folded = load_text("kind: ConfigMap\ndata:\n  Corefile: >\n    . {\n    }\n").documents[0]
+    folded = load_text(
+        "kind: ConfigMap\ndata:\n  Corefile: >\n    . {\n    }\n"
+    ).documents[0]
     source = folded.embedded_source("data", "Corefile")
     assert isinstance(source, AnchoredSource)
     assert str(source.span(2, 5)) == "<text>:3:13"
-    escaped = load_text('{"kind": "ConfigMap", "data": {"Corefile": ".:53 {\\n  errors\\n}"}}').documents[0]
+    escaped = load_text(
+        '{"kind": "ConfigMap", "data": {"Corefile": ".:53 {\\n  errors\\n}"}}'
+    ).documents[0]
     source = escaped.embedded_source("data", "Corefile")
     assert isinstance(source, AnchoredSource)
     assert source.text == ".:53 {\n  errors\n}"
@@ -402,7 +467,9 @@ def test_folded_and_escaped_scalars_are_anchored_at_their_start():
 
 
 def test_one_line_scalars_map_column_by_column():
-    doc = load_text("kind: X\nargs: [ \"-localip\", '169.254.20.10,10.0.0.10', plain text ]\n").documents[0]
+    doc = load_text(
+        "kind: X\nargs: [ \"-localip\", '169.254.20.10,10.0.0.10', plain text ]\n"
+    ).documents[0]
     quoted = doc.embedded_source("args", 1)
     assert str(quoted.span(1, 15)) == "<text>:2:36"
     plain = doc.embedded_source("args", 2)
@@ -454,7 +521,7 @@ def test_one_line_scalars_map_column_by_column():
             id="dunder",
         ),
         pytest.param(
-            "apiVersion: v1\nkind: Service\nspec:\n  clusterIP: \"%{CLUSTER_DNS}%\"\n",
+            'apiVersion: v1\nkind: Service\nspec:\n  clusterIP: "%{CLUSTER_DNS}%"\n',
             "4:15",
             "an unfilled k3s %{NAME}% placeholder `%{CLUSTER_DNS}%`",
             id="k3s",
@@ -491,7 +558,9 @@ def test_templates_give_one_error_at_the_first_placeholder(source, position, fra
     assert result.documents == ()
     line, column = position.split(":")
     assert str(error.span) == f"t.yaml:{int(line) + 3}:{column}"
-    assert error.message.startswith("this file is a template, not a rendered manifest: ")
+    assert error.message.startswith(
+        "this file is a template, not a rendered manifest: "
+    )
     assert fragment in error.message
     assert error.line_text
 
@@ -500,7 +569,7 @@ def test_templates_give_one_error_at_the_first_placeholder(source, position, fra
     "source",
     [
         pytest.param(
-            "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nspec:\n  key: \"{{ request.object.spec.dnsPolicy }}\"\n  searches: [svc.CLUSTER_NAME]\n",
+            'apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nspec:\n  key: "{{ request.object.spec.dnsPolicy }}"\n  searches: [svc.CLUSTER_NAME]\n',
             id="template-in-ignored-kind",
         ),
         pytest.param(
@@ -508,7 +577,7 @@ def test_templates_give_one_error_at_the_first_placeholder(source, position, fra
             id="shell-in-command",
         ),
         pytest.param(
-            "apiVersion: v1\nkind: ConfigMap\ndata:\n  Corefile: |\n    . {\n        forward . {$UPSTREAM} {%WINDNS%}\n        template IN A example.org {\n            answer \"{{ .Name }} 60 IN A 127.0.0.1\"\n        }\n        # CLUSTER_DOMAIN {{ comment }}\n        log . \"{remote}\"\n    }\n",
+            'apiVersion: v1\nkind: ConfigMap\ndata:\n  Corefile: |\n    . {\n        forward . {$UPSTREAM} {%WINDNS%}\n        template IN A example.org {\n            answer "{{ .Name }} 60 IN A 127.0.0.1"\n        }\n        # CLUSTER_DOMAIN {{ comment }}\n        log . "{remote}"\n    }\n',
             id="corefile-env-quoted-template-comment",
         ),
         pytest.param(
