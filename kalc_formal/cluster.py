@@ -153,6 +153,8 @@ class DnsServer:
 
 @dataclass(frozen=True, slots=True)
 class ServicePort:
+    """One Service port; ``protocol`` defaults to TCP as in the API."""
+
     name: str | None
     port: int
     protocol: str
@@ -187,6 +189,8 @@ class NodeLocalDns:
 
 @dataclass(frozen=True, slots=True)
 class HorizontalPodAutoscaler:
+    """An HPA (autoscaling/v1, v2, v2beta*): its target and replica bounds."""
+
     name: str
     namespace: str
     target_kind: str
@@ -228,7 +232,15 @@ class Node:
 
 @dataclass(frozen=True)
 class Cluster:
-    """What the manifests say about a cluster's DNS."""
+    """What the manifests say about a cluster's DNS.
+
+    ``workloads`` are the pod sources to count; ``owned_workloads`` are those
+    whose controller is also in the input (a ReplicaSet of a Deployment, its
+    Pods, a CronJob's Jobs), kept apart so that no pod is counted twice.
+    ``ignored`` counts, by kind, the documents not relevant to DNS load
+    (ConfigMaps and Services that are not DNS ones included), and ``notes``
+    says what was assumed (such as the default namespace).
+    """
 
     workloads: tuple[Workload, ...] = ()
     owned_workloads: tuple[Workload, ...] = ()
@@ -245,7 +257,11 @@ class Cluster:
 
     @property
     def corefile_source(self) -> Source | None:
-        """The CoreDNS Corefile: the one the server mounts, else the only one."""
+        """The CoreDNS Corefile: the one the DNS server mounts, else the only one.
+
+        None when there is none, or when the choice is ambiguous (servers that
+        mount different ConfigMaps, or several Corefile ConfigMaps and no server).
+        """
         return _pick_corefile(
             [s.corefile for s in self.dns_servers], self.corefile_configmaps, "coredns"
         )
@@ -359,6 +375,7 @@ class _Builder:
         self.nodes: list[Node] = []
         self.ignored: Counter[str] = Counter()
         self.defaulted_namespaces: list[Span] = []
+        self.seen: dict[tuple[str, str, str], Span] = {}
 
     def add(self, document: Document) -> None:
         kind = document.kind
@@ -382,6 +399,16 @@ class _Builder:
 
     def _add_typed(self, reader: FieldReader, kind: str) -> None:
         namespace = self._namespace(reader.document)
+        key = (kind, "" if kind == "Node" else namespace, reader.document.name)
+        if key in self.seen:
+            first = self.seen[key]
+            message = (
+                f"{kind} {reader.document.name} is defined twice (first at {first}); "
+                "kubectl would keep only the last one"
+            )
+            self.errors.append(reader.document.error(message, "metadata", "name"))
+            return
+        self.seen[key] = reader.document.span
         if kind in _WORKLOAD_KINDS:
             workload = _workload(reader, namespace)
             if self.collect(reader):

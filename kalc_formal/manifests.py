@@ -249,11 +249,15 @@ def load_text(
     source = Source(path, text)
     chunks: list[_LoadedChunk] = []
     index = 0
+    count = 0
     for chunk_text, line, offset in _split(text):
         chunks.append(
             _load_chunk(_Chunk(source, line, offset), chunk_text, index, limits)
         )
         index = chunks[-1].next_index
+        count += len(chunks[-1].documents)
+        if count > limits.max_documents:
+            break
     placeholders = sorted(
         (p for chunk in chunks for p in chunk.placeholders),
         key=lambda p: (p.line, p.column),
@@ -265,19 +269,13 @@ def load_text(
             template_message(placeholders), span, line_text(source, first.line)
         )
         return LoadResult((), (error,))
-    documents: list[Document] = []
-    errors: list[ConfigError] = []
-    for chunk in chunks:
-        errors.extend(chunk.errors)
-        for document in chunk.documents:
-            if len(documents) == limits.max_documents:
-                errors.append(
-                    document.error(
-                        f"more than {limits.max_documents} documents in this file; the rest were not read"
-                    )
-                )
-                return LoadResult(tuple(documents), tuple(errors))
-            documents.append(document)
+    documents = [d for chunk in chunks for d in chunk.documents]
+    errors = [e for chunk in chunks for e in chunk.errors]
+    if len(documents) > limits.max_documents:
+        extra = documents[limits.max_documents]
+        message = f"more than {limits.max_documents} documents in this file; the rest were not read"
+        errors.append(extra.error(message))
+        documents = documents[: limits.max_documents]
     return LoadResult(tuple(documents), tuple(errors))
 
 
@@ -842,15 +840,22 @@ def _document_placeholders(document: Document, chunk: _Chunk) -> list[Placeholde
 def _scalars(
     node: Node, path: tuple[str | int, ...], seen: set[int]
 ) -> Iterator[tuple[tuple[str | int, ...], ScalarNode]]:
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, ScalarNode):
-        yield path, node
-    elif isinstance(node, SequenceNode):
-        for number, item in enumerate(node.value):
-            yield from _scalars(item, (*path, number), seen)
-    elif isinstance(node, MappingNode):
-        for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode):
-                yield from _scalars(value_node, (*path, str(key_node.value)), seen)
+    """Every scalar under ``node`` once (an alias target is not visited again), with its path."""
+    stack: list[tuple[tuple[str | int, ...], Node]] = [(path, node)]
+    while stack:
+        path, node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            yield path, node
+        elif isinstance(node, SequenceNode):
+            stack.extend(
+                ((*path, n), item) for n, item in reversed(list(enumerate(node.value)))
+            )
+        elif isinstance(node, MappingNode):
+            stack.extend(
+                ((*path, str(key.value)), value)
+                for key, value in reversed(node.value)
+                if isinstance(key, ScalarNode)
+            )

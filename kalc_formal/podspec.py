@@ -52,12 +52,11 @@ DNS_POLICIES = ("ClusterFirst", "ClusterFirstWithHostNet", "Default", "None")
 
 
 MAX_NAMESERVERS = 3
-
-
 MAX_SEARCHES = 32
-
-
 MAX_SEARCH_CHARS = 2048
+"""API validation limits for ``dnsConfig`` (``validatePodDNSConfig``): at most 3
+nameservers, 32 search domains and 2048 characters of search list (the
+expanded limits of KEP-2595, H5)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,15 +209,22 @@ def is_ip(text: str) -> bool:
     return True
 
 
+# A search domain: a DNS-1123 subdomain with an optional trailing dot; underscores
+# and a lone "." are accepted too (relaxed search validation, KEP-4427).
 _SEARCH = re.compile(
     r"\.|[a-z0-9_](?:[-a-z0-9_]*[a-z0-9_])?(?:\.[a-z0-9_](?:[-a-z0-9_]*[a-z0-9_])?)*\.?"
 )
 
 
 def read_pod_dns(reader: FieldReader, pod: tuple[str, ...]) -> PodDns:
+    """The DNS fields of the pod spec at ``pod``, checked as API validation checks them.
+
+    An absent or empty dnsPolicy is ClusterFirst (API defaulting,
+    ``SetDefaults_PodSpec``); dnsPolicy None needs a nameserver in dnsConfig.
+    """
     policy = reader.typed(str, "a string", *pod, "dnsPolicy")
-    defaulted = reader.get(*pod, "dnsPolicy") is None
-    if policy is not None and policy not in DNS_POLICIES:
+    defaulted = not policy
+    if policy and policy not in DNS_POLICIES:
         reader.fail(
             f"dnsPolicy must be one of {', '.join(DNS_POLICIES)}, not {policy!r}",
             *pod,

@@ -127,6 +127,18 @@ def test_every_workload_kind_with_replica_defaults():
     assert str(cluster.notes[0].span) == "c.yaml:1:1"
 
 
+def test_empty_dns_policy_is_defaulted_to_cluster_first():
+    cluster = cluster_of(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {dnsPolicy: ''}\n"
+    )
+    dns = cluster.workloads[0].dns
+    assert (dns.policy.value, dns.policy_defaulted, str(dns.policy.span)) == (
+        "ClusterFirst",
+        True,
+        "c.yaml:4:19",
+    )
+
+
 def test_pod_dns_fields_with_spans():
     cluster = cluster_of("""
         apiVersion: apps/v1
@@ -192,15 +204,6 @@ def test_pod_dns_fields_with_spans():
                 (
                     "c.yaml:7:18",
                     "dnsPolicy must be one of ClusterFirst, ClusterFirstWithHostNet, Default, None, not 'ClusterFrist'",
-                )
-            ],
-        ),
-        (
-            "  template:\n    spec:\n      dnsPolicy: ''",
-            [
-                (
-                    "c.yaml:7:18",
-                    "dnsPolicy must be one of ClusterFirst, ClusterFirstWithHostNet, Default, None, not ''",
                 )
             ],
         ),
@@ -334,6 +337,21 @@ def test_missing_name_and_api_version_are_errors_and_unknown_groups_are_ignored(
         "Deployment (example.com/v1)": 1,
         "Secret": 1,
     }
+
+
+def test_the_same_object_twice_is_an_error():
+    result = build(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: default}\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n"
+    )
+    assert [(str(e.span), e.message) for e in result.errors] == [
+        (
+            "c.yaml:7:18",
+            "Pod a is defined twice (first at c.yaml:1:1); kubectl would keep only the last one",
+        )
+    ]
+    assert len(result.cluster.workloads) == 1
 
 
 def test_workloads_owned_by_workloads_in_the_input_are_counted_once():
