@@ -689,14 +689,18 @@ def _configmap_volume(reader: FieldReader, workload: Workload) -> Located[str] |
     """The ConfigMap volume that holds the Corefile (items with key Corefile, else the only one)."""
     pod = pod_path(workload.kind)
     candidates = []
-    for index, volume in enumerate(reader.get(*pod, "volumes") or []):
+    for index, volume in enumerate(reader.items(*pod, "volumes")):
         source = volume.get("configMap") if isinstance(volume, dict) else None
         name = source.get("name") if isinstance(source, dict) else None
         if not isinstance(name, str):
             continue
         items = source.get("items") if isinstance(source, dict) else None
         keys = (
-            {i.get("key") for i in items if isinstance(i, dict)}
+            {
+                i.get("key")
+                for i in items
+                if isinstance(i, dict) and isinstance(i.get("key"), str)
+            }
             if isinstance(items, list)
             else set()
         )
@@ -779,7 +783,7 @@ def _node_local(
     pod = pod_path(workload.kind)
     index = next(
         i
-        for i, c in enumerate(reader.get(*pod, "containers"))
+        for i, c in enumerate(reader.items(*pod, "containers"))
         if isinstance(c, dict) and c.get("image") == image.value
     )
     args, arg_paths = container_args(reader, (*pod, "containers", index))
@@ -888,7 +892,7 @@ def _proportional_autoscaler(
     pod = pod_path(workload.kind)
     index = next(
         i
-        for i, c in enumerate(reader.get(*pod, "containers"))
+        for i, c in enumerate(reader.items(*pod, "containers"))
         if isinstance(c, dict) and _is_proportional_autoscaler(str(c.get("image")))
     )
     args, paths = container_args(reader, (*pod, "containers", index))

@@ -118,6 +118,11 @@ class FieldReader:
                 return None
         return data
 
+    def items(self, *path: str | int) -> list[Any]:
+        """The list at ``path``, or an empty list if there is none (no error)."""
+        value = self.get(*path)
+        return value if isinstance(value, list) else []
+
     def span(self, *path: str | int) -> Span:
         return self.document.span_at(*path)
 
@@ -324,7 +329,7 @@ def read_images(reader: FieldReader, pod: tuple[str, ...]) -> tuple[Located[str]
 
 
 def read_owner(reader: FieldReader) -> tuple[str, str] | None:
-    for reference in reader.get("metadata", "ownerReferences") or []:
+    for reference in reader.items("metadata", "ownerReferences"):
         if isinstance(reference, dict) and reference.get("controller") is True:
             kind, name = reference.get("kind"), reference.get("name")
             if isinstance(kind, str) and isinstance(name, str):
@@ -333,30 +338,32 @@ def read_owner(reader: FieldReader) -> tuple[str, str] | None:
 
 
 def selects(selector: Any, labels: Mapping[str, str]) -> bool:
-    """Whether a LabelSelector (matchLabels, matchExpressions) matches ``labels``."""
+    """Whether a non-empty LabelSelector (matchLabels, matchExpressions) matches ``labels``."""
     if not isinstance(selector, dict):
         return False
     match_labels = selector.get("matchLabels") or {}
-    if not isinstance(match_labels, dict) or any(
-        labels.get(k) != v for k, v in match_labels.items()
-    ):
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(match_labels, dict) or not isinstance(expressions, list):
         return False
-    for expression in selector.get("matchExpressions") or []:
+    if any(labels.get(k) != v for k, v in match_labels.items()):
+        return False
+    for expression in expressions:
         if not isinstance(expression, dict) or not _expression_matches(
             expression, labels
         ):
             return False
-    return bool(match_labels) or bool(selector.get("matchExpressions"))
+    return bool(match_labels) or bool(expressions)
 
 
 def _expression_matches(expression: dict[str, Any], labels: Mapping[str, str]) -> bool:
     key, operator, values = (
         expression.get("key"),
         expression.get("operator"),
-        expression.get("values") or [],
+        expression.get("values"),
     )
     if not isinstance(key, str):
         return False
+    values = values if isinstance(values, list) else []
     if operator == "In":
         return key in labels and labels[key] in values
     if operator == "NotIn":

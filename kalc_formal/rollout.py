@@ -131,17 +131,15 @@ def read_anti_affinity(
 ) -> str:
     """required, preferred or none: pod anti-affinity on the hostname against the pod's own labels."""
     anti = (*pod_path(kind), "affinity", "podAntiAffinity")
-    for term in (
-        reader.get(*anti, "requiredDuringSchedulingIgnoredDuringExecution") or []
-    ):
+    for term in reader.items(*anti, "requiredDuringSchedulingIgnoredDuringExecution"):
         if (
             isinstance(term, dict)
             and term.get("topologyKey") == HOSTNAME
             and selects(term.get("labelSelector"), labels)
         ):
             return "required"
-    for weighted in (
-        reader.get(*anti, "preferredDuringSchedulingIgnoredDuringExecution") or []
+    for weighted in reader.items(
+        *anti, "preferredDuringSchedulingIgnoredDuringExecution"
     ):
         term = weighted.get("podAffinityTerm") if isinstance(weighted, dict) else None
         if (

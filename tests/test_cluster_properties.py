@@ -180,3 +180,89 @@ def test_generated_manifests_round_trip_through_load_and_build(items, style, flo
             assert (
                 line[located.span.column - 1 :].lstrip("\"'").startswith(located.value)
             )
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def all_paths(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from all_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from all_paths(item, (*path, index))
+
+
+def replaced(value, path, new):
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = replaced(value[path[0]], path[1:], new)
+    return copy
+
+
+def data_cluster_documents():
+    import os
+
+    folder = os.path.join(os.path.dirname(__file__), "data", "manifests", "cluster")
+    return [d.data for d in load_documents([folder]).documents]
+
+
+CLUSTER_DOCUMENTS = data_cluster_documents()
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), new=json_values)
+def test_any_value_at_any_field_gives_errors_not_exceptions(data, new):
+    number = data.draw(st.integers(0, len(CLUSTER_DOCUMENTS) - 1))
+    document = CLUSTER_DOCUMENTS[number]
+    path = data.draw(st.sampled_from(list(all_paths(document))))
+    documents = list(CLUSTER_DOCUMENTS)
+    documents[number] = replaced(document, path, new)
+    text = yaml.safe_dump_all(documents)
+    loaded = load_documents(["-"], stdin=io.StringIO(text))
+    built = build_cluster(loaded.documents)
+    for error in loaded.errors + built.errors:
+        assert error.span is not None
+        assert str(error).startswith(f"<stdin>:{error.span.line}:{error.span.column}: ")
+
+
+yaml_noise = st.lists(
+    st.sampled_from(
+        [
+            *"ab:- \n\t{}[],#&*!|>'\"%@`?$<>_\\",
+            "---",
+            "...",
+            "kind: Pod\n",
+            "{{",
+            "&a",
+            "*a",
+            "<<:",
+        ]
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=yaml_noise)
+def test_any_text_gives_documents_or_positioned_errors(text):
+    loaded = load_documents(["-"], stdin=io.StringIO(text))
+    for error in loaded.errors:
+        assert error.span is not None
+        assert error.span.line >= 1
+        assert error.span.column >= 1
+    build_cluster(loaded.documents)
