@@ -18,19 +18,35 @@ from kalc_formal.dnsserver import (
     BlockPlan,
     CacheLookup,
     Client,
+    ForwardStep,
+    KubernetesStep,
     Operation,
     Query,
     Reply,
+    Served,
     Server,
+    ServiceExists,
     Unmodelled,
     Upstream,
     Walk,
+    World,
 )
 from kalc_formal.envspec import EnvSpec, LookupSpec, NameSpec, PodSelector, UpstreamSpec
 from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
-from kalc_formal.keyclasses import KeyClassBuilder, KeyInfo, NamePlaceholder, NamespacePlaceholder
+from kalc_formal.keyclasses import (
+    KeyClassBuilder,
+    KeyInfo,
+    NamePlaceholder,
+    NamespacePlaceholder,
+)
 from kalc_formal.podclasses import PodClass, lookups_per_step, pod_classes
-from kalc_formal.resolvconf import Libc, PodDNSConfig, ResolvConf, ResolvOption, pod_resolv_conf
+from kalc_formal.resolvconf import (
+    Libc,
+    PodDNSConfig,
+    ResolvConf,
+    ResolvOption,
+    pod_resolv_conf,
+)
 from kalc_formal.resolver import Reply as ClientReply
 from kalc_formal.resolver import simulate_lookup
 from kalc_formal.settings import (
@@ -571,27 +587,27 @@ class _Analyser:
         ))
         return None, "direct"
 
-    def _relay_to_coredns(self, world: Callable[[str, str], Reply], services: Callable[[str, str], Reply | None], own: tuple[str, ...]) -> Callable[..., object]:
+    def _relay_to_coredns(
+        self, world: World, services: ServiceExists, own: tuple[str, ...]
+    ) -> Callable[[ForwardStep, Query, Client], Served | None]:
+        """NodeLocal's forward to the cluster DNS: answered by CoreDNS (J2, J4)."""
         coredns = Server(self.coredns.blocks, world, services, own_search=own)
         dns_ip = self.settings.dns_ip
 
-        def relay(step: object, query: Query, client: Client) -> object:
-            targets = getattr(step, "targets", ())
-            if dns_ip not in targets and not any(t.startswith("kube-dns") for t in targets):
+        def relay(step: ForwardStep, query: Query, client: Client) -> Served | None:
+            if dns_ip not in step.targets and not any(t.startswith("kube-dns") for t in step.targets):
                 return None
             served = coredns.serve(query, Client(client.namespace, autopath_visible=False))
             if _upstream_packets(served.operations):
                 self.unmodelled.append(Unmodelled(
-                    "forward", query, "node-local cache relays to CoreDNS, which forwards upstream: "
-                    "traffic across two servers is not modelled", getattr(step, "span", None),
+                    "forward", query, "the node-local cache relays to CoreDNS, which forwards "
+                    "upstream: traffic across two servers is not modelled", step.span,
                 ))
-            return type(served)(served.reply, ())
+            return Served(served.reply, ())
 
         return relay
 
     def _kubernetes_ttl(self) -> int:
-        from kalc_formal.dnsserver import KubernetesStep
-
         for block in self.coredns.blocks:
             for step in block.steps:
                 if isinstance(step, KubernetesStep):
@@ -638,8 +654,6 @@ class _Analyser:
 
 
 def _forwards(setup: ServerSetup) -> dict[str, tuple[str, ...]]:
-    from kalc_formal.dnsserver import ForwardStep
-
     return {
         step.id: step.targets
         for block in setup.blocks

@@ -31,6 +31,10 @@ class InputFile:
     read_from: str | None
 
 
+NOT_MANIFESTS = frozenset({"kalc.yaml", "kalc.yml"})
+"""Files a folder search passes over: the environment spec is read on its own."""
+
+
 def find_input_files(
     paths: Sequence[str],
     *,
@@ -111,7 +115,7 @@ class _Walk:
             return
         for name in names:
             path = os.path.join(folder, name)
-            if name.startswith(".") or not self._may_read(path):
+            if name.startswith(".") or name in NOT_MANIFESTS or not self._may_read(path):
                 continue
             mode = os.stat(path).st_mode
             if stat.S_ISDIR(mode):

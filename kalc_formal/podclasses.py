@@ -100,7 +100,7 @@ def pod_classes(
     skip = {id(w) for w in excluded}
     classes: list[PodClass] = []
     for index, lookup in enumerate(lookups):
-        groups: dict[tuple[object, ...], list[Workload]] = defaultdict(list)
+        groups: dict[tuple[DnsKey, str | None], list[Workload]] = defaultdict(list)
         for workload in cluster.workloads:
             if id(workload) in skip or not selects(lookup.pods, workload):
                 continue
