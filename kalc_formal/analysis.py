@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kalc_formal.dnsserver import Unmodelled
+from kalc_formal.dnsserver import PluginRef, Unmodelled
 from kalc_formal.flowmodel import FlowModel
 from kalc_formal.keyclasses import KeyInfo
 from kalc_formal.settings import Assumption
@@ -49,14 +49,6 @@ class ScopeInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class PluginRef:
-    """A plugin of the Corefile that the chain explanation points at."""
-
-    name: str
-    span: Span | None
-
-
-@dataclass(frozen=True, slots=True)
 class Analysis:
     """Everything ``check`` decides on and explains."""
 
@@ -72,3 +64,6 @@ class Analysis:
     unmodelled: tuple[Unmodelled, ...] = ()
     plugins: dict[str, PluginRef] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+
+
+__all__ = ["Analysis", "FlowInfo", "GroupInfo", "PluginRef", "ScopeInfo"]

@@ -10,7 +10,7 @@ pod: the client is described by its namespace label and whether autopath can see
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from kalc_formal.source import Span
@@ -201,6 +201,24 @@ class BlockPlan:
     zones: tuple[str, ...]
     steps: tuple[PlanStep, ...]
     span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PluginRef:
+    """A plugin of a Corefile, for pointing at it in reports."""
+
+    name: str
+    span: Span | None
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSetup:
+    """A DNS server's plan (from its Corefile, ``kalc_formal.plans``) and what it names."""
+
+    blocks: tuple[BlockPlan, ...]
+    plugins: dict[str, PluginRef] = field(default_factory=dict)
+    cache_capacity: dict[str, tuple[int, int]] = field(default_factory=dict)
+    unmodelled: tuple[Unmodelled, ...] = ()
 
 
 # ---- what the world answers ----------------------------------------------------------

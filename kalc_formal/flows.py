@@ -12,10 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from kalc_formal.analysis import Analysis, FlowInfo, GroupInfo, PluginRef, ScopeInfo
+from kalc_formal.analysis import Analysis, FlowInfo, GroupInfo, ScopeInfo
 from kalc_formal.cluster import Cluster, Workload
 from kalc_formal.dnsserver import (
-    BlockPlan,
     CacheLookup,
     Client,
     ForwardStep,
@@ -25,6 +24,7 @@ from kalc_formal.dnsserver import (
     Reply,
     Served,
     Server,
+    ServerSetup,
     ServiceExists,
     Unmodelled,
     Upstream,
@@ -57,19 +57,9 @@ from kalc_formal.settings import (
     DEFAULT_NODE_NAMESERVER,
     DEFAULT_RATE,
     DEFAULT_UPSTREAM_LIMIT,
+    Origin,
     Recorder,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ServerSetup:
-    """A DNS server's plan, built from its Corefile by ``kalc_formal.plans``."""
-
-    blocks: tuple[BlockPlan, ...]
-    plugins: dict[str, PluginRef] = field(default_factory=dict)
-    cache_capacity: dict[str, tuple[int, int]] = field(default_factory=dict)
-    unmodelled: tuple[Unmodelled, ...] = ()
-
 
 PlanBuilder = Callable[["Settings"], ServerSetup]
 
@@ -121,20 +111,16 @@ class Settings:
 
 
 def decide_settings(
-    cluster: Cluster, env: EnvSpec, *, version: str | None, horizon: int | None,
-    default_version: str, kubernetes_zone: Callable[[], str | None],
+    cluster: Cluster, env: EnvSpec, *, version: str, version_origin: Origin,
+    horizon: int | None, kubernetes_zone: Callable[[], str | None],
 ) -> Settings:
     """Take each setting from the command line, kalc.yaml, the manifests or a default."""
     record = Recorder()
     coredns = env.coredns
     servers = [s for s in cluster.dns_servers if s.software == "coredns"]
     server = servers[0] if servers else None
-    chosen_version = record.take(
-        "coredns.version",
-        [("command line", version), ("kalc.yaml", coredns.get("version")),
-         ("manifests", server.version if server else None)],
-        default_version, "plugin order: B2, B3",
-    )
+    record.note("coredns.version", version, version_origin, "plugin order: B2, B3")
+    chosen_version = version
     replicas = record.take(
         "coredns.replicas",
         [("kalc.yaml", coredns.get("replicas")),
@@ -386,15 +372,15 @@ def analyse(
     coredns_plan: PlanBuilder,
     nodelocal_plan: PlanBuilder | None,
     *,
-    version: str | None = None,
+    version: str,
+    version_origin: Origin,
     horizon: int | None = None,
-    default_version: str,
     kubernetes_zone: Callable[[], str | None] = lambda: None,
     excluded: Sequence[Workload] = (),
 ) -> Analysis:
     """The FlowModel of a cluster and what the report needs to explain it."""
     settings = decide_settings(
-        cluster, env, version=version, horizon=horizon, default_version=default_version,
+        cluster, env, version=version, version_origin=version_origin, horizon=horizon,
         kubernetes_zone=kubernetes_zone,
     )
     return _Analyser(cluster, settings, coredns_plan, nodelocal_plan, excluded).run()

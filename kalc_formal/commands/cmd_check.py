@@ -1,0 +1,57 @@
+"""Shell: `kalc-formal check`, can the upstream's rate limit be exceeded?"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from kalc_formal.engine import analyse_inputs, check, read_inputs
+from kalc_formal.report import render_json, render_text
+from kalc_formal.solve import Verdict
+
+EXIT_CODES = {
+    Verdict.PROVED: 0,
+    Verdict.SAFE_BOUNDED: 0,
+    Verdict.UNSAFE: 1,
+    Verdict.UNKNOWN: 3,
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="is upstream rate-limit failure reachable? (proof or shortest counterexample)",
+        description="Read the manifests and Corefile under PATH (and kalc.yaml beside them), "
+        "and decide whether CoreDNS's (or the node-local caches') packets to an upstream "
+        "resolver can exceed its rate limit. Exit 0: proved or safe within the horizon; "
+        "1: unsafe (a replayed counterexample); 2: bad input; 3: unknown.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="manifest files or folders, a Corefile, or - for stdin")
+    parser.add_argument("--env", metavar="KALC_YAML", help="the environment spec "
+                        "(default: kalc.yaml beside the first PATH that has one)")
+    parser.add_argument("--horizon", type=_positive, metavar="N", help="steps to search")
+    parser.add_argument("--coredns-version", metavar="V", help="e.g. 1.14.6")
+    parser.add_argument("--format", default="text", choices=["text", "json"])
+    parser.add_argument("--allow-outside-root", action="store_true",
+                        help="follow links and imports that leave the input folders")
+    parser.set_defaults(run=run)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    inputs = read_inputs(
+        args.paths, env_path=args.env, version=args.coredns_version, stdin=sys.stdin,
+        allow_outside_root=args.allow_outside_root,
+    )
+    analysis = analyse_inputs(inputs, horizon=args.horizon)
+    outcome = check(analysis)
+    render = render_json if args.format == "json" else render_text
+    sys.stdout.write(render(analysis, outcome))
+    return EXIT_CODES[outcome.verdict]

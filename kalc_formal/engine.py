@@ -1,0 +1,164 @@
+"""Orchestration: read the inputs, analyse them, and decide — the pipeline in order.
+
+configs -> parse (manifests, Corefile, kalc.yaml) -> static analysis -> solve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from kalc_formal.analysis import Analysis
+from kalc_formal.cluster import Cluster, read_cluster
+from kalc_formal.corefile import Corefile, load_corefile, parse_corefile
+from kalc_formal.dnsserver import ServerSetup
+from kalc_formal.envspec import EnvSpec, find_env_file, load_env
+from kalc_formal.errors import ConfigError
+from kalc_formal.flows import Settings, analyse
+from kalc_formal.plans import setup_from_config
+from kalc_formal.plugins import (
+    DEFAULT_COREDNS_VERSION,
+    CorefileConfig,
+    CoreDNSVersion,
+    KubernetesConfig,
+    configure,
+    valid_directives,
+)
+from kalc_formal.settings import Origin
+from kalc_formal.solve import Outcome, Verdict, decide
+
+COREFILE_NAMES = ("Corefile",)
+COREFILE_SUFFIXES = (".Corefile", ".corefile")
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """Everything read from the user's paths."""
+
+    cluster: Cluster
+    env: EnvSpec
+    version: CoreDNSVersion
+    version_origin: Origin
+    corefile: Corefile
+    config: CorefileConfig
+    nodelocal: CorefileConfig | None
+
+
+def read_inputs(
+    paths: list[str], *, env_path: str | None = None, version: str | None = None,
+    stdin: TextIO | None = None, allow_outside_root: bool = False,
+) -> Inputs:
+    """Read manifests, the Corefile(s) and kalc.yaml; ConfigError(s) on bad input."""
+    manifests = [p for p in paths if not _is_corefile(p)]
+    cluster = read_cluster(manifests, stdin=stdin, allow_outside_root=allow_outside_root) \
+        if manifests else Cluster()
+    env = _env(paths, env_path)
+    chosen, origin = choose_version(version, env, cluster)
+    corefile = _corefile(paths, cluster, chosen, allow_outside_root)
+    config = configure(corefile, version=chosen)
+    nodelocal = None
+    source = cluster.node_local_corefile_source
+    if cluster.node_local_dns and source is not None:
+        nodelocal_file = parse_corefile(source, valid_directives=valid_directives(chosen))
+        nodelocal = configure(nodelocal_file, version=chosen)
+    return Inputs(cluster, env, chosen, origin, corefile, config, nodelocal)
+
+
+def choose_version(
+    given: str | None, env: EnvSpec, cluster: Cluster
+) -> tuple[CoreDNSVersion, Origin]:
+    """The CoreDNS version: command line, kalc.yaml, the CoreDNS image, or the default."""
+    images = [s.version for s in cluster.dns_servers if s.software == "coredns" and s.version]
+    candidates: list[tuple[Origin, str | None]] = [
+        ("command line", given), ("kalc.yaml", env.coredns.get("version")),
+        ("manifests", images[0] if images else None),
+    ]
+    for origin, text in candidates:
+        if text is not None:
+            return CoreDNSVersion.parse(str(text)), origin
+    return CoreDNSVersion.parse(DEFAULT_COREDNS_VERSION), "default"
+
+
+def _is_corefile(path: str) -> bool:
+    name = Path(path).name
+    return name in COREFILE_NAMES or name.endswith(COREFILE_SUFFIXES)
+
+
+def _env(paths: list[str], env_path: str | None) -> EnvSpec:
+    if env_path is not None:
+        return load_env(Path(env_path), display=env_path)
+    found = find_env_file([Path(p) for p in paths if p != "-"])
+    return load_env(found, display=str(found)) if found else EnvSpec()
+
+
+def _corefile(
+    paths: list[str], cluster: Cluster, version: CoreDNSVersion, allow_outside_root: bool
+) -> Corefile:
+    directives = valid_directives(version)
+    files = [Path(p) for p in paths if _is_corefile(p)]
+    for folder in (Path(p) for p in paths if p != "-" and Path(p).is_dir()):
+        files += [folder / n for n in COREFILE_NAMES if (folder / n).is_file()]
+    if files:
+        return load_corefile(
+            files[0], valid_directives=directives, allow_outside_root=allow_outside_root
+        )
+    source = cluster.corefile_source
+    if source is None:
+        raise ConfigError(
+            "no CoreDNS Corefile found: give a ConfigMap with a `Corefile` key, "
+            "or a file named Corefile"
+        )
+    return parse_corefile(source, valid_directives=directives)
+
+
+def analyse_inputs(inputs: Inputs, *, horizon: int | None = None, env: EnvSpec | None = None) -> Analysis:
+    """The static analysis of what was read."""
+
+    def coredns_plan(settings: Settings) -> ServerSetup:
+        return setup_from_config(
+            inputs.config, node_nameservers=settings.node_nameservers,
+            node_search=settings.node_search,
+        )
+
+    def nodelocal_plan(settings: Settings) -> ServerSetup:
+        assert inputs.nodelocal is not None
+        return setup_from_config(
+            inputs.nodelocal, node_nameservers=settings.node_nameservers,
+            node_search=settings.node_search,
+        )
+
+    excluded = [s.workload for s in inputs.cluster.dns_servers]
+    excluded += [n.workload for n in inputs.cluster.node_local_dns]
+    return analyse(
+        inputs.cluster, env or inputs.env, coredns_plan,
+        nodelocal_plan if inputs.nodelocal is not None else None,
+        version=str(inputs.version), version_origin=inputs.version_origin, horizon=horizon,
+        kubernetes_zone=lambda: kubernetes_zone(inputs.config), excluded=excluded,
+    )
+
+
+def kubernetes_zone(config: CorefileConfig) -> str | None:
+    """The first forward (non-reverse) zone of the kubernetes plugin (F1)."""
+    for block in config.blocks:
+        for plugin in block.plugins:
+            if isinstance(plugin, KubernetesConfig):
+                zones = plugin.zones or tuple(k.zone for k in block.keys)
+                for zone in zones:
+                    if not zone.endswith("arpa."):
+                        return zone.rstrip(".")
+    return None
+
+
+def check(analysis: Analysis, *, rlimit: int | None = None) -> Outcome:
+    """The verdict; unknown when a query of the model meets an unmodelled plugin."""
+    if analysis.unmodelled:
+        first = analysis.unmodelled[0]
+        where = f" ({first.span})" if first.span else ""
+        return Outcome(
+            Verdict.UNKNOWN, analysis.horizon,
+            reason=f"{first.reason}{where}; {len(analysis.unmodelled)} such place(s) in all",
+        )
+    if rlimit is None:
+        return decide(analysis.model, analysis.horizon)
+    return decide(analysis.model, analysis.horizon, rlimit=rlimit)
