@@ -19,8 +19,8 @@ from kalc_formal.flows import Settings, analyse
 from kalc_formal.plans import setup_from_config
 from kalc_formal.plugins import (
     DEFAULT_COREDNS_VERSION,
-    CorefileConfig,
     CoreDNSVersion,
+    CorefileConfig,
     KubernetesConfig,
     configure,
     valid_directives,

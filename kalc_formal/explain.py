@@ -66,9 +66,10 @@ def _demand(analysis: Analysis, step: StepResult, previous: StepResult | None) -
         kind = "surge" if lookups > base else "demand"
         per_pod = lookups / max(1, flow.pods_peak * flow.names * seconds)
         text = (
-            f"{kind}: {flow.pod_class} look up {_names(flow)} — {_n(lookups / seconds)} lookups/s "
-            f"in the cluster (baseline {_n(base / seconds)}/s; about {per_pod:.2g}/s per pod per "
-            f"name with {_n(flow.pods_peak)} pods)"
+            f"{kind}: {flow.pod_class} look up {_names(flow)}: {_n(lookups / seconds)} lookups/s "
+            f"in the cluster (baseline {_n(base / seconds)}/s), e.g. {_n(flow.pods_peak)} pods "
+            f"at {per_pod:.2g}/s per name; {flow.libc} sends {len(flow.client_queries)} "
+            f"queries per lookup"
         )
         events.append(Event(step.t, kind, text, flow.spans))
     return events
@@ -106,14 +107,14 @@ def _misses(analysis: Analysis, step: StepResult) -> list[Event]:
 
 def _describe(info: KeyInfo, keys: int) -> str:
     qtypes = "/".join(sorted(info.qtypes))
-    scope = "per namespace" if info.per_namespace else "shared by all namespaces"
-    return f"{info.template} {qtypes} ({_n(keys)} keys, {scope})"
+    scope = "one per name and namespace" if info.per_namespace else "shared by all namespaces"
+    return f"{info.display} {qtypes} ({_n(keys)} keys, {scope})"
 
 
 def _cache_text(info: KeyInfo, live: int | None) -> str:
     if not info.pool:
         return " (not cached" + (": autopath answers above the cache, D8)" if info.walk else ")")
-    return f" ({_n(live or 0)} cached; kept {info.duration} s by cache {info.cache})"
+    return f" ({_n(live or 0)} were cached; the cache keeps them {info.duration} s)"
 
 
 def _upstream_text(info: KeyInfo, upstream: tuple[tuple[str, int], ...]) -> str:

@@ -48,6 +48,7 @@ class KeyInfo:
     """What the report needs to know about a key class."""
 
     template: str
+    display: str
     qtypes: set[str]
     pool: str | None
     duration: int
@@ -175,7 +176,7 @@ class KeyClassBuilder:
         key_id = self._class_id("cache", template, lookup.query.qtype, f":{lookup.cache}")
         self._draft(key_id, ttl_steps, pool, self._count(template, name, namespace))
         self._note(key_id, template, lookup.query.qtype, lookup.pool, lookup.duration,
-                   lookup.cache, namespace, lookup.span)
+                   lookup.cache, name, namespace, lookup.span)
         self._source(key_id, source, guaranteed)
         return key_id
 
@@ -186,7 +187,7 @@ class KeyClassBuilder:
         template = self._template(walk.query.qname, name, namespace)
         key_id = self._class_id("walk", template, walk.query.qtype)
         self._draft(key_id, 0, None, self._count(template, name, namespace))
-        self._note(key_id, template, walk.query.qtype, None, 0, "", namespace, walk.span)
+        self._note(key_id, template, walk.query.qtype, None, 0, "", name, namespace, walk.span)
         self.info[key_id].walk = True
         self._source(key_id, source, guaranteed)
         return key_id
@@ -198,7 +199,7 @@ class KeyClassBuilder:
         template = self._template(upstream.query.qname, name, namespace)
         key_id = self._class_id("upstream", template, upstream.query.qtype)
         self._draft(key_id, 0, None, self._count(template, name, namespace))
-        self._note(key_id, template, upstream.query.qtype, None, 0, "", namespace, None)
+        self._note(key_id, template, upstream.query.qtype, None, 0, "", name, namespace, None)
         self._source(key_id, source, guaranteed)
         return key_id
 
@@ -208,11 +209,15 @@ class KeyClassBuilder:
 
     def _note(
         self, key_id: str, template: str, qtype: str, pool: str | None, duration: int,
-        cache: str, namespace: NamespacePlaceholder, span: Span | None,
+        cache: str, name: NamePlaceholder, namespace: NamespacePlaceholder, span: Span | None,
     ) -> None:
         if key_id not in self.info:
             per_namespace = f"<ns:{namespace.label}>" in template
-            self.info[key_id] = KeyInfo(template, {qtype}, pool, duration, cache, per_namespace)
+            display = template.replace(f"<name:{name.id}>", name.text.rstrip("."))
+            display = display.replace(f"<ns:{namespace.label}>", "<namespace>")
+            self.info[key_id] = KeyInfo(
+                template, display, {qtype}, pool, duration, cache, per_namespace
+            )
         if span and span not in self.info[key_id].spans:
             self.info[key_id].spans.append(span)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from tabulate import tabulate
@@ -44,8 +45,12 @@ def render_text(analysis: Analysis, outcome: Outcome) -> str:
         parts.append("Event chain (replayed in the simulator):")
         parts.append(_events_text(analysis, event_chain(analysis, outcome.counterexample)))
         parts.append(_trace_table(analysis, outcome))
+    if outcome.worst_step:
+        parts.append(_headroom_text(analysis, outcome))
     parts.append("Lookups (what one lookup costs):")
     parts.append(_flows_table(analysis))
+    parts.append("Load on each server group (one replica, the most loaded by kube-proxy's skew):")
+    parts.append(_load_table(analysis))
     parts.append("Upstream limits:")
     parts.append(_scopes_table(analysis))
     parts.append("Assumptions (* = default; set them in kalc.yaml):")
@@ -116,6 +121,46 @@ def _flows_table(analysis: Analysis) -> str:
     return tabulate(rows, headers=headers)
 
 
+def _headroom_text(analysis: Analysis, outcome: Outcome) -> str:
+    lines = ["Headroom (the most any one step can carry, from any cache state):"]
+    for scope in analysis.model.scopes:
+        worst = outcome.worst_step.get(scope.id)
+        if worst is None:
+            continue
+        info = analysis.scopes[scope.id]
+        share = 100 * worst / scope.limit if scope.limit else 0
+        lines.append(
+            f"  {info.label} -> {', '.join(info.addresses)}: at most {worst:,} packets per "
+            f"{analysis.step_seconds} s, {share:.1f}% of the limit ({scope.limit:,})"
+        )
+    return "\n".join(lines)
+
+
+def client_load(analysis: Analysis) -> dict[str, tuple[int, int]]:
+    """Client queries per second reaching one replica of each group: (baseline, peak)."""
+    model = analysis.model
+    load: dict[str, tuple[int, int]] = {}
+    for group in model.groups:
+        base = peak = 0
+        for flow in model.flows:
+            info = analysis.flows[flow.id]
+            if not group.id.startswith(info.server):
+                continue
+            queries = len(info.client_queries)
+            base += queries * math.ceil(group.share_max * flow.base)
+            peak += queries * math.ceil(group.share_max * flow.peak)
+        load[group.id] = (base // analysis.step_seconds, peak // analysis.step_seconds)
+    return load
+
+
+def _load_table(analysis: Analysis) -> str:
+    rows = [
+        [analysis.groups[g].label, f"{base:,}/s", f"{peak:,}/s"]
+        for g, (base, peak) in client_load(analysis).items()
+    ]
+    return tabulate(rows, headers=["server", "client queries, baseline", "at peak"])
+
+
 def _scopes_table(analysis: Analysis) -> str:
     rows = [
         [s.label, ", ".join(s.addresses), f"{s.limit_per_second:,}/s", s.kind]
@@ -158,6 +203,8 @@ def as_json(analysis: Analysis, outcome: Outcome) -> dict[str, Any]:
             for u in analysis.unmodelled
         ],
         "flows": [_flow_json(f) for f in analysis.flows.values()],
+        "worst_step": outcome.worst_step,
+        "client_load": {g: {"baseline": b, "peak": p} for g, (b, p) in client_load(analysis).items()},
         "scopes": [
             {"id": s.id, "label": s.label, "addresses": list(s.addresses),
              "limit_per_second": s.limit_per_second, "scope": s.kind}

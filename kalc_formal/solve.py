@@ -46,7 +46,11 @@ class Counterexample:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The verdict and what supports it."""
+    """The verdict and what supports it.
+
+    ``worst_step``: for a proof at depth 0, the most upstream packets any one step can
+    carry, per scope (from any state): the headroom below each limit.
+    """
 
     verdict: Verdict
     horizon: int
@@ -54,6 +58,7 @@ class Outcome:
     induction_depth: int | None = None
     reason: str = ""
     checks: tuple[str, ...] = field(default=())
+    worst_step: dict[str, int] = field(default_factory=dict)
 
 
 def make_solver(rlimit: int = DEFAULT_RLIMIT) -> z3.Solver:
@@ -215,6 +220,23 @@ def _proved_or_unsafe(model: FlowModel, horizon: int, depth: int, rlimit: int) -
     return _proved(model, horizon, depth, rlimit)
 
 
+def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, int]:
+    """The most upstream packets one step can carry from any state, per scope."""
+    result = {}
+    for scope in model.scopes:
+        unrolling = Unrolling(model, 1, free_start=True)
+        optimizer = z3.Optimize()
+        optimizer.set("rlimit", rlimit)
+        optimizer.add(*unrolling.initial)
+        optimizer.add(*unrolling.extend())
+        packets = unrolling.steps[0].upstream[scope.id]
+        optimizer.maximize(packets)
+        if optimizer.check() != z3.sat:
+            raise SolverGaveUp(optimizer.reason_unknown())
+        result[scope.id] = optimizer.model().eval(packets, model_completion=True).as_long()
+    return result
+
+
 def _proved(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
     checks = (
         f"k-induction step at k={depth} re-checked in a fresh solver",
@@ -223,7 +245,9 @@ def _proved(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
     if induction_holds_afresh(model, depth, rlimit=rlimit) and base_holds_afresh(
         model, depth, rlimit=rlimit
     ):
-        return Outcome(Verdict.PROVED, horizon, induction_depth=depth, checks=checks)
+        worst = worst_step(model, rlimit=rlimit) if depth == 0 else {}
+        return Outcome(Verdict.PROVED, horizon, induction_depth=depth, checks=checks,
+                       worst_step=worst)
     return Outcome(
         Verdict.UNKNOWN, horizon,
         reason=f"the k-induction proof at k={depth} did not re-check in a fresh solver",
