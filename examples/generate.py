@@ -189,6 +189,230 @@ check:
 """
 
 
+NODELOCAL_COREFILE = """\
+cluster.local:53 {
+    errors
+    cache {
+        success 9984 30
+        denial 9984 5
+    }
+    reload
+    loop
+    bind 169.254.20.10 10.100.0.10
+    forward . 10.100.0.11 {
+        force_tcp
+    }
+    prometheus :9253
+    health 169.254.20.10:8080
+}
+in-addr.arpa:53 {
+    errors
+    cache 30
+    reload
+    loop
+    bind 169.254.20.10 10.100.0.10
+    forward . 10.100.0.11 {
+        force_tcp
+    }
+    prometheus :9253
+}
+ip6.arpa:53 {
+    errors
+    cache 30
+    reload
+    loop
+    bind 169.254.20.10 10.100.0.10
+    forward . 10.100.0.11 {
+        force_tcp
+    }
+    prometheus :9253
+}
+.:53 {
+    errors
+    cache 30
+    reload
+    loop
+    bind 169.254.20.10 10.100.0.10
+    forward . /etc/resolv.conf
+    prometheus :9253
+}
+"""
+
+
+def nodelocal() -> str:
+    body = "".join(f"    {line}\n" if line else "\n" for line in NODELOCAL_COREFILE.splitlines())
+    return f"""\
+# NodeLocal DNSCache as cluster/addons/dns/nodelocaldns/nodelocaldns.yaml, with its
+# __PILLAR__ placeholders filled in: local IP 169.254.20.10, kube-dns 10.100.0.10,
+# kube-dns-upstream 10.100.0.11, upstream servers /etc/resolv.conf (J1-J3).
+apiVersion: v1
+kind: Service
+metadata:
+  name: kube-dns-upstream
+  namespace: kube-system
+  labels:
+    k8s-app: kube-dns
+spec:
+  selector:
+    k8s-app: kube-dns
+  clusterIP: 10.100.0.11
+  ports:
+  - name: dns
+    port: 53
+    protocol: UDP
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: node-local-dns
+  namespace: kube-system
+data:
+  Corefile: |
+{body}---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-local-dns
+  namespace: kube-system
+  labels:
+    k8s-app: node-local-dns
+spec:
+  selector:
+    matchLabels:
+      k8s-app: node-local-dns
+  template:
+    metadata:
+      labels:
+        k8s-app: node-local-dns
+    spec:
+      hostNetwork: true
+      dnsPolicy: Default
+      containers:
+      - name: node-cache
+        image: registry.k8s.io/dns/k8s-dns-node-cache:1.23.1
+        args: ["-localip", "169.254.20.10,10.100.0.10", "-conf", "/etc/Corefile",
+               "-upstreamsvc", "kube-dns-upstream"]
+        volumeMounts:
+        - name: config-volume
+          mountPath: /etc/coredns
+      volumes:
+      - name: config-volume
+        configMap:
+          name: node-local-dns
+          items:
+          - key: Corefile
+            path: Corefile.base
+"""
+
+
+SMALL_COREFILE = """\
+.:53 {
+    errors
+    health {
+        lameduck 5s
+    }
+    ready
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 30
+    }
+    prometheus :9153
+    forward . /etc/resolv.conf {
+        max_concurrent 1000
+    }
+    cache 30
+    loop
+    reload
+    loadbalance
+}
+"""
+
+SMALL_WORKLOADS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+  namespace: shop
+spec:
+  replicas: 6
+  selector:
+    matchLabels: {app: shop}
+  template:
+    metadata:
+      labels: {app: shop}
+    spec:
+      dnsConfig:
+        options:
+        - name: ndots
+          value: "2"
+      containers:
+      - name: shop
+        image: registry.example.com/shop:1.4.0
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: payments
+  namespace: shop
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: payments}
+  template:
+    metadata:
+      labels: {app: payments}
+    spec:
+      dnsConfig:
+        options:
+        - name: ndots
+          value: "2"
+      containers:
+      - name: payments
+        image: registry.example.com/payments:3.0.2
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: shop
+  namespace: shop
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: shop}
+  minReplicas: 6
+  maxReplicas: 20
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+"""
+
+SMALL_ENV = """\
+# A small cluster: 3 nodes in eu-west-1, CoreDNS without autopath, clients with ndots:2.
+cluster:
+  nodes: 3
+  node_search: [eu-west-1.compute.internal]
+  node_nameservers: [10.0.0.2]
+upstreams:
+  - address: node
+    limit: 1024
+    scope: node
+names:
+  - id: payment-api
+    example: api.stripe.com
+    ttl: 60
+  - id: orders
+    service: orders
+    namespace: shop
+    form: namespaced
+lookups:
+  - pods: {namespace: shop}
+    names: [payment-api, orders]
+    rate: 2
+    surge_rate: 20
+check:
+  horizon: 60
+"""
+
+
 def main() -> None:
     common = {"workloads.yaml": workloads(100, 10, 30), "kalc.yaml": INCIDENT_ENV}
     write("datadog-autopath", {
@@ -200,6 +424,18 @@ def main() -> None:
         "coredns-configmap.yaml": configmap(COREFILE_PLAIN),
         "coredns.yaml": coredns("1.11.1", 10),
         **common,
+    })
+    write("nodelocal-dns", {
+        "coredns-configmap.yaml": configmap(COREFILE_AUTOPATH),
+        "coredns.yaml": coredns("1.11.1", 10),
+        "nodelocaldns.yaml": nodelocal(),
+        **common,
+    })
+    write("small-cluster", {
+        "coredns-configmap.yaml": configmap(SMALL_COREFILE),
+        "coredns.yaml": coredns("1.14.7", 2),
+        "workloads.yaml": SMALL_WORKLOADS,
+        "kalc.yaml": SMALL_ENV,
     })
 
 

@@ -578,10 +578,12 @@ class _Analyser:
     ) -> Callable[[ForwardStep, Query, Client], Served | None]:
         """NodeLocal's forward to the cluster DNS: answered by CoreDNS (J2, J4)."""
         coredns = Server(self.coredns.blocks, world, services, own_search=own)
-        dns_ip = self.settings.dns_ip
+        cluster_dns = {self.settings.dns_ip} | {
+            ip.value for s in self.cluster.dns_services for ip in s.cluster_ips
+        }
 
         def relay(step: ForwardStep, query: Query, client: Client) -> Served | None:
-            if dns_ip not in step.targets and not any(t.startswith("kube-dns") for t in step.targets):
+            if not cluster_dns & set(step.targets):
                 return None
             served = coredns.serve(query, Client(client.namespace, autopath_visible=False))
             if _upstream_packets(served.operations):
