@@ -579,7 +579,9 @@ class _Analyser:
         """NodeLocal's forward to the cluster DNS: answered by CoreDNS (J2, J4)."""
         coredns = Server(self.coredns.blocks, world, services, own_search=own)
         cluster_dns = {self.settings.dns_ip} | {
-            ip.value for s in self.cluster.dns_services for ip in s.cluster_ips
+            ip.value
+            for service in self.cluster.dns_services
+            for ip in (*service.cluster_ips, *([service.cluster_ip] if service.cluster_ip else []))
         }
 
         def relay(step: ForwardStep, query: Query, client: Client) -> Served | None:
