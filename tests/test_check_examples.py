@@ -1,0 +1,98 @@
+"""`kalc-formal check` end to end on the bundled examples and on bad input."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kalc_formal.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run_json(capsys, *args):
+    code = main(["check", *args, "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_the_incident_is_unsafe_with_a_replayed_shortest_trace(capsys):
+    code, report = run_json(capsys, str(EXAMPLES / "datadog-autopath"))
+    assert code == 1
+    assert report["verdict"] == "unsafe"
+    assert report["property"] == "upstream-limit"
+    last = report["trace"][-1]
+    (scope,) = last["upstream"].values()
+    assert scope["over"]
+    assert scope["packets"] > scope["limit"] == 1024
+    kinds = [e["kind"] for e in report["events"]]
+    assert kinds[0] == "surge"
+    assert "violation" in kinds
+    walk = next(e for e in report["events"] if e["kind"] == "misses")
+    assert "autopath walks" in walk["text"]
+    assert any("coredns-configmap.yaml:19" in at for at in walk["at"])  # the autopath line
+    defaults = {a["key"] for a in report["assumptions"] if a["default"]}
+    assert "coredns.restarts" in defaults
+    assert "coredns.skew" not in defaults
+
+
+def test_the_same_cluster_without_autopath_is_proved_at_five_times_the_queries(capsys):
+    _, on = run_json(capsys, str(EXAMPLES / "datadog-autopath"))
+    code, off = run_json(capsys, str(EXAMPLES / "datadog-autopath-off"))
+    assert code == 0
+    assert off["verdict"] == "proved"
+    assert on["flows"][0]["client_queries"] and len(off["flows"][0]["client_queries"]) == 10
+    assert len(on["flows"][0]["client_queries"]) == 2
+    peak_on = next(iter(on["client_load"].values()))["peak"]
+    peak_off = next(iter(off["client_load"].values()))["peak"]
+    assert peak_off == 5 * peak_on
+    assert next(iter(off["worst_step"].values())) == 80
+
+
+@pytest.mark.parametrize("example", ["nodelocal-dns", "small-cluster"])
+def test_the_safe_examples_are_proved(capsys, example):
+    code, report = run_json(capsys, str(EXAMPLES / example))
+    assert (code, report["verdict"]) == (0, "proved")
+
+
+def test_text_output_names_the_verdict_and_the_chain(capsys):
+    assert main(["check", str(EXAMPLES / "datadog-autopath")]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("verdict: unsafe")
+    assert "Event chain (replayed in the simulator):" in out
+    assert "over the limit of 1,024/s (scope node)" in out
+
+
+def test_the_coredns_version_decides_the_chain_order(capsys):
+    code, report = run_json(capsys, str(EXAMPLES / "datadog-autopath"), "--coredns-version", "1.14.7")
+    assert report["coredns_version"] == "1.14.7"
+    assert code == 0  # autopath before the cache (B2): shared keys, like autopath off
+    assert report["verdict"] == "proved"
+
+
+def copy_example(tmp_path, name="small-cluster"):
+    target = tmp_path / name
+    shutil.copytree(EXAMPLES / name, target)
+    return target
+
+
+def test_a_broken_corefile_in_a_configmap_is_reported_in_the_yaml_file(tmp_path, capsys):
+    folder = copy_example(tmp_path)
+    configmap = folder / "coredns-configmap.yaml"
+    configmap.write_text(configmap.read_text().replace("    cache 30\n", "    cache 30 {\n"))
+    assert main(["check", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"{configmap}:" in err
+    assert "Traceback" not in err
+
+
+def test_broken_yaml_and_bad_kalc_yaml_give_positions_and_exit_2(tmp_path, capsys):
+    folder = copy_example(tmp_path)
+    (folder / "workloads.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: [\n")
+    assert main(["check", str(folder)]) == 2
+    assert f"{folder / 'workloads.yaml'}:" in capsys.readouterr().err
+    folder = copy_example(tmp_path, "datadog-autopath")
+    (folder / "kalc.yaml").write_text("coredns:\n  replica: 3\n")
+    assert main(["check", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder / 'kalc.yaml'}:2:3: coredns: unknown key 'replica'" in err
