@@ -289,7 +289,7 @@ def _lex(source: Source, file_key: str) -> list[_RawToken]:
                 continue
             quoted = True
         else:
-            value, quoted = raw.replace("\r", ""), False
+            value, quoted = raw.partition("#")[0].replace("\r", ""), False
         line = lark_token.line if lark_token.line is not None else 1
         column = lark_token.column if lark_token.column is not None else 1
         tokens.append(_RawToken(value, line, column, quoted, source, file_key))
@@ -479,6 +479,11 @@ class _Expander:
                 if token is not None and token.text != "{":
                     raise token.error("Unknown directive '{'")
                 break
+            if token is not None and token.text == "}":
+                raise token.error(
+                    "Unexpected '}' because no matching opening brace "
+                    "(CoreDNS would read it as a server block key)"
+                )
             if current is not None and current.text != "":
                 expecting = current.text.endswith(",")
                 key_texts.append(current.text[:-1] if expecting else current.text)
@@ -829,9 +834,11 @@ class _Builder:
         assert isinstance(keys_node, Tree)
         directives = [self.directive(child) for child in node.children if isinstance(child, Tree) and child.data == "directive"]
         if node.data == "unclosed_block":
-            last = [child for child in node.children if isinstance(child, Tree)][-1]
-            if not directives or directives[-1].block is None:
-                raw = self.raw(self._last_token(last))
+            last = directives[-1]
+            ends_with_brace = last.block is not None or (last.args and last.args[-1].text == "}")
+            if not ends_with_brace:
+                tree_last = [child for child in node.children if isinstance(child, Tree)][-1]
+                raw = self.raw(self._last_token(tree_last))
                 raise raw.error("Unexpected EOF: expecting '}' to close the server block")
             warnings.append(
                 f"{directives[-1].span}: the server block is not closed; CoreDNS accepts this "
