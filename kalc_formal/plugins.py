@@ -163,7 +163,7 @@ class Coverage:
     """How the model treats one directive of a server block."""
 
     directive_name: str
-    span: Span
+    span: Span = field(compare=False)
     status: CoverageStatus
     reason: str
 
