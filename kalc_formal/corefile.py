@@ -208,7 +208,7 @@ def format_corefile(corefile: Corefile) -> str:
     for block in corefile.blocks:
         lines = [" ".join(_written(key.text, key.span) for key in block.keys) + " {"]
         for directive in block.directives:
-            head = [_written(directive.name, directive.span)]
+            head = [_written_first(directive.name, directive.span)]
             head += [_written(token.text, token.span) for token in directive.args]
             lines += _formatted_line(head, directive.block, 1)
         lines.append("}")
@@ -1070,9 +1070,19 @@ def _formatted_line(head: list[str], block: tuple[BlockLine, ...] | None, depth:
     lines = [indent + " ".join([*head, "{"])]
     for line in block:
         words = [_written(token.text, token.span) for token in line.tokens]
+        if line.tokens:
+            words[0] = _written_first(line.tokens[0].text, line.tokens[0].span)
         lines += _formatted_line(words, line.block, depth + 1)
     lines.append(indent + "}")
     return lines
+
+
+def _written_first(text: str, span: Span | None) -> str:
+    """A token that starts a line, where ``import`` would be expanded (A16)."""
+    if text == "import":
+        where = f" (at {span})" if span is not None else ""
+        raise InvalidArgument(f"the token 'import'{where} would be read as an import at the start of a line")
+    return _written(text, span)
 
 
 _NEEDS_QUOTES = re.compile(f'[{re.escape(_GO_SPACE)}#]|^["\ufeff]')
