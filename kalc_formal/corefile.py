@@ -137,8 +137,20 @@ class Corefile:
         """A ConfigError at ``span``, with the line from the file that holds it."""
         for source in self.sources:
             if source.path == span.path:
-                return ConfigError(message, span, source.line_text(span.line))
+                return ConfigError(message, span, line_text(source, span.line))
         return ConfigError(message, span)
+
+
+def line_text(source: Source, file_line: int) -> str:
+    """Line ``file_line`` of the file holding ``source``, lines split on "\\n" only.
+
+    CoreDNS counts lines on "\\n" alone (A1), where str.splitlines also splits on
+    \\v, \\f, \\x1c-\\x1e, \\x85, \\u2028 and \\u2029.
+    """
+    lines = (source.file_text if source.file_text is not None else source.text).split("\n")
+    if 1 <= file_line <= len(lines):
+        return lines[file_line - 1].removesuffix("\r")
+    return ""
 
 
 # ---- public functions ------------------------------------------------------------
@@ -170,7 +182,7 @@ def parse_corefile(
         valid_directives=valid_directives,
     )
     if len(source.text) > MAX_FILE_BYTES:
-        raise ConfigError.at(source, 1, 1, f"Corefile is larger than {MAX_FILE_BYTES} bytes")
+        raise ConfigError(f"Corefile is larger than {MAX_FILE_BYTES} bytes", source.span(1, 1), line_text(source, source.span(1, 1).line))
     tokens = _lex(source, "")
     expander = _Expander(tokens, context, source)
     tree, emitted = _parse_structure(expander, source)
@@ -272,7 +284,8 @@ class _RawToken:
         return self.source.span(self.line, self.column)
 
     def error(self, message: str) -> ConfigError:
-        return ConfigError.at(self.source, self.line, self.column, message)
+        span = self.span
+        return ConfigError(message, span, line_text(self.source, span.line))
 
 
 def _lex(source: Source, file_key: str) -> list[_RawToken]:
@@ -788,7 +801,7 @@ def _unexpected_message(item: _Emitted, last_kind: str) -> str:
 
 def _eof_error(emitted: list[_Emitted], last_kind: str, opened: list[_RawToken], source: Source) -> ConfigError:
     if not emitted:
-        return ConfigError.at(source, 1, 1, "Unexpected EOF")
+        return ConfigError("Unexpected EOF", source.span(1, 1), line_text(source, source.span(1, 1).line))
     last = emitted[-1].token
     if last_kind == "COMMA_WORD":
         return last.error("Unexpected EOF: the address list ends with a comma")

@@ -612,3 +612,9 @@ def test_positions_in_a_corefile_embedded_in_yaml_land_in_the_yaml_file():
         parse_corefile(source)
     assert str(info.value.span) == "cm.yaml:4:16"
     assert "        whoami }" in str(info.value)
+
+
+def test_a1_lines_are_counted_on_newlines_only_also_in_excerpts():
+    error = error_of(". {\n    log a\fb\u2028c\x1cd\n    whoami }\n")
+    assert where(error) == (3, 12)
+    assert str(error).splitlines()[1] == "        whoami }"
