@@ -20,6 +20,7 @@ the Corefile does not matter (A13).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -202,7 +203,6 @@ COVERAGE: Mapping[str, tuple[CoverageStatus, str]] = {
     "chaos": ("ignored", "answers class CH queries only"),
     "any": ("ignored", "changes replies to qtype ANY only"),
     "loadbalance": ("ignored", "reorders records in replies"),
-    "minimal": ("ignored", "drops authority and additional sections of replies"),
     "transfer": ("ignored", "zone transfers only"),
     "on": ("ignored", "runs commands on start-up and shutdown events"),
     "startup": ("ignored", "runs commands on start-up"),
@@ -218,6 +218,7 @@ COVERAGE: Mapping[str, tuple[CoverageStatus, str]] = {
     "local": ("not-modelled", "answers localhost names locally"),
     "dns64": ("not-modelled", "synthesizes AAAA records and sends extra A queries"),
     "header": ("not-modelled", "changes header flags"),
+    "minimal": ("not-modelled", "drops the authority and additional sections of positive replies below the cache, which changes the TTL the cache keeps them for (D5)"),
     "dnssec": ("not-modelled", "signs replies"),
     "sign": ("not-modelled", "signs zone files"),
     "tsig": ("not-modelled", "can reject unsigned queries"),
@@ -259,13 +260,19 @@ class KubernetesConfig:
 
 @dataclass(frozen=True, slots=True)
 class AutopathConfig:
-    """``autopath [ZONE...] RESOLV-CONF`` (C1, C2; plugin/autopath/setup.go)."""
+    """``autopath [ZONE...] RESOLV-CONF`` (C1, C2; plugin/autopath/setup.go).
+
+    ``inert`` says why this autopath does nothing, when it does nothing: the named
+    plugin is not in the block (C2), or kubernetes does not have ``pods verified``
+    (C3).
+    """
 
     name: ClassVar[str] = "autopath"
     zones: tuple[str, ...]
     source: str
     source_plugin: str | None
     resolv_file: str | None
+    inert: str | None
     span: Span = field(compare=False)
 
 
@@ -651,6 +658,10 @@ class _BlockReader:
             except _Fail as failure:
                 self.errors.append(_error(self.corefile, failure.span, f"plugin/{name}: {failure.message}"))
         coverage = [self._adjusted(item, by_name) for item in coverage]
+        try:
+            plugins = [_autopath_source(plugin, plugins) for plugin in plugins]
+        except _Fail as failure:
+            self.errors.append(_error(self.corefile, failure.span, f"plugin/autopath: {failure.message}"))
         return BlockConfig(self.block.keys, tuple(plugins), tuple(coverage))
 
     def _adjusted(self, item: Coverage, by_name: Mapping[str, list[Directive]]) -> Coverage:
@@ -1044,7 +1055,9 @@ def _autopath(reader: _BlockReader, directives: list[Directive]) -> list[PluginC
             raise _Fail(directive.span, "no resolv-conf specified")
         source = directive.args[-1].text
         plugin = source[1:] if source.startswith("@") else None
-        configs.append(AutopathConfig(reader.zones(directive.args[:-1]), source, plugin, None if plugin is not None else source, directive.span))
+        configs.append(AutopathConfig(
+            reader.zones(directive.args[:-1]), source, plugin, None if plugin is not None else source, None, directive.span,
+        ))
     return [configs[-1]]
 
 
@@ -1177,6 +1190,23 @@ def _cache_disable(state: _CacheState, option: _Option) -> None:
 def _cache_keepttl(state: _CacheState, option: _Option) -> None:
     _no_args(option)
     state.keepttl = True
+
+
+def _autopath_source(plugin: PluginConfig, chain: list[PluginConfig]) -> PluginConfig:
+    """Mark an autopath that does nothing (C2, C3); a named plugin must be an AutoPather."""
+    if not isinstance(plugin, AutopathConfig) or plugin.source_plugin is None:
+        return plugin
+    named = plugin.source_plugin
+    found = [p for p in chain if p.name == named]
+    if not found:
+        inert = f"autopath names @{named} but the block has no {named} plugin, so it does nothing (C2)"
+    elif named not in ("kubernetes", "erratic"):
+        raise _Fail(plugin.span, f"{named} does not implement the AutoPather interface")
+    elif isinstance(found[0], KubernetesConfig) and found[0].pods != "verified":
+        inert = f"kubernetes has pods {found[0].pods}, not verified, so autopath finds no pod and does nothing (C3)"
+    else:
+        return plugin
+    return dataclasses.replace(plugin, inert=inert)
 
 
 _CACHE_OPTIONS: Mapping[str, tuple[str, Callable[[_CacheState, _Option], None]]] = {

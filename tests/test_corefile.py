@@ -618,3 +618,9 @@ def test_a1_lines_are_counted_on_newlines_only_also_in_excerpts():
     error = error_of(". {\n    log a\fb\u2028c\x1cd\n    whoami }\n")
     assert where(error) == (3, 12)
     assert str(error).splitlines()[1] == "        whoami }"
+
+
+def test_module_examples():
+    import doctest
+
+    assert doctest.testmod(corefile_module).failed == 0

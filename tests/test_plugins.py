@@ -228,6 +228,16 @@ def test_c1_autopath_zones_default_to_the_block_keys_and_the_source():
     assert (autopath.zones, autopath.source_plugin, autopath.resolv_file) == (("example.org.",), None, "/etc/resolv.conf")
 
 
+def test_c2_c3_autopath_without_its_plugin_or_without_pods_verified_does_nothing():
+    assert "no kubernetes plugin" in plugin("autopath @kubernetes").inert
+    chain = plugins("autopath @kubernetes\nkubernetes cluster.local")
+    assert "pods disabled" in chain[0].inert
+    chain = plugins("autopath @kubernetes\nkubernetes cluster.local {\n    pods verified\n}")
+    assert chain[0].inert is None
+    assert plugin("autopath /etc/resolv.conf").inert is None
+    assert error_of("autopath @cache\ncache").message == "plugin/autopath: cache does not implement the AutoPather interface"
+
+
 def test_c1_autopath_needs_a_resolv_source_and_takes_no_block():
     assert error_of("autopath").message == "plugin/autopath: no resolv-conf specified"
     assert error_of("autopath @kubernetes {\n}").message.startswith("plugin/autopath: no resolv-conf specified")
@@ -513,3 +523,11 @@ def test_every_directive_of_every_version_has_a_coverage_class():
 
     names = {name for _, order in PLUGIN_ORDERS for name in order.split()}
     assert names - set(COVERAGE) == set()
+
+
+def test_module_examples():
+    import doctest
+
+    from kalc_formal import plugins as plugins_module
+
+    assert doctest.testmod(plugins_module).failed == 0
