@@ -184,7 +184,7 @@ def parse_corefile(
     if len(source.text) > MAX_FILE_BYTES:
         raise ConfigError(f"Corefile is larger than {MAX_FILE_BYTES} bytes", source.span(1, 1), line_text(source, source.span(1, 1).line))
     tokens = _lex(source, "")
-    expander = _Expander(tokens, context, source)
+    expander = _Expander(tokens, context)
     tree, emitted = _parse_structure(expander, source)
     return _build(tree, emitted, [source, *context.sources], context.warnings)
 
@@ -462,10 +462,9 @@ def _same_line(previous: _RawToken | None, token: _RawToken) -> bool:
 class _Expander:
     """Caddy's parser control flow, yielding the tokens the grammar should see."""
 
-    def __init__(self, tokens: list[_RawToken], context: _ExpandContext, source: Source) -> None:
+    def __init__(self, tokens: list[_RawToken], context: _ExpandContext) -> None:
         self.stream = _Stream(tokens, context)
         self.context = context
-        self.source = source
 
     def env(self, token: _RawToken) -> _RawToken:
         try:

@@ -742,8 +742,10 @@ def _options(directive: Directive) -> Iterator[_Option]:
 
 
 def _no_block(directive: Directive) -> None:
+    """For plugins whose setup reads the next argument after the name: a block's ``{``
+    is that argument, and Dispenser.ArgErr reports it."""
     if directive.block is not None:
-        raise _Fail(directive.span, "this plugin takes no block")
+        raise _Fail(directive.span, "Unexpected token '{', expecting argument")
 
 
 def _arg_error(token: Token | Directive) -> _Fail:
@@ -1982,8 +1984,7 @@ def _any(reader: _BlockReader, directives: list[Directive]) -> list[PluginConfig
     directive = directives[0]
     if directive.args:
         raise _arg_error(directive.args[0])
-    for option in _options(directive):
-        raise _unknown(option)
+    _no_block(directive)
     return [AnyConfig(directive.span)]
 
 
@@ -1993,4 +1994,5 @@ def _minimal(reader: _BlockReader, directives: list[Directive]) -> list[PluginCo
     directive = directives[0]
     if directive.args:
         raise _arg_error(directive.args[0])
+    _no_block(directive)
     return [MinimalConfig(directive.span)]

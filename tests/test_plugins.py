@@ -472,7 +472,9 @@ def test_other_plugins_typed():
         ("acl {\n    block net 10.0.0.0/33\n}", 'plugin/acl: illegal CIDR notation "10.0.0.0/33"'),
         ("any x", "plugin/any: Wrong argument count or unexpected line ending after 'x'"),
         ("minimal x", "plugin/minimal: Wrong argument count or unexpected line ending after 'x'"),
-        ("loop {\n}", "plugin/loop: this plugin takes no block"),
+        ("loop {\n}", "plugin/loop: Unexpected token '{', expecting argument"),
+        ("minimal {\n}", "plugin/minimal: Unexpected token '{', expecting argument"),
+        ("any {\n}", "plugin/any: Unexpected token '{', expecting argument"),
         ("file", "plugin/file: Wrong argument count or unexpected line ending after 'file'"),
     ],
 )
