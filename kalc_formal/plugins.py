@@ -741,6 +741,25 @@ def _options(directive: Directive) -> Iterator[_Option]:
         yield _Option(line.tokens[0], line.tokens[1:], line.span)
 
 
+def _unread_rest(option: _Option) -> Iterator[_Option]:
+    """The option, then its arguments as the next option, for properties whose setup
+    case reads no arguments: Dispenser.NextBlock hands the next token over as the
+    next property."""
+    yield _Option(option.name, (), option.span)
+    if option.args:
+        yield _Option(option.args[0], option.args[1:], option.args[0].span)
+
+
+def _lines_as_read(directive: Directive, flags: frozenset[str]) -> Iterator[_Option]:
+    """``_options``, with the arguments of the properties in ``flags`` read as the next
+    property."""
+    for option in _options(directive):
+        if option.name.text in flags:
+            yield from _unread_rest(option)
+        else:
+            yield option
+
+
 def _no_block(directive: Directive) -> None:
     """For plugins whose setup reads the next argument after the name: a block's ``{``
     is that argument, and Dispenser.ArgErr reports it."""
@@ -1566,7 +1585,7 @@ def _hosts(reader: _BlockReader, directives: list[Directive]) -> list[PluginConf
     args = directive.args
     state = _HostsState()
     entries: list[HostsEntry] = []
-    for option in _options(directive):
+    for option in _lines_as_read(directive, frozenset({"no_reverse"})):
         handler = _handler(reader, option, _HOSTS_OPTIONS)
         if handler is None:
             if state.fallthrough:
@@ -1707,7 +1726,7 @@ def _file(reader: _BlockReader, directives: list[Directive]) -> list[PluginConfi
             raise _arg_error(directive)
         for zone in reader.zones(directive.args[1:]):
             files[zone] = directive.args[0].text
-        for option in _options(directive):
+        for option in _lines_as_read(directive, frozenset({"reload_by_mtime"})):
             if option.name.text not in _FILE_OPTIONS or not _in_range(reader, _FILE_OPTIONS[option.name.text][0]):
                 raise _unknown(option)
             if option.name.text == "fallthrough":
@@ -1738,7 +1757,7 @@ def _errors(reader: _BlockReader, directives: list[Directive]) -> list[PluginCon
         raise _Fail(directive.args[0].span, f"invalid log file: {directive.args[0].text}")
     stacktrace = False
     consolidate: list[tuple[str, ...]] = []
-    for option in _options(directive):
+    for option in _lines_as_read(directive, frozenset({"stacktrace"})):
         name = option.name.text
         if name == "stacktrace" and reader.at_least("1.9.3"):
             stacktrace = True
@@ -1853,7 +1872,7 @@ def _loadbalance(reader: _BlockReader, directives: list[Directive]) -> list[Plug
     elif policy != "round_robin":
         raise _Fail(args[0].span, f"unknown policy: {policy}")
     for option in _options(directive):
-        if option.name.text == "prefer" and reader.at_least("1.12.4"):
+        if option.name.text == "prefer" and policy != "weighted" and reader.at_least("1.12.4"):
             for token in option.args:
                 if _parse_network(token.text) is None:
                     raise _Fail(token.span, f'invalid CIDR "{token.text}"')
@@ -1885,7 +1904,7 @@ def _k8s_external(reader: _BlockReader, directives: list[Directive]) -> list[Plu
 def _k8s_external_options(reader: _BlockReader, directive: Directive) -> tuple[int, str, bool, tuple[str, ...] | None]:
     ttl, apex, headless = 5, "dns", False
     fallthrough: tuple[str, ...] | None = None
-    for option in _options(directive):
+    for option in _lines_as_read(directive, frozenset({"headless"})):
         name = option.name.text
         if name == "ttl":
             if not option.args:

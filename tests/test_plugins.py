@@ -482,6 +482,11 @@ def test_other_plugin_errors(body, message):
     assert error_of(body).message == message
 
 
+def test_arguments_of_a_property_that_reads_none_are_read_as_the_next_property():
+    assert error_of("k8s_external {\n    headless yes\n}").message == "plugin/k8s_external: unknown property 'yes'"
+    assert plugin("hosts {\n    no_reverse 10.0.0.1 a.example\n}").entries == (HostsEntry("10.0.0.1", ("a.example.",)),)
+
+
 def test_a_nested_block_inside_a_plugin_block_is_an_unknown_property():
     error = error_of("forward . 1.1.1.1 {\n    tls {\n    }\n}")
     assert error.message == "plugin/forward: unknown property '{' (this plugin takes no nested block)"
