@@ -804,14 +804,14 @@ def _handler(reader: _BlockReader, option: _Option, table: Mapping[str, tuple[st
 # ---- value parsers (Go semantics) -------------------------------------------------------------
 
 
-def go_atoi(token: Token) -> int:
+def _go_atoi(token: Token) -> int:
     """strconv.Atoi."""
     if not re.fullmatch(r"[+-]?[0-9]+", token.text) or not -(2**63) <= int(token.text) < 2**63:
         raise _Fail(token.span, f'strconv.Atoi: parsing "{token.text}": invalid syntax')
     return int(token.text)
 
 
-def go_parse_uint32(token: Token) -> int:
+def _go_parse_uint32(token: Token) -> int:
     """strconv.ParseUint(text, 10, 32)."""
     if not re.fullmatch(r"[0-9]+", token.text):
         raise _Fail(token.span, f'strconv.ParseUint: parsing "{token.text}": invalid syntax')
@@ -852,7 +852,7 @@ def parse_go_duration(text: str) -> float:
     return sign * total
 
 
-def go_duration(token: Token) -> float:
+def _go_duration(token: Token) -> float:
     try:
         return parse_go_duration(token.text)
     except ValueError as error:
@@ -981,7 +981,7 @@ def _k8s_namespaces(state: _KubernetesState, option: _Option) -> None:
 
 def _k8s_ttl(state: _KubernetesState, option: _Option) -> None:
     _some_args(option)
-    state.ttl = go_atoi(option.args[0])
+    state.ttl = _go_atoi(option.args[0])
     if not 0 <= state.ttl <= 3600:
         raise _Fail(option.args[0].span, f"ttl must be in range [0, 3600]: {state.ttl}")
 
@@ -997,7 +997,7 @@ def _k8s_ignore(state: _KubernetesState, option: _Option) -> None:
 
 def _k8s_duration(state: _KubernetesState, option: _Option) -> None:
     _some_args(option)
-    go_duration(option.args[0])
+    _go_duration(option.args[0])
 
 
 def _k8s_api_number(state: _KubernetesState, option: _Option) -> None:
@@ -1118,14 +1118,14 @@ def _cache_capacity(state: _CacheState, option: _Option) -> None:
     """``success|denial CAPACITY [TTL [MINTTL]]``."""
     args = option.args
     _some_args(option)
-    capacity = go_atoi(args[0])
+    capacity = _go_atoi(args[0])
     ttl = minimum = None
     if len(args) > 1:
-        ttl = go_atoi(args[1])
+        ttl = _go_atoi(args[1])
         if ttl <= 0:
             raise _Fail(args[1].span, f"cache TTL can not be zero or negative: {ttl}")
     if len(args) > 2:
-        minimum = go_atoi(args[2])
+        minimum = _go_atoi(args[2])
         if minimum < 0:
             raise _Fail(args[2].span, f"cache min TTL can not be negative: {minimum}")
     if option.name.text == "success":
@@ -1143,16 +1143,16 @@ def _cache_prefetch(state: _CacheState, option: _Option) -> None:
     args = option.args
     if not args or len(args) > 3:
         raise _arg_error(_option_last(option))
-    state.prefetch = go_atoi(args[0])
+    state.prefetch = _go_atoi(args[0])
     if state.prefetch < 0:
         raise _Fail(args[0].span, f"prefetch amount should be positive: {state.prefetch}")
     if len(args) > 1:
-        state.duration = go_duration(args[1])
+        state.duration = _go_duration(args[1])
     if len(args) > 2:
         text = args[2].text
         if not text.endswith("%"):
             raise _Fail(args[2].span, f"last character of percentage should be `%`, but is: {text[-1:]!r}")
-        state.percentage = go_atoi(Token(text[:-1], args[2].span))
+        state.percentage = _go_atoi(Token(text[:-1], args[2].span))
         if not 10 <= state.percentage <= 90:
             raise _Fail(args[2].span, f"percentage should fall in range [10, 90]: {state.percentage}")
 
@@ -1164,7 +1164,7 @@ def _cache_serve_stale(state: _CacheState, option: _Option) -> None:
         raise _arg_error(args[-1])
     state.serve_stale = 3600.0
     if args:
-        state.serve_stale = go_duration(args[0])
+        state.serve_stale = _go_duration(args[0])
         if state.serve_stale < 0:
             raise _Fail(args[0].span, "invalid negative duration for serve_stale")
     if len(args) > 1:
@@ -1175,7 +1175,7 @@ def _cache_serve_stale(state: _CacheState, option: _Option) -> None:
     if len(args) > 4 and state.refresh == "immediate":
         raise _arg_error(args[-1])
     for token in args[2:]:
-        if go_duration(token) < 0:
+        if _go_duration(token) < 0:
             raise _Fail(token.span, "invalid negative duration for serve_stale")
 
 
@@ -1188,7 +1188,7 @@ def _cache_stale_policy(state: _CacheState, option: _Option) -> None:
 def _cache_servfail(state: _CacheState, option: _Option) -> None:
     """``servfail DURATION``: 0 disables, at most 5 minutes (D7)."""
     _arg_count(option, 1)
-    state.failttl = go_duration(option.args[0])
+    state.failttl = _go_duration(option.args[0])
     if state.failttl < 0:
         raise _Fail(option.args[0].span, "invalid negative ttl for servfail")
     if state.failttl > 300:
@@ -1248,7 +1248,7 @@ def _cache(reader: _BlockReader, directives: list[Directive]) -> list[PluginConf
     state = _CacheState()
     args = list(directive.args)
     if args and re.fullmatch(r"[+-]?[0-9]+", args[0].text):
-        ttl = go_atoi(args[0])
+        ttl = _go_atoi(args[0])
         if ttl <= 0:
             raise _Fail(args[0].span, f"cache TTL can not be zero or negative: {ttl}")
         state.pttl = state.nttl = float(ttl)
@@ -1308,7 +1308,7 @@ def _forward_except(state: _ForwardState, option: _Option) -> None:
 
 def _forward_uint(state: _ForwardState, option: _Option) -> None:
     _some_args(option)
-    value = go_parse_uint32(option.args[0])
+    value = _go_parse_uint32(option.args[0])
     if option.name.text == "max_fails":
         state.max_fails = value
     else:
@@ -1317,7 +1317,7 @@ def _forward_uint(state: _ForwardState, option: _Option) -> None:
 
 def _forward_duration(state: _ForwardState, option: _Option) -> None:
     _some_args(option)
-    name, value = option.name.text, go_duration(option.args[0])
+    name, value = option.name.text, _go_duration(option.args[0])
     if name == "read_timeout" and value <= 0:
         raise _Fail(option.args[0].span, f"read_timeout must be positive: {option.args[0].text}")
     if value < 0:
@@ -1330,7 +1330,7 @@ def _forward_duration(state: _ForwardState, option: _Option) -> None:
 
 def _forward_int(state: _ForwardState, option: _Option) -> None:
     _some_args(option)
-    value = go_atoi(option.args[0])
+    value = _go_atoi(option.args[0])
     if value < 0:
         raise _Fail(option.args[0].span, f"{option.name.text} can't be negative: {value}")
     if option.name.text == "max_concurrent":
@@ -1365,7 +1365,7 @@ def _forward_health_check(state: _ForwardState, option: _Option, *, extras: bool
     """``health_check DURATION [no_rec] [domain FQDN]`` (E7)."""
     args = option.args
     _some_args(option)
-    state.health_check = go_duration(args[0])
+    state.health_check = _go_duration(args[0])
     if state.health_check < 0:
         raise _Fail(args[0].span, f"health_check can't be negative: {args[0].text}")
     state.health_check_domain = "."
@@ -1547,7 +1547,7 @@ def _hosts_ttl(state: _HostsState, option: _Option) -> None:
     if not option.args:
         raise _Fail(option.name.span, "ttl needs a time in second")
     try:
-        state.ttl = go_atoi(option.args[0])
+        state.ttl = _go_atoi(option.args[0])
     except _Fail:
         raise _Fail(option.args[0].span, "ttl needs a number of second") from None
     if not 0 < state.ttl <= 65535:
@@ -1734,7 +1734,7 @@ def _file(reader: _BlockReader, directives: list[Directive]) -> list[PluginConfi
             elif option.name.text == "reload":
                 if not option.args:
                     raise _Fail(option.name.span, "reload duration value is expected")
-                reload_interval = go_duration(option.args[0])
+                reload_interval = _go_duration(option.args[0])
     return [FileConfig(files, reload_interval, fallthrough, directives[0].span)]
 
 
@@ -1764,7 +1764,7 @@ def _errors(reader: _BlockReader, directives: list[Directive]) -> list[PluginCon
         elif name == "consolidate" and reader.at_least("1.9.3"):
             if not 2 <= len(option.args) <= 4:
                 raise _arg_error(_option_last(option))
-            go_duration(option.args[0])
+            _go_duration(option.args[0])
             consolidate.append(tuple(token.text for token in option.args))
         else:
             raise _Fail(option.name.span, f"Syntax error: Unexpected token '{name}', expecting 'Unknown field {name}'")
@@ -1811,7 +1811,7 @@ def _health(reader: _BlockReader, directives: list[Directive]) -> list[PluginCon
                 raise _unknown(option)
             if len(option.args) != 1:
                 raise _arg_error(_option_last(option))
-            lameduck = go_duration(option.args[0])
+            lameduck = _go_duration(option.args[0])
     return [HealthConfig(address or ":8080", lameduck, directives[-1].span)]
 
 
@@ -1850,10 +1850,10 @@ def _reload(reader: _BlockReader, directives: list[Directive]) -> list[PluginCon
     args = directive.args
     if len(args) > 2:
         raise _arg_error(args[-1])
-    interval = go_duration(args[0]) if args else 30.0
+    interval = _go_duration(args[0]) if args else 30.0
     if interval < 2:
         raise _Fail(args[0].span, "interval value must be greater or equal to 2s")
-    jitter = go_duration(args[1]) if len(args) > 1 else 15.0
+    jitter = _go_duration(args[1]) if len(args) > 1 else 15.0
     if jitter != 0 and jitter < 1:
         raise _Fail(args[1].span, "jitter value must be 0 or greater or equal to 1s")
     return [ReloadConfig(interval, min(jitter, interval / 2), directive.span)]
@@ -1879,7 +1879,7 @@ def _loadbalance(reader: _BlockReader, directives: list[Directive]) -> list[Plug
         elif option.name.text == "reload" and policy == "weighted":
             if len(option.args) != 1:
                 raise _arg_error(_option_last(option))
-            go_duration(option.args[0])
+            _go_duration(option.args[0])
         else:
             raise _unknown(option)
     return [LoadbalanceConfig(policy, tuple(token.text for token in args[1:]), directive.span)]
@@ -1909,7 +1909,7 @@ def _k8s_external_options(reader: _BlockReader, directive: Directive) -> tuple[i
         if name == "ttl":
             if not option.args:
                 raise _arg_error(option.name)
-            ttl = go_atoi(option.args[0])
+            ttl = _go_atoi(option.args[0])
             if not 0 <= ttl <= 3600:
                 raise _Fail(option.args[0].span, f"ttl must be in range [0, 3600]: {ttl}")
         elif name == "apex":
