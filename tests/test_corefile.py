@@ -624,3 +624,13 @@ def test_module_examples():
     import doctest
 
     assert doctest.testmod(corefile_module).failed == 0
+
+
+def test_a16_a_top_level_import_brings_whole_server_blocks(tmp_path):
+    write(tmp_path / "Corefile", ". {\n    whoami\n}\nimport custom/*.server\n")
+    write(tmp_path / "custom" / "a.server", "a.example {\n    log\n}\n")
+    write(tmp_path / "custom" / "b.server", "b.example {\n    errors\n}\n")
+    corefile = load_corefile(tmp_path / "Corefile")
+    assert [(b.keys[0].zone, b.directives[0].name) for b in corefile.blocks] == [
+        (".", "whoami"), ("a.example.", "log"), ("b.example.", "errors"),
+    ]
