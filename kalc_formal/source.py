@@ -44,9 +44,9 @@ class Source:
 
     def line_text(self, file_line: int) -> str:
         """The text of a 1-based line of the holding file ('' past its end)."""
-        lines = (self.file_text if self.file_text is not None else self.text).splitlines()
+        lines = (self.file_text if self.file_text is not None else self.text).split("\n")
         if 1 <= file_line <= len(lines):
-            return lines[file_line - 1]
+            return lines[file_line - 1].rstrip("\r")
         return ""
 
 
