@@ -41,6 +41,7 @@ class Choices:
     misses: list[dict[str, int]] = field(default_factory=list)
     evictions: list[dict[str, int]] = field(default_factory=list)
     expiries: list[dict[str, int]] = field(default_factory=list)
+    outages: list[frozenset[str]] = field(default_factory=list)
     restarts_used: dict[str, int] = field(default_factory=dict)
     surge_used: int | None = None
 
@@ -53,10 +54,12 @@ class StepResult:
     lookups: dict[str, int]
     group_lookups: dict[tuple[str, str], int]
     restarted: frozenset[str]
+    out: frozenset[str]
     live: dict[str, int]
     expired: dict[str, int]
     queries: dict[str, int]
     misses: dict[str, int]
+    failed: dict[str, int]
     evictions: dict[str, int]
     upstream: dict[str, int]
     violated: tuple[str, ...]
@@ -112,6 +115,8 @@ class Simulator:
         self.taken = Choices()
         self.restarts_used: dict[str, int] = {}
         self.surge_used = 0
+        self.outages_used = {s.id: 0 for s in model.scopes}
+        self.failed: dict[str, dict[int, int]] = {k.id: {} for k in model.key_classes}
         self.states: dict[str, _ClassState] = {}
         self._start_budgets()
         for key in model.key_classes:
@@ -169,24 +174,42 @@ class Simulator:
 
     def step(self, t: int) -> StepResult:
         restarted = self._restarts(t)
+        out = self._outages(t)
         expired = self._expire(t, restarted)
         lookups = self._lookups(t)
         group_lookups = self._group_lookups(t, lookups)
         queries: dict[str, int] = {}
         misses: dict[str, int] = {}
+        failed: dict[str, int] = {}
         self.taken.misses.append({})
         for key in self.model.key_classes:
-            queries[key.id] = self._queries(key, group_lookups, misses)
-            misses[key.id] = self._misses(t, key, queries[key.id])
-        evictions = self._evict(t, misses)
-        self._fill(t, misses, evictions)
-        upstream = self._upstream(misses)
+            failing = bool(out & set(key.scopes))
+            queries[key.id] = self._queries(t, key, group_lookups, misses)
+            misses[key.id] = self._misses(t, key, queries[key.id], failing)
+            failed[key.id] = misses[key.id] if failing else 0
+            self.failed[key.id][t] = failed[key.id]
+        fills = {k: misses[k] - failed[k] for k in misses}
+        evictions = self._evict(t, fills)
+        self._fill(t, fills, evictions)
+        upstream = self._upstream(t, misses, failed, out)
         violated = tuple(s.id for s in self.model.scopes if upstream[s.id] > s.limit)
         live = {k: s.live for k, s in self.states.items()}
         return StepResult(
-            t, lookups, group_lookups, restarted, live, expired, queries, misses,
-            evictions, upstream, violated,
+            t, lookups, group_lookups, restarted, out, live, expired, queries, misses,
+            failed, evictions, upstream, violated,
         )
+
+    def _outages(self, t: int) -> frozenset[str]:
+        given = self.choices.outages[t] if t < len(self.choices.outages) else None
+        out = set()
+        for scope in self.model.scopes:
+            left = scope.outage_steps - self.outages_used[scope.id]
+            flag = None if given is None else int(scope.id in given)
+            if self._pick(f"outage[{scope.id}]@{t}", flag, 0, min(1, left)):
+                out.add(scope.id)
+                self.outages_used[scope.id] += 1
+        self.taken.outages.append(frozenset(out))
+        return frozenset(out)
 
     def _given(self, items: list[dict[str, int]], t: int, key: str) -> int | None:
         return items[t].get(key) if t < len(items) else None
@@ -272,33 +295,49 @@ class Simulator:
         return result
 
     def _queries(
-        self, key: KeyClass, group_lookups: Mapping[tuple[str, str], int], misses: Mapping[str, int]
+        self, t: int, key: KeyClass, group_lookups: Mapping[tuple[str, str], int],
+        misses: Mapping[str, int],
     ) -> int:
         direct = sum(n * group_lookups[(key.group, f)] for f, n in key.demand)
-        return direct + sum(n * misses[source] for source, n in key.fed_by)
+        fed = sum(n * misses[source] for source, n in key.fed_by)
+        return direct + fed + self.followup_queries(key.id, t)
 
-    def _misses(self, t: int, key: KeyClass, queries: int) -> int:
+    def followup_queries(self, key_id: str, t: int) -> int:
+        """Queries that clients send to ``key_id`` at ``t`` after earlier failures."""
+        return sum(
+            n * self.failed[source.id].get(t - d, 0)
+            for source in self.model.key_classes
+            for target, d, n in source.followups
+            if target == key_id
+        )
+
+    def _misses(self, t: int, key: KeyClass, queries: int, failing: bool) -> int:
         if not key.cached:
             return queries
-        low, high = self.miss_bounds(key, queries)
+        low, high = self.miss_bounds(key, queries, failing)
         given = self._given(self.choices.misses, t, key.id)
         amount = self._pick(f"misses[{key.id}]@{t}", given, low, high)
         self.taken.misses[t][key.id] = amount
         return amount
 
-    def miss_bounds(self, key: KeyClass, queries: int) -> tuple[int, int]:
-        """Bounds on the misses of a cached class given this step's queries."""
+    def miss_bounds(self, key: KeyClass, queries: int, failing: bool = False) -> tuple[int, int]:
+        """Bounds on the misses of a cached class given this step's queries.
+
+        While its upstream is out, every query for a key that is not cached is an
+        exchange of its own (no coalescing, D10).
+        """
         live = self.states[key.id].live
         required = key.keys if key.every_key_every_step else 0
-        return max(0, min(required, queries) - live), min(queries, key.keys - live)
+        high = queries if failing else min(queries, key.keys - live)
+        return max(0, min(required, queries) - live), high
 
-    def _evict(self, t: int, misses: Mapping[str, int]) -> dict[str, int]:
+    def _evict(self, t: int, fills: Mapping[str, int]) -> dict[str, int]:
         evictions: dict[str, int] = {}
         for pool in self.model.pools:
             if not self.model.may_evict(pool.id):
                 continue
             classes = self.model.pool_classes(pool.id)
-            room = {k.id: self.states[k.id].live + misses[k.id] for k in classes}
+            room = {k.id: self.states[k.id].live + fills[k.id] for k in classes}
             needed = max(0, sum(room.values()) - pool.capacity)
             for index, key in enumerate(classes):
                 later = sum(room[k.id] for k in classes[index + 1 :])
@@ -309,24 +348,40 @@ class Simulator:
         self.taken.evictions.append(dict(evictions))
         return evictions
 
-    def _fill(self, t: int, misses: Mapping[str, int], evictions: Mapping[str, int]) -> None:
+    def _fill(self, t: int, fills: Mapping[str, int], evictions: Mapping[str, int]) -> None:
         for key in self.model.key_classes:
             if key.cached:
                 state = self.states[key.id]
-                state.fills[t] = misses[key.id]
+                state.fills[t] = fills[key.id]
                 state.evicted[t] = evictions.get(key.id, 0)
-                state.end = state.live + misses[key.id] - evictions.get(key.id, 0)
+                state.end = state.live + fills[key.id] - evictions.get(key.id, 0)
 
-    def _upstream(self, misses: Mapping[str, int]) -> dict[str, int]:
+    def _upstream(
+        self, t: int, misses: Mapping[str, int], failed: Mapping[str, int], out: frozenset[str]
+    ) -> dict[str, int]:
         per_group: dict[tuple[str, str], int] = {}
         for key in self.model.key_classes:
-            for scope_id, packets in key.upstream:
+            for scope_id in key.scopes:
                 slot = (key.group, scope_id)
-                per_group[slot] = per_group.get(slot, 0) + packets * misses[key.id]
+                per_group[slot] = per_group.get(slot, 0) + self.sends(key, scope_id, t, misses, failed)
         return {
             scope.id: sum(n * per_group.get((g, scope.id), 0) for g, n in scope.members)
+            + (scope.probe_packets if scope.id in out else 0)
             for scope in self.model.scopes
         }
+
+    def sends(
+        self, key: KeyClass, scope_id: str, t: int, misses: Mapping[str, int],
+        failed: Mapping[str, int],
+    ) -> int:
+        """Packets one replica sends for ``key`` to ``scope_id`` in step ``t``."""
+        packets = dict(key.upstream)[scope_id]
+        answered = misses[key.id] - failed[key.id]
+        total = packets * answered
+        for delay, per_failure in key.failed_sends:
+            earlier = failed[key.id] if delay == 0 else self.failed[key.id].get(t - delay, 0)
+            total += per_failure * earlier
+        return total
 
 
 def simulate(

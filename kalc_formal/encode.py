@@ -47,6 +47,9 @@ class _Step:
     expired: dict[str, Expr] = field(default_factory=dict)
     end: dict[str, Expr] = field(default_factory=dict)
     upstream: dict[str, Expr] = field(default_factory=dict)
+    out: dict[str, Expr] = field(default_factory=dict)
+    failing: dict[str, Expr] = field(default_factory=dict)
+    failed: dict[str, Expr] = field(default_factory=dict)
     surging: Expr = False
 
 
@@ -60,6 +63,7 @@ class Unrolling:
         self.steps: list[_Step] = []
         self.starts: dict[str, _Start] = {}
         self.restart_counts: dict[str, list[Expr]] = {g.id: [] for g in model.groups}
+        self.outage_counts: dict[str, list[Expr]] = {s.id: [] for s in model.scopes}
         self.eviction_sums: dict[str, list[Expr]] = {}
         self.surge_count: list[Expr] = []
         self.initial: list[Expr] = []
@@ -110,16 +114,32 @@ class Unrolling:
         step = _Step()
         self.steps.append(step)
         facts = self._restarts(t, step)
+        facts += self._outages(t, step)
         facts += self._lookups(t, step)
         for key in self.model.key_classes:
             facts += self._key_step(t, step, key)
         facts += self._evictions(t, step)
         for key in self.model.key_classes:
             if key.cached:
-                step.end[key.id] = step.live[key.id] + step.misses[key.id] - step.evictions.get(
-                    key.id, 0
-                )
-        self._upstream(step)
+                step.end[key.id] = self._fills(step, key) - step.evictions.get(key.id, 0) + step.live[key.id]
+        self._upstream(t, step)
+        return facts
+
+    def _fills(self, step: _Step, key: KeyClass) -> Expr:
+        return step.misses[key.id] - step.failed[key.id]
+
+    def _outages(self, t: int, step: _Step) -> list[Expr]:
+        facts: list[Expr] = []
+        for scope in self.model.scopes:
+            counts = self.outage_counts[scope.id]
+            if scope.outage_steps:
+                flag = z3.Bool(f"outage[{scope.id}]@{t}")
+                total = (counts[-1] if counts else z3.IntVal(0)) + z3.If(flag, 1, 0)
+                facts.append(total <= scope.outage_steps)
+            else:
+                flag, total = z3.BoolVal(False), z3.IntVal(0)
+            step.out[scope.id] = flag
+            counts.append(total)
         return facts
 
     def _restarts(self, t: int, step: _Step) -> list[Expr]:
@@ -177,24 +197,38 @@ class Unrolling:
         queries = z3.Sum(
             [n * step.group_lookups[(key.group, f)] for f, n in key.demand]
             + [n * step.misses[source] for source, n in key.fed_by]
+            + self._followups(t, key.id)
             + [z3.IntVal(0)]
         )
         step.queries[key.id] = queries
+        failing = z3.Or([step.out[s] for s in key.scopes] + [False])
+        step.failing[key.id] = failing
         if not key.cached:
             step.misses[key.id] = queries
+            step.failed[key.id] = z3.If(failing, queries, 0)
             return []
         facts = self._live(t, step, key)
         live = step.live[key.id]
         miss = z3.Int(f"misses[{key.id}]@{t}")
         step.misses[key.id] = miss
+        step.failed[key.id] = z3.If(failing, miss, 0)
         required = key.keys if key.every_key_every_step else 0
         facts += [
             miss >= 0,
             miss >= _min(z3.IntVal(required), queries) - live,
             miss <= queries,
-            miss <= key.keys - live,
+            z3.Or(failing, miss <= key.keys - live),
         ]
         return facts
+
+    def _followups(self, t: int, key_id: str) -> list[Expr]:
+        """Queries clients send to ``key_id`` at ``t`` after earlier failed misses."""
+        return [
+            n * self.steps[t - d].failed[source.id]
+            for source in self.model.key_classes
+            for target, d, n in source.followups
+            if target == key_id and t - d >= 0
+        ]
 
     def _live(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
         restart = step.restart[key.group]
@@ -223,7 +257,7 @@ class Unrolling:
         cohort = t - key.ttl_steps
         if cohort >= 0:
             restarted = counts[t] - counts[cohort] > 0
-            due = self.steps[cohort].misses[key.id]
+            due = self._fills(self.steps[cohort], key)
             since = _window(sums, cohort, t)
         else:
             restarted = counts[t] - self.restarts_used[key.group] > 0
@@ -238,27 +272,37 @@ class Unrolling:
             classes = self.model.pool_classes(pool.id)
             if not self.model.may_evict(pool.id):
                 continue
-            total = z3.Sum([step.live[k.id] + step.misses[k.id] for k in classes])
+            total = z3.Sum([step.live[k.id] + self._fills(step, k) for k in classes])
             amounts = []
             for key in classes:
                 amount = z3.Int(f"evictions[{key.id}]@{t}")
                 amounts.append(amount)
                 step.evictions[key.id] = amount
-                facts += [amount >= 0, amount <= step.live[key.id] + step.misses[key.id]]
+                facts += [amount >= 0, amount <= step.live[key.id] + self._fills(step, key)]
                 sums = self.eviction_sums.setdefault(key.id, [])
                 sums.append((sums[-1] if sums else 0) + amount)
             facts.append(z3.Sum(amounts) == _max0(total - pool.capacity))
         return facts
 
-    def _upstream(self, step: _Step) -> None:
+    def _upstream(self, t: int, step: _Step) -> None:
         for scope in self.model.scopes:
             terms = []
             for group_id, replicas in scope.members:
                 for key in self.model.key_classes:
-                    packets = dict(key.upstream).get(scope.id, 0)
-                    if key.group == group_id and packets and replicas:
-                        terms.append(replicas * packets * step.misses[key.id])
+                    if key.group == group_id and scope.id in key.scopes and replicas:
+                        terms.append(replicas * self._sends(t, step, key, scope.id))
+            if scope.probe_packets:
+                terms.append(z3.If(step.out[scope.id], scope.probe_packets, 0))
             step.upstream[scope.id] = z3.Sum(terms) if terms else z3.IntVal(0)
+
+    def _sends(self, t: int, step: _Step, key: KeyClass, scope_id: str) -> Expr:
+        """Packets one replica sends for ``key`` to ``scope_id`` in step ``t``."""
+        packets = dict(key.upstream)[scope_id]
+        terms = [packets * (step.misses[key.id] - step.failed[key.id])]
+        for delay, per_failure in key.failed_sends:
+            if t - delay >= 0:
+                terms.append(per_failure * self.steps[t - delay].failed[key.id])
+        return z3.Sum(terms)
 
     def violation(self, t: int) -> Expr:
         """Some scope is over its limit in step ``t``."""
@@ -288,6 +332,7 @@ class Unrolling:
             facts += [v == choices.lookups[t][f] for f, v in step.lookups.items()]
             facts += [v == choices.group_lookups[t][k] for k, v in step.group_lookups.items()]
             facts += [flag == (g in choices.restarts[t]) for g, flag in step.restart.items()]
+            facts += [flag == (s in choices.outages[t]) for s, flag in step.out.items()]
             facts += [step.misses[k] == n for k, n in choices.misses[t].items()]
             facts += [step.evictions[k] == n for k, n in choices.evictions[t].items()]
             facts += [step.expired[k] == n for k, n in choices.expiries[t].items()]
@@ -311,6 +356,9 @@ class Unrolling:
             choices.group_lookups.append({k: value(v) for k, v in step.group_lookups.items()})
             choices.restarts.append(
                 frozenset(g for g, flag in step.restart.items() if z3.is_true(model.eval(flag, model_completion=True)))
+            )
+            choices.outages.append(
+                frozenset(s for s, flag in step.out.items() if z3.is_true(model.eval(flag, model_completion=True)))
             )
             cached = {k.id for k in self.model.key_classes if k.cached}
             choices.misses.append({k: value(v) for k, v in step.misses.items() if k in cached})

@@ -48,7 +48,16 @@ class KeyClass:
 
     ``demand``: (flow id, queries per lookup); ``fed_by``: (earlier key class id,
     internal lookups per miss of it); ``upstream``: (scope id, packets per miss).
+    When an upstream of the class is out, a miss fails and is not cached:
+    ``failed_sends`` are (delay in steps, packets per failed miss to each of its
+    scopes) that forward sends for it instead of ``upstream`` (delay 0: at once, then
+    its re-sends), and ``followups`` are (key class id, delay in steps, queries per
+    failed miss) that the clients send later (re-sends, the rest of their search).
     """
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return tuple(scope for scope, packets in self.upstream if packets)
 
     id: str
     group: str
@@ -60,6 +69,8 @@ class KeyClass:
     upstream: tuple[tuple[str, int], ...] = ()
     every_key_every_step: bool = False
     label: str = ""
+    failed_sends: tuple[tuple[int, int], ...] = ()
+    followups: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def cached(self) -> bool:
@@ -68,12 +79,18 @@ class KeyClass:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """What one upstream rate limit counts: packets per step from some replicas."""
+    """What one upstream rate limit counts: packets per step from some replicas.
+
+    ``outage_steps``: how many steps of the horizon the upstream may answer nothing.
+    ``probe_packets``: forward's health-check packets per step while it is out (E7).
+    """
 
     id: str
     limit: int
     members: tuple[tuple[str, int], ...]
     label: str = ""
+    outage_steps: int = 0
+    probe_packets: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +130,20 @@ class FlowModel:
     def evicting(self, key: KeyClass) -> bool:
         return key.pool is not None and self.may_evict(key.pool)
 
+    def scope(self, scope_id: str) -> Scope:
+        for scope in self.scopes:
+            if scope.id == scope_id:
+                return scope
+        raise KeyError(scope_id)
+
+    def may_fail(self) -> bool:
+        return any(scope.outage_steps for scope in self.scopes)
+
+    def max_delay(self) -> int:
+        delays = [d for k in self.key_classes for d, _ in k.failed_sends]
+        delays += [d for k in self.key_classes for _, d, _ in k.followups]
+        return max(delays, default=0)
+
     def max_ttl_steps(self) -> int:
         return max((k.ttl_steps for k in self.key_classes), default=0)
 
@@ -146,10 +177,26 @@ def validate(model: FlowModel) -> None:
         _validate_key(key, flow_ids, group_ids, pool_ids, seen)
         seen.add(key.id)
     for scope in model.scopes:
-        if scope.limit < 0 or any(g not in group_ids or n < 0 for g, n in scope.members):
-            raise ValueError(f"scope {scope.id}: bad limit or members")
+        _validate_scope(scope, group_ids)
+    ids = {k.id for k in model.key_classes}
+    for key in model.key_classes:
+        _validate_failures(key, ids)
     if model.surge_steps is not None and model.surge_steps < 0:
         raise ValueError("surge_steps must be >= 0")
+
+
+def _validate_scope(scope: Scope, groups: set[str]) -> None:
+    if scope.limit < 0 or any(g not in groups or n < 0 for g, n in scope.members):
+        raise ValueError(f"scope {scope.id}: bad limit or members")
+    if scope.outage_steps < 0 or scope.probe_packets < 0:
+        raise ValueError(f"scope {scope.id}: bad outage steps or probes")
+
+
+def _validate_failures(key: KeyClass, ids: set[str]) -> None:
+    if any(t not in ids or d < 1 or n < 0 for t, d, n in key.followups):
+        raise ValueError(f"key class {key.id}: follow-ups need a known class and delay >= 1")
+    if any(d < 0 or n < 0 for d, n in key.failed_sends):
+        raise ValueError(f"key class {key.id}: failed sends need delay >= 0")
 
 
 def _validate_key(

@@ -193,19 +193,24 @@ def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: i
     limit = min(horizon - 1, model.max_ttl_steps() + 1, MAX_INDUCTION)
     if max_induction is not None:
         limit = min(horizon - 1, max_induction)
-    if prove_by_induction(model, 0, rlimit=rlimit) == 0:
+    inductive = not model.may_fail()
+    if inductive and prove_by_induction(model, 0, rlimit=rlimit) == 0:
         return _proved_or_unsafe(model, horizon, 0, rlimit)
     quick = find_shortest_violation(model, min(QUICK_STEPS, horizon), rlimit=rlimit)
     if quick is not None:
         return _unsafe(model, horizon, *quick)
-    depth = prove_by_induction(model, limit, rlimit=rlimit)
+    depth = prove_by_induction(model, limit, rlimit=rlimit) if inductive else None
     if depth is not None:
         return _proved_or_unsafe(model, horizon, depth, rlimit)
     last = any_violation_within(model, horizon, rlimit=rlimit)
     if last is None:
+        why = (
+            f"k-induction failed up to k={limit}" if inductive
+            else "with upstream outages in the model, proofs are not attempted (failures before "
+            "step 0 would be unbounded)"
+        )
         return Outcome(
-            Verdict.SAFE_BOUNDED, horizon,
-            reason=f"no violation within {horizon} steps; k-induction failed up to k={limit}",
+            Verdict.SAFE_BOUNDED, horizon, reason=f"no violation within {horizon} steps; {why}",
         )
     found = find_shortest_violation(model, last + 1, rlimit=rlimit)
     if found is None:

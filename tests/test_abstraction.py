@@ -2,7 +2,9 @@
 
 The exact cache below tracks individual keys with their fill step, expires them
 ``tau`` steps after the fill, evicts arbitrary entries when a pool is over capacity,
-and empties on restart (D3, D4, D13). Requests pick arbitrary keys. Each run is turned
+and empties on restart (D3, D4, D13); while the upstream is out, every query for an
+uncached key is an exchange of its own and nothing is cached (D10, A24). Requests pick
+arbitrary keys. Each run is turned
 into counted choices, which the simulator must accept: so every exact behaviour is a
 behaviour of the counted model, and a proof about the counted model covers it.
 """
@@ -33,7 +35,7 @@ def single_group_models(draw):
         flows=flows,
         groups=(Group("g", Fraction(1), Fraction(1), restarts=restarts),),
         key_classes=tuple(keys),
-        scopes=(Scope("s", 1000, (("g", 1),)),),
+        scopes=(Scope("s", 1000, (("g", 1),), outage_steps=draw(st.integers(0, 3))),),
         pools=(Pool("p", "g", draw(st.integers(1, 20))),),
         initial_cache=draw(st.sampled_from(["warm", "cold"])),
     )
@@ -58,7 +60,11 @@ def exact_run(model, steps, rng):
                 expiry[step - 1] += 1
         choices.start[key.id] = StartCache(sum(expiry), tuple(expiry))
     restarts_left = model.groups[0].restarts
+    outages_left = model.scopes[0].outage_steps
     for t in range(steps):
+        out = outages_left > 0 and rng.random() < 0.3
+        outages_left -= out
+        choices.outages.append(frozenset({"s"} if out else ()))
         restart = restarts_left > 0 and rng.random() < 0.2
         restarts_left -= restart
         choices.restarts.append(frozenset({"g"} if restart else ()))
@@ -76,10 +82,13 @@ def exact_run(model, steps, rng):
         misses = {}
         for key in classes:
             queries = dict(key.demand)["f"] * lookups
-            requested = {rng.randrange(key.keys) for _ in range(queries)}
+            requested = [rng.randrange(key.keys) for _ in range(queries)]
             missed = [i for i in requested if (key.id, i) not in cache]
-            misses[key.id] = len(missed)
-            for index in missed:
+            if out:  # each query for an uncached key is its own failed exchange (D10, A24)
+                misses[key.id] = len(missed)
+                continue
+            misses[key.id] = len(set(missed))
+            for index in set(missed):
                 cache[(key.id, index)] = t + key.ttl_steps
         choices.misses.append(misses)
         evictions = {k.id: 0 for k in classes}

@@ -1,6 +1,7 @@
 """The Z3 encoding and the simulator implement the same transition system."""
 
 import random
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -25,7 +26,10 @@ def flow_models(draw):
         high = low + Fraction(draw(st.integers(0, 6 - low.numerator * 6 // low.denominator)), 6)
         groups.append(Group(f"g{i}", low, min(high, Fraction(1)), restarts=draw(st.integers(0, 2))))
     scopes = tuple(
-        Scope(f"s{i}", draw(st.integers(0, 60)), tuple((g.id, draw(st.integers(0, 2))) for g in groups))
+        Scope(
+            f"s{i}", draw(st.integers(0, 60)), tuple((g.id, draw(st.integers(0, 2))) for g in groups),
+            outage_steps=draw(st.sampled_from([0, 0, 1, 2])), probe_packets=draw(st.integers(0, 3)),
+        )
         for i in range(draw(st.integers(1, 2)))
     )
     pools = tuple(Pool(f"p{g.id}", g.id, draw(st.integers(0, 25))) for g in groups)
@@ -42,8 +46,19 @@ def flow_models(draw):
                 fed_by=tuple((k, draw(st.integers(0, 2))) for k in earlier if draw(st.booleans())),
                 upstream=tuple((s.id, draw(st.integers(0, 3))) for s in scopes),
                 every_key_every_step=draw(st.booleans()),
+                failed_sends=tuple(
+                    (d, draw(st.integers(0, 2))) for d in draw(st.sets(st.integers(0, 3), max_size=2))
+                ),
             )
         )
+    ids = [k.id for k in keys]
+    keys = [
+        replace(key, followups=tuple(
+            (draw(st.sampled_from(ids)), draw(st.integers(1, 3)), draw(st.integers(0, 2)))
+            for _ in range(draw(st.integers(0, 2)))
+        ))
+        for key in keys
+    ]
     return FlowModel(
         flows=flows, groups=tuple(groups), key_classes=tuple(keys), scopes=scopes, pools=pools,
         initial_cache=draw(st.sampled_from(["warm", "cold"])),
@@ -63,13 +78,14 @@ def _values(model, unrolling, zmodel):
                 {k: value(v) for k, v in step.queries.items()},
                 {k: value(v) for k, v in step.misses.items()},
                 {k: value(v) for k, v in step.upstream.items()},
+                {k: value(v) for k, v in step.failed.items()},
             )
         )
     return rows
 
 
 def _sim_rows(results):
-    return [(r.live, r.queries, r.misses, r.upstream) for r in results]
+    return [(r.live, r.queries, r.misses, r.upstream, r.failed) for r in results]
 
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
