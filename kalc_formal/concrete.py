@@ -61,6 +61,7 @@ class StepResult:
     misses: dict[str, int]
     failed: dict[str, int]
     evictions: dict[str, int]
+    sent: dict[str, int]
     upstream: dict[str, int]
     violated: tuple[str, ...]
 
@@ -117,6 +118,7 @@ class Simulator:
         self.surge_used = 0
         self.outages_used = {s.id: 0 for s in model.scopes}
         self.failed: dict[str, dict[int, int]] = {k.id: {} for k in model.key_classes}
+        self.first_failures: dict[str, dict[int, int]] = {k.id: {} for k in model.key_classes}
         self.states: dict[str, _ClassState] = {}
         self._start_budgets()
         for key in model.key_classes:
@@ -187,16 +189,22 @@ class Simulator:
             queries[key.id] = self._queries(t, key, group_lookups, misses)
             misses[key.id] = self._misses(t, key, queries[key.id], failing)
             failed[key.id] = misses[key.id] if failing else 0
+            original = queries[key.id] - self.followup_queries(key.id, t)
             self.failed[key.id][t] = failed[key.id]
+            self.first_failures[key.id][t] = min(failed[key.id], original)
         fills = {k: misses[k] - failed[k] for k in misses}
         evictions = self._evict(t, fills)
         self._fill(t, fills, evictions)
         upstream = self._upstream(t, misses, failed, out)
         violated = tuple(s.id for s in self.model.scopes if upstream[s.id] > s.limit)
         live = {k: s.live for k, s in self.states.items()}
+        sent = {
+            k.id: self.sends(k, k.scopes[0], t, misses, failed)
+            for k in self.model.key_classes if k.scopes
+        }
         return StepResult(
             t, lookups, group_lookups, restarted, out, live, expired, queries, misses,
-            failed, evictions, upstream, violated,
+            failed, evictions, sent, upstream, violated,
         )
 
     def _outages(self, t: int) -> frozenset[str]:
@@ -303,9 +311,13 @@ class Simulator:
         return direct + fed + self.followup_queries(key.id, t)
 
     def followup_queries(self, key_id: str, t: int) -> int:
-        """Queries that clients send to ``key_id`` at ``t`` after earlier failures."""
+        """Queries that clients send to ``key_id`` at ``t`` after earlier failures.
+
+        Only a failure of a client's own query starts a failure path; the path's
+        later queries (``followups``) already hold what happens when they fail too.
+        """
         return sum(
-            n * self.failed[source.id].get(t - d, 0)
+            n * self.first_failures[source.id].get(t - d, 0)
             for source in self.model.key_classes
             for target, d, n in source.followups
             if target == key_id
@@ -328,7 +340,8 @@ class Simulator:
         """
         live = self.states[key.id].live
         required = key.keys if key.every_key_every_step else 0
-        high = queries if failing else min(queries, key.keys - live)
+        uncached = key.keys - live
+        high = (queries if uncached > 0 else 0) if failing else min(queries, uncached)
         return max(0, min(required, queries) - live), high
 
     def _evict(self, t: int, fills: Mapping[str, int]) -> dict[str, int]:

@@ -20,6 +20,8 @@ Pool = Literal["success", "denial"]
 
 MIN_CACHE_TTL = 5
 """D4: minTTL and minNTTL (dnsutil.MinimalDefaultTTL)."""
+FORWARD_DEADLINE = 5.0
+"""E5: forward's total deadline per query (defaultTimeout)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,13 +162,32 @@ class KubernetesStep:
 
 @dataclass(frozen=True, slots=True)
 class ForwardStep:
-    """forward (E1-E10): FROM, except, targets (already resolved to addresses)."""
+    """forward (E1-E10): FROM, except, targets (already resolved to addresses).
+
+    When no upstream answers, one query is sent every ``read_timeout`` seconds until
+    the 5 s deadline, at most ``max_connect_attempts`` times (E5, E6); each unhealthy
+    upstream is probed every ``health_check`` seconds (E7).
+    """
 
     id: str
     from_zone: str
     except_zones: tuple[str, ...]
     targets: tuple[str, ...]
     span: Span | None = None
+    read_timeout: float = 2.0
+    max_connect_attempts: int | None = None
+    health_check: float = 0.5
+
+    def send_times(self) -> tuple[float, ...]:
+        """Seconds after the first send at which a query that gets no reply is sent."""
+        times: list[float] = []
+        at = 0.0
+        while at < FORWARD_DEADLINE and (
+            self.max_connect_attempts is None or len(times) < self.max_connect_attempts
+        ):
+            times.append(at)
+            at += self.read_timeout
+        return tuple(times)
 
 
 @dataclass(frozen=True, slots=True)

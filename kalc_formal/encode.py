@@ -50,6 +50,7 @@ class _Step:
     out: dict[str, Expr] = field(default_factory=dict)
     failing: dict[str, Expr] = field(default_factory=dict)
     failed: dict[str, Expr] = field(default_factory=dict)
+    first_failures: dict[str, Expr] = field(default_factory=dict)
     surging: Expr = False
 
 
@@ -194,37 +195,39 @@ class Unrolling:
         ]
 
     def _key_step(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
-        queries = z3.Sum(
+        original = z3.Sum(
             [n * step.group_lookups[(key.group, f)] for f, n in key.demand]
             + [n * step.misses[source] for source, n in key.fed_by]
-            + self._followups(t, key.id)
             + [z3.IntVal(0)]
         )
+        queries = z3.Sum([original, *self._followups(t, key.id)])
         step.queries[key.id] = queries
         failing = z3.Or([step.out[s] for s in key.scopes] + [False])
         step.failing[key.id] = failing
         if not key.cached:
             step.misses[key.id] = queries
             step.failed[key.id] = z3.If(failing, queries, 0)
+            step.first_failures[key.id] = z3.If(failing, original, 0)
             return []
         facts = self._live(t, step, key)
         live = step.live[key.id]
         miss = z3.Int(f"misses[{key.id}]@{t}")
         step.misses[key.id] = miss
         step.failed[key.id] = z3.If(failing, miss, 0)
+        step.first_failures[key.id] = z3.If(failing, _min(miss, original), 0)
         required = key.keys if key.every_key_every_step else 0
         facts += [
             miss >= 0,
             miss >= _min(z3.IntVal(required), queries) - live,
             miss <= queries,
-            z3.Or(failing, miss <= key.keys - live),
+            z3.If(failing, z3.Or(miss == 0, live < key.keys), miss <= key.keys - live),
         ]
         return facts
 
     def _followups(self, t: int, key_id: str) -> list[Expr]:
         """Queries clients send to ``key_id`` at ``t`` after earlier failed misses."""
         return [
-            n * self.steps[t - d].failed[source.id]
+            n * self.steps[t - d].first_failures[source.id]
             for source in self.model.key_classes
             for target, d, n in source.followups
             if target == key_id and t - d >= 0

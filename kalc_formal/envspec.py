@@ -62,6 +62,7 @@ class UpstreamSpec:
     span: Span | None = None
     limit: int | None = None
     scope: str | None = None
+    outage_steps: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

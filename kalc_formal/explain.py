@@ -37,7 +37,10 @@ def event_chain(analysis: Analysis, trace: Counterexample) -> list[Event]:
     previous: StepResult | None = None
     for step in trace.steps:
         events += _restarts(analysis, step)
+        events += _outages(analysis, step)
         events += _demand(analysis, step, previous)
+        if step is not trace.steps[-1]:
+            events += _failures(analysis, step)
         previous = step
     last = trace.steps[-1]
     events += _misses(analysis, last)
@@ -52,6 +55,36 @@ def _restarts(analysis: Analysis, step: StepResult) -> list[Event]:
               facts=("D13",))
         for g in sorted(step.restarted)
     ]
+
+
+def _outages(analysis: Analysis, step: StepResult) -> list[Event]:
+    events = []
+    for scope_id in sorted(step.out):
+        info = analysis.scopes[scope_id]
+        text = (
+            f"the upstream {', '.join(info.addresses)} answers nothing in this step "
+            "(an outage the environment allows)"
+        )
+        events.append(Event(step.t, "outage", text, (info.span,) if info.span else ()))
+    return events
+
+
+def _failures(analysis: Analysis, step: StepResult) -> list[Event]:
+    events = []
+    for key in analysis.model.key_classes:
+        failed = step.failed.get(key.id, 0)
+        if not failed:
+            continue
+        info = analysis.keys[key.id]
+        resends = ", ".join(f"+{d * analysis.step_seconds} s" for d, _ in key.failed_sends if d)
+        asks = sorted({d * analysis.step_seconds for _, d, _ in key.followups})
+        text = (
+            f"{analysis.groups[key.group].label}: {_n(failed)} exchanges for {info.display} fail "
+            f"and are not cached (A24, D7); forward re-sends them at {resends or 'no later time'} "
+            f"(E5, E6); clients ask again after {', '.join(f'{a} s' for a in asks) or 'never'}"
+        )
+        events.append(Event(step.t, "failures", text, tuple(info.spans), ("E5", "E8", "D10")))
+    return events
 
 
 def _demand(analysis: Analysis, step: StepResult, previous: StepResult | None) -> list[Event]:
@@ -86,19 +119,27 @@ def _misses(analysis: Analysis, step: StepResult) -> list[Event]:
     model = analysis.model
     ranked = sorted(
         model.key_classes,
-        key=lambda k: -sum(n for _, n in k.upstream) * step.misses[k.id],
+        key=lambda k: -step.sent.get(k.id, 0),
     )
     for key in ranked:
         missed = step.misses[key.id]
-        packets = sum(n for _, n in key.upstream) * missed
+        packets = step.sent.get(key.id, 0)
         if not packets:
             continue
         info = analysis.keys[key.id]
         group = analysis.groups[key.group].label
+        failed = step.failed.get(key.id, 0)
+        failing = (
+            f"; the upstream is out, so each query for an uncached key is its own exchange "
+            f"(D10) and {_n(failed)} fail" if failed else ""
+        )
+        resent = packets - sum(n for _, n in key.upstream) * (missed - failed) - failed * dict(
+            key.failed_sends).get(0, 0)
+        again = f", {_n(resent)} of them re-sends of earlier failures" if resent else ""
         text = (
             f"{group}: {_n(step.queries[key.id])} queries for {_describe(info, key.keys)}; "
-            f"{_n(missed)} miss{_cache_text(info, step.live.get(key.id))} -> "
-            f"{_upstream_text(info, key.upstream)} -> {_n(packets)} upstream packets"
+            f"{_n(missed)} miss{_cache_text(info, step.live.get(key.id))}{failing} -> "
+            f"{_upstream_text(info, key.upstream)} -> {_n(packets)} upstream packets{again}"
         )
         facts = ("C5", "C8", "D8", "K2") if info.walk else ("D2", "D4", "E2")
         events.append(Event(step.t, "misses", text, tuple(info.spans), facts))
@@ -132,10 +173,14 @@ def _overload(analysis: Analysis, step: StepResult) -> list[Event]:
         if packets <= scope.limit:
             continue
         info = analysis.scopes[scope.id]
+        probes = (
+            f", {_n(scope.probe_packets)} of them health checks of the silent upstream (E7)"
+            if scope.id in step.out and scope.probe_packets else ""
+        )
         text = (
             f"{info.label} sends {_n(packets)} packets in {seconds} s to "
-            f"{', '.join(info.addresses)}: over the limit of {_n(info.limit_per_second)}/s "
-            f"(scope {info.kind})"
+            f"{', '.join(info.addresses)}{probes}: over the limit of "
+            f"{_n(info.limit_per_second)}/s (scope {info.kind})"
         )
         spans = (info.span,) if info.span else ()
         events.append(Event(step.t, "violation", text, spans, ("I1", "I5")))

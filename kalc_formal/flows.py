@@ -8,13 +8,15 @@ upstream packets that result. See specs/model.md section 1.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from kalc_formal.analysis import Analysis, FlowInfo, GroupInfo, ScopeInfo
 from kalc_formal.cluster import Cluster, Workload
 from kalc_formal.dnsserver import (
+    FORWARD_DEADLINE,
     CacheLookup,
     Client,
     ForwardStep,
@@ -47,8 +49,9 @@ from kalc_formal.resolvconf import (
     ResolvOption,
     pod_resolv_conf,
 )
+from kalc_formal.resolver import Packet, simulate_lookup
 from kalc_formal.resolver import Reply as ClientReply
-from kalc_formal.resolver import simulate_lookup
+from kalc_formal.resolver import ReplyFunction as ClientReplyFunction
 from kalc_formal.settings import (
     DEFAULT_EXTERNAL_COUNT,
     DEFAULT_EXTERNAL_EXAMPLE,
@@ -211,7 +214,7 @@ def _upstreams(env: EnvSpec, record: Recorder) -> tuple[UpstreamSpec, ...]:
             UpstreamSpec(
                 u.address, u.span,
                 u.limit if u.limit is not None else DEFAULT_UPSTREAM_LIMIT,
-                u.scope or "node",
+                u.scope or "node", u.outage_steps or 0,
             )
             for u in env.upstreams
         )
@@ -403,6 +406,7 @@ class _Analyser:
         self.flow_info: dict[str, FlowInfo] = {}
         self.unmodelled: list[Unmodelled] = list(self.coredns.unmodelled)
         self.notes: list[str] = []
+        self.may_fail = any(u.outage_steps for u in settings.upstreams)
 
     def run(self) -> Analysis:
         special = {n.namespace for n in self.names if n.namespace}
@@ -431,7 +435,9 @@ class _Analyser:
             kind = upstream.scope or "node"
             label = {"node": "the busiest node", "pod": "one replica", "cluster": "the cluster"}[kind]
             info = ScopeInfo(scope_id, label, tuple(addresses), limit, kind, upstream.span)
-            result.append((Scope(scope_id, limit * self.settings.step, (), label), info))
+            scope = Scope(scope_id, limit * self.settings.step, (), label,
+                          outage_steps=upstream.outage_steps or 0)
+            result.append((scope, info))
         return result
 
     def _scope_ids_for(self, targets: tuple[str, ...]) -> tuple[str, ...]:
@@ -471,11 +477,13 @@ class _Analyser:
                    label: str, replicas: int, members: dict[str, int]) -> None:
         setup = self.coredns if group_id.startswith("coredns") else self.nodelocal
         scope_of = {}
+        schedules: dict[str, tuple[float, ...]] = {"direct": (0.0,)}
         forwards = _forwards(setup) if setup else {}
-        for forward_id, targets in forwards.items():
-            scope_of[forward_id] = self._scope_ids_for(targets)
+        for forward_id, forward in forwards.items():
+            scope_of[forward_id] = self._scope_ids_for(forward.targets)
+            schedules[forward_id] = forward.send_times()
         scope_of["direct"] = self._scope_ids_for(self.settings.node_nameservers)
-        builder = KeyClassBuilder(group_id, self.settings.step, scope_of)
+        builder = KeyClassBuilder(group_id, self.settings.step, scope_of, schedules)
         self.groups.add(Group(group_id, low, high, restarts, label), label, replicas, builder,
                         members)
 
@@ -522,9 +530,12 @@ class _Analyser:
         for group_id in self._group(kind):
             group = next(g for g in self.groups.groups if g.id == group_id)
             guaranteed = float(uniform * group.share_min)
+            builder = self.groups.builders[group_id]
             for packet in trace.packets:
                 operations = served[(packet.qname, packet.qtype)][1]
-                self.groups.builders[group_id].add_query(flow_id, operations, name_ph, ns_ph, guaranteed)
+                builder.add_query(flow_id, operations, name_ph, ns_ph, guaranteed)
+            if self.may_fail:
+                self._followups(builder, trace.packets, conf, libc, reply, served, name_ph, ns_ph)
         for packet in trace.packets:
             operations = served[(packet.qname, packet.qtype)][1]
             queries.append(f"{packet.qname} {packet.qtype}")
@@ -535,6 +546,44 @@ class _Analyser:
             pod_class.pods_peak, name.label, name.count, rate, surge, libc.value, kind,
             tuple(queries), cold, pod_class.spans,
         )
+
+    def _followups(
+        self, builder: KeyClassBuilder, packets: Sequence[Packet], conf: ResolvConf, libc: Libc,
+        reply: ClientReplyFunction, served: dict[tuple[str, str], tuple[Reply, tuple[Operation, ...]]],
+        name: NamePlaceholder, namespace: NamespacePlaceholder,
+    ) -> None:
+        """What a client sends after one of its queries fails (K4): the lookup re-run
+        with that query and every later one that needs the upstream unanswered; its
+        later packets are follow-ups of the classes whose failure started it."""
+        settings = conf.settings(libc)
+        failure = ClientReply.TIMEOUT if settings.timeout <= FORWARD_DEADLINE else ClientReply.SERVFAIL
+        for index, packet in enumerate(packets):
+            failing = builder.failing(served[(packet.qname, packet.qtype)][1], name, namespace)
+            if not failing:
+                continue
+            answered = {(p.qname, p.qtype) for p in packets[:index]}
+
+            def failed_reply(
+                qname: str, qtype: str, nameserver: str, answered: set[tuple[str, str]] = answered
+            ) -> ClientReply:
+                normal = reply(qname, qtype, nameserver)
+                needs_upstream = _upstream_packets(served[(qname, qtype)][1]) > 0
+                if (qname, qtype) in answered or not needs_upstream:
+                    return normal
+                return failure
+
+            rerun = simulate_lookup(name.text, conf, libc, failed_reply)
+            start = next(
+                p.time for p in rerun.packets if (p.qname, p.qtype) == (packet.qname, packet.qtype)
+            )
+            for later in rerun.packets:
+                delay = math.floor((later.time - start) / self.settings.step)
+                if later.time <= start or delay < 1:
+                    continue
+                targets = builder.register(served[(later.qname, later.qtype)][1], name, namespace)
+                for key_id in failing:
+                    for target in targets:
+                        builder.add_followup(key_id, target, delay)
 
     def _resolv_conf(self, pod_class: PodClass) -> ResolvConf:
         config = pod_class.dns_config
@@ -624,7 +673,8 @@ class _Analyser:
             members = tuple(
                 (g, n[scope_info.kind]) for g, n in self.groups.members.items() if scope_info.kind in n
             )
-            scopes.append(Scope(scope.id, scope.limit, members, scope.label))
+            probes = sum(n * self._probes(g, scope_info.addresses) for g, n in members)
+            scopes.append(replace(scope, members=members, probe_packets=probes))
         model = FlowModel(
             flows=tuple(self.flows), groups=tuple(self.groups.groups), key_classes=tuple(keys),
             scopes=tuple(scopes), pools=tuple(pools.values()),
@@ -643,9 +693,22 @@ class _Analyser:
         )
 
 
-def _forwards(setup: ServerSetup) -> dict[str, tuple[str, ...]]:
+    def _probes(self, group_id: str, addresses: tuple[str, ...]) -> int:
+        """Health-check packets per step one replica sends to ``addresses`` while they
+        do not answer: one per upstream every ``health_check`` seconds (E7)."""
+        setup = self.coredns if group_id.startswith("coredns") else self.nodelocal
+        if setup is None or group_id.startswith("direct"):
+            return 0
+        return sum(
+            math.ceil(self.settings.step / forward.health_check) * len(set(forward.targets) & set(addresses))
+            for forward in _forwards(setup).values()
+            if forward.health_check > 0
+        )
+
+
+def _forwards(setup: ServerSetup) -> dict[str, ForwardStep]:
     return {
-        step.id: step.targets
+        step.id: step
         for block in setup.blocks
         for step in block.steps
         if isinstance(step, ForwardStep)

@@ -69,20 +69,26 @@ class _Draft:
     demand: dict[str, int] = field(default_factory=dict)
     fed_by: dict[str, int] = field(default_factory=dict)
     upstream: dict[str, int] = field(default_factory=dict)
+    failed_sends: dict[int, int] = field(default_factory=dict)
+    followups: dict[tuple[str, int], int] = field(default_factory=dict)
     guaranteed: float = 0.0
 
 
 @dataclass(slots=True)
 class KeyClassBuilder:
-    """Accumulates key classes of one server group from client queries' operations."""
+    """Accumulates key classes of one server group from client queries' operations.
+
+    ``scope_of``: forward id -> the scopes its packets count in; ``schedules``: forward
+    id -> the seconds at which it sends a query that gets no reply (E5, E6).
+    """
 
     group: str
     step_seconds: int
     scope_of: dict[str, tuple[str, ...]]
+    schedules: dict[str, tuple[float, ...]] = field(default_factory=dict)
     drafts: dict[str, _Draft] = field(default_factory=dict)
     info: dict[str, KeyInfo] = field(default_factory=dict)
     unmodelled: list[Unmodelled] = field(default_factory=list)
-    pools: dict[str, int] = field(default_factory=dict)
 
     def add_query(
         self,
@@ -101,28 +107,71 @@ class KeyClassBuilder:
         for operation in operations:
             self._operation(operation, name, namespace, ("flow", flow), guaranteed_per_step)
 
+    def register(
+        self, operations: Iterable[Operation], name: NamePlaceholder,
+        namespace: NamespacePlaceholder,
+    ) -> list[str]:
+        """The classes a query meets first, created if new, with no demand added."""
+        found = []
+        for operation in operations:
+            key_id = self._operation(operation, name, namespace, None, 0.0)
+            if key_id is not None:
+                found.append(key_id)
+        return found
+
+    def add_followup(self, key_id: str, target: str, delay: int) -> None:
+        """A failed miss of ``key_id`` makes a client ask ``target`` ``delay`` steps later."""
+        followups = self.drafts[key_id].followups
+        followups[(target, delay)] = followups.get((target, delay), 0) + 1
+
+    def failing(
+        self, operations: Iterable[Operation], name: NamePlaceholder,
+        namespace: NamespacePlaceholder,
+    ) -> list[str]:
+        """The classes whose misses fail when the upstream is out, in these operations."""
+        found: list[str] = []
+        for operation in operations:
+            if isinstance(operation, CacheLookup):
+                key_id = self._cache_id(operation, name, namespace)
+                if self.drafts[key_id].failed_sends:
+                    found.append(key_id)
+                else:
+                    found += self.failing(_internal(operation.on_miss), name, namespace)
+            elif isinstance(operation, Walk):
+                found += self.failing(operation.internal, name, namespace)
+            elif isinstance(operation, Upstream):
+                found.append(self._upstream_id(operation, name, namespace))
+        return found
+
     def _operation(
         self,
         operation: Operation,
         name: NamePlaceholder,
         namespace: NamespacePlaceholder,
-        source: tuple[str, str],
+        source: tuple[str, str] | None,
         guaranteed: float,
-    ) -> None:
+    ) -> str | None:
         if isinstance(operation, Unmodelled):
             self.unmodelled.append(operation)
-        elif isinstance(operation, CacheLookup):
-            key_id = self._cache_class(operation, name, namespace, source, guaranteed)
-            for inner in operation.on_miss:
-                self._downstream(key_id, inner, name, namespace)
+            return None
+        if isinstance(operation, CacheLookup):
+            key_id, created = self._cache_class(operation, name, namespace)
+            if created:
+                for inner in operation.on_miss:
+                    self._downstream(key_id, inner, name, namespace)
         elif isinstance(operation, Walk):
-            key_id = self._walk_class(operation, name, namespace, source, guaranteed)
-            total = self.drafts[key_id].guaranteed
-            for inner in operation.internal:
-                self._operation(inner, name, namespace, ("key", key_id), total)
+            key_id, created = self._walk_class(operation, name, namespace)
+            if created:
+                for inner in operation.internal:
+                    self._operation(inner, name, namespace, ("key", key_id), guaranteed)
         elif isinstance(operation, Upstream):
-            key_id = self._uncached_upstream(operation, name, namespace, source, guaranteed)
-            self._add_upstream(key_id, operation)
+            key_id, created = self._uncached_upstream(operation, name, namespace)
+            if created:
+                self._add_upstream(key_id, operation)
+        else:
+            return None
+        self._source(key_id, source, guaranteed)
+        return key_id
 
     def _downstream(
         self, key_id: str, operation: Operation, name: NamePlaceholder,
@@ -144,9 +193,15 @@ class KeyClassBuilder:
             raise TypeError(operation)
 
     def _add_upstream(self, key_id: str, operation: Upstream) -> None:
+        """One more upstream exchange per miss; the first one is the one that fails
+        when the upstream is out (an autopath walk stops at a forward error, C6)."""
         draft = self.drafts[key_id]
         for scope in self.scope_of.get(operation.forward, ()):
             draft.upstream[scope] = draft.upstream.get(scope, 0) + 1
+        if not draft.failed_sends and self.scope_of.get(operation.forward):
+            for at in self.schedules.get(operation.forward, (0.0,)):
+                delay = math.floor(at / self.step_seconds)
+                draft.failed_sends[delay] = draft.failed_sends.get(delay, 0) + 1
         self.info[key_id].upstream_targets.update(operation.targets)
         if operation.span:
             self.info[key_id].spans.append(operation.span)
@@ -166,46 +221,50 @@ class KeyClassBuilder:
     def _class_id(self, kind: str, template: str, qtype: str, extra: str = "") -> str:
         return f"{self.group}/{kind}{extra}/{template}/{qtype}"
 
+    def _cache_id(self, lookup: CacheLookup, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
+        template = self._template(lookup.query.qname, name, namespace)
+        return self._class_id("cache", template, lookup.query.qtype, f":{lookup.cache}")
+
+    def _upstream_id(self, upstream: Upstream, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
+        template = self._template(upstream.query.qname, name, namespace)
+        return self._class_id("upstream", template, upstream.query.qtype)
+
     def _cache_class(
         self, lookup: CacheLookup, name: NamePlaceholder, namespace: NamespacePlaceholder,
-        source: tuple[str, str], guaranteed: float,
-    ) -> str:
+    ) -> tuple[str, bool]:
         template = self._template(lookup.query.qname, name, namespace)
         pool = f"{self.group}/{lookup.cache}/{lookup.pool}" if lookup.pool else None
         ttl_steps = lookup.duration // self.step_seconds if pool else 0
-        key_id = self._class_id("cache", template, lookup.query.qtype, f":{lookup.cache}")
-        self._draft(key_id, ttl_steps, pool, self._count(template, name, namespace))
+        key_id = self._cache_id(lookup, name, namespace)
+        created = self._draft(key_id, ttl_steps, pool, self._count(template, name, namespace))
         self._note(key_id, template, lookup.query.qtype, lookup.pool, lookup.duration,
                    lookup.cache, name, namespace, lookup.span)
-        self._source(key_id, source, guaranteed)
-        return key_id
+        return key_id, created
 
     def _walk_class(
         self, walk: Walk, name: NamePlaceholder, namespace: NamespacePlaceholder,
-        source: tuple[str, str], guaranteed: float,
-    ) -> str:
+    ) -> tuple[str, bool]:
         template = self._template(walk.query.qname, name, namespace)
         key_id = self._class_id("walk", template, walk.query.qtype)
-        self._draft(key_id, 0, None, self._count(template, name, namespace))
+        created = self._draft(key_id, 0, None, self._count(template, name, namespace))
         self._note(key_id, template, walk.query.qtype, None, 0, "", name, namespace, walk.span)
         self.info[key_id].walk = True
-        self._source(key_id, source, guaranteed)
-        return key_id
+        return key_id, created
 
     def _uncached_upstream(
         self, upstream: Upstream, name: NamePlaceholder, namespace: NamespacePlaceholder,
-        source: tuple[str, str], guaranteed: float,
-    ) -> str:
+    ) -> tuple[str, bool]:
         template = self._template(upstream.query.qname, name, namespace)
-        key_id = self._class_id("upstream", template, upstream.query.qtype)
-        self._draft(key_id, 0, None, self._count(template, name, namespace))
+        key_id = self._upstream_id(upstream, name, namespace)
+        created = self._draft(key_id, 0, None, self._count(template, name, namespace))
         self._note(key_id, template, upstream.query.qtype, None, 0, "", name, namespace, None)
-        self._source(key_id, source, guaranteed)
-        return key_id
+        return key_id, created
 
-    def _draft(self, key_id: str, ttl_steps: int, pool: str | None, keys: int) -> None:
-        if key_id not in self.drafts:
-            self.drafts[key_id] = _Draft(key_id, self.group, keys, ttl_steps, pool)
+    def _draft(self, key_id: str, ttl_steps: int, pool: str | None, keys: int) -> bool:
+        if key_id in self.drafts:
+            return False
+        self.drafts[key_id] = _Draft(key_id, self.group, keys, ttl_steps, pool)
+        return True
 
     def _note(
         self, key_id: str, template: str, qtype: str, pool: str | None, duration: int,
@@ -221,7 +280,9 @@ class KeyClassBuilder:
         if span and span not in self.info[key_id].spans:
             self.info[key_id].spans.append(span)
 
-    def _source(self, key_id: str, source: tuple[str, str], guaranteed: float) -> None:
+    def _source(self, key_id: str, source: tuple[str, str] | None, guaranteed: float) -> None:
+        if source is None:
+            return
         draft = self.drafts[key_id]
         kind, source_id = source
         target = draft.demand if kind == "flow" else draft.fed_by
@@ -237,6 +298,8 @@ class KeyClassBuilder:
                 upstream=tuple(sorted(d.upstream.items())),
                 every_key_every_step=d.ttl_steps > 0 and d.guaranteed / max(1, d.keys) >= 1,
                 label=self.info[d.key_id].template,
+                failed_sends=tuple(sorted(d.failed_sends.items())),
+                followups=tuple((t, delay, n) for (t, delay), n in sorted(d.followups.items())),
             )
             for d in self.drafts.values()
         ]
@@ -247,7 +310,8 @@ def merge_qtypes(classes: list[KeyClass], info: dict[str, KeyInfo]) -> list[KeyC
     """Merge classes that differ only in qtype (same template, behaviour and sources).
 
     Demand from flows doubles (each lookup asks both); internal lookups fed by merged
-    sources keep their count per miss (each walk asks its own qtype, C9).
+    sources keep their count per miss (each walk asks its own qtype, C9). A merged
+    class's follow-ups are, per (target, delay), the larger of the two.
     """
     merged: dict[tuple[object, ...], KeyClass] = {}
     renames: dict[str, str] = {}
@@ -255,19 +319,37 @@ def merge_qtypes(classes: list[KeyClass], info: dict[str, KeyInfo]) -> list[KeyC
         head, _, _qtype = key.id.rpartition("/")
         fed_by = tuple(sorted((renames.get(k, k), n) for k, n in key.fed_by))
         signature = (head, key.ttl_steps, key.pool, key.keys, key.demand, fed_by,
-                     key.upstream, key.every_key_every_step)
+                     key.upstream, key.every_key_every_step, key.failed_sends)
         if signature in merged:
             first = merged[signature]
             merged[signature] = replace(
                 first, keys=first.keys + key.keys,
                 demand=tuple((f, n * 2) for f, n in first.demand),
+                followups=first.followups + key.followups,
             )
             info[first.id].qtypes |= info[key.id].qtypes
             renames[key.id] = first.id
         else:
             merged[signature] = replace(key, fed_by=fed_by)
-    return list(merged.values())
+    return [replace(k, followups=_renamed(k.followups, renames)) for k in merged.values()]
 
 
-def steps_of(seconds: int, step_seconds: int) -> int:
-    return math.floor(seconds / step_seconds)
+def _renamed(
+    followups: tuple[tuple[str, int, int], ...], renames: dict[str, str]
+) -> tuple[tuple[str, int, int], ...]:
+    largest: dict[tuple[str, int], int] = {}
+    for target, delay, count in followups:
+        slot = (renames.get(target, target), delay)
+        largest[slot] = max(largest.get(slot, 0), count)
+    return tuple((t, d, n) for (t, d), n in sorted(largest.items()))
+
+
+def _internal(operations: Iterable[Operation]) -> list[Operation]:
+    """Operations with walks opened up (a walk inside a cache miss runs its lookups)."""
+    result: list[Operation] = []
+    for operation in operations:
+        if isinstance(operation, Walk):
+            result += _internal(operation.internal)
+        else:
+            result.append(operation)
+    return result

@@ -139,7 +139,11 @@ class _PlanBuilder:
                     Unmodelled("forward", Query(plugin.from_zone, "A"), reason, upstream.span)
                 )
                 return OpaqueStep("forward", reason, (plugin.from_zone,), plugin.span)
-        return ForwardStep(forward_id, plugin.from_zone, plugin.except_zones, tuple(targets), plugin.span)
+        return ForwardStep(
+            forward_id, plugin.from_zone, plugin.except_zones, tuple(targets), plugin.span,
+            read_timeout=plugin.read_timeout, max_connect_attempts=plugin.max_connect_attempts,
+            health_check=plugin.health_check,
+        )
 
     def hosts(self, plugin: HostsConfig, zones: tuple[str, ...]) -> HostsStep:
         self.plugins["hosts"] = PluginRef("hosts", plugin.span)

@@ -182,7 +182,11 @@ def decide(
     try:
         return _decide(model, horizon, max_induction, rlimit)
     except SolverGaveUp as gave_up:
-        return Outcome(Verdict.UNKNOWN, horizon, reason=f"Z3 gave up: {gave_up}")
+        return Outcome(
+            Verdict.UNKNOWN, horizon,
+            reason=f"Z3 gave up ({gave_up}) within its resource budget of {rlimit:,} per query; "
+            "a larger --rlimit or a shorter --horizon may decide it",
+        )
 
 
 QUICK_STEPS = 5
@@ -193,29 +197,39 @@ def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: i
     limit = min(horizon - 1, model.max_ttl_steps() + 1, MAX_INDUCTION)
     if max_induction is not None:
         limit = min(horizon - 1, max_induction)
-    inductive = not model.may_fail()
-    if inductive and prove_by_induction(model, 0, rlimit=rlimit) == 0:
+    if model.may_fail():
+        return _bounded_search(model, horizon, rlimit)
+    if prove_by_induction(model, 0, rlimit=rlimit) == 0:
         return _proved_or_unsafe(model, horizon, 0, rlimit)
     quick = find_shortest_violation(model, min(QUICK_STEPS, horizon), rlimit=rlimit)
     if quick is not None:
         return _unsafe(model, horizon, *quick)
-    depth = prove_by_induction(model, limit, rlimit=rlimit) if inductive else None
+    depth = prove_by_induction(model, limit, rlimit=rlimit)
     if depth is not None:
         return _proved_or_unsafe(model, horizon, depth, rlimit)
     last = any_violation_within(model, horizon, rlimit=rlimit)
     if last is None:
-        why = (
-            f"k-induction failed up to k={limit}" if inductive
-            else "with upstream outages in the model, proofs are not attempted (failures before "
-            "step 0 would be unbounded)"
-        )
         return Outcome(
-            Verdict.SAFE_BOUNDED, horizon, reason=f"no violation within {horizon} steps; {why}",
+            Verdict.SAFE_BOUNDED, horizon,
+            reason=f"no violation within {horizon} steps; k-induction failed up to k={limit}",
         )
     found = find_shortest_violation(model, last + 1, rlimit=rlimit)
     if found is None:
         return Outcome(Verdict.UNKNOWN, horizon, reason="a violation was found once and not again")
     return _unsafe(model, horizon, *found)
+
+
+def _bounded_search(model: FlowModel, horizon: int, rlimit: int) -> Outcome:
+    """Deepen to the horizon: with failures in the model, proofs are not attempted
+    (failures before step 0 would be unbounded in an arbitrary start state)."""
+    found = find_shortest_violation(model, horizon, rlimit=rlimit)
+    if found is not None:
+        return _unsafe(model, horizon, *found)
+    return Outcome(
+        Verdict.SAFE_BOUNDED, horizon,
+        reason=f"no violation within {horizon} steps; with upstream outages in the model, "
+        "proofs for every horizon are not attempted",
+    )
 
 
 def _proved_or_unsafe(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
