@@ -413,21 +413,42 @@ check:
 """
 
 
+BLIPS_ENV = INCIDENT_ENV.replace(
+    "    scope: node\n",
+    "    scope: node\n    outage_steps: 5     # the upstream may answer nothing for 5 one-second steps\n",
+).replace(
+    "check:\n",
+    "surge:\n  max_steps: 0         # no surge: baseline load only\ncheck:\n",
+)
+
+NAMESPACES = 400
+PODS_PER_NAMESPACE = 25
+MAX_PODS_PER_NAMESPACE = 75
+COREDNS_REPLICAS = 30
+
+
 def main() -> None:
-    common = {"workloads.yaml": workloads(100, 10, 30), "kalc.yaml": INCIDENT_ENV}
+    common = {"workloads.yaml": workloads(NAMESPACES, PODS_PER_NAMESPACE, MAX_PODS_PER_NAMESPACE),
+              "kalc.yaml": INCIDENT_ENV}
     write("datadog-autopath", {
         "coredns-configmap.yaml": configmap(COREFILE_AUTOPATH),
-        "coredns.yaml": coredns("1.11.1", 10),
+        "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         **common,
     })
     write("datadog-autopath-off", {
         "coredns-configmap.yaml": configmap(COREFILE_PLAIN),
-        "coredns.yaml": coredns("1.11.1", 10),
+        "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         **common,
+    })
+    write("upstream-blips", {
+        "coredns-configmap.yaml": configmap(COREFILE_PLAIN),
+        "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
+        "workloads.yaml": common["workloads.yaml"],
+        "kalc.yaml": BLIPS_ENV,
     })
     write("nodelocal-dns", {
         "coredns-configmap.yaml": configmap(COREFILE_AUTOPATH),
-        "coredns.yaml": coredns("1.11.1", 10),
+        "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         "nodelocaldns.yaml": nodelocal(),
         **common,
     })
