@@ -209,7 +209,12 @@ def decide_settings(
 
 def _upstreams(env: EnvSpec, record: Recorder) -> tuple[UpstreamSpec, ...]:
     if env.upstreams is not None:
-        record.note("upstreams", len(env.upstreams), "kalc.yaml")
+        shown = "; ".join(
+            f"{u.address} {u.limit or DEFAULT_UPSTREAM_LIMIT}/s per {u.scope or 'node'}"
+            + (f", out up to {u.outage_steps} steps" if u.outage_steps else "")
+            for u in env.upstreams
+        )
+        record.note("upstreams", shown, "kalc.yaml", "defaults: 1024/s (I1), scope node")
         return tuple(
             UpstreamSpec(
                 u.address, u.span,

@@ -10,7 +10,7 @@ class (their answers differ).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -151,9 +151,9 @@ def _pod_class(
 
 
 def _label(namespaces: tuple[str, ...], members: list[Workload]) -> str:
-    workloads = ", ".join(f"{w.kind}/{w.name}" for w in members[:2])
-    if len(members) > 2:
-        workloads += f", +{len(members) - 2}"
+    counts = Counter(f"{w.kind}/{w.name}" for w in members)
+    shown = [f"{name} x{n}" if n > 1 else name for name, n in counts.most_common(2)]
+    workloads = ", ".join(shown) + (f", +{len(counts) - 2} more" if len(counts) > 2 else "")
     if len(namespaces) == 1:
         return f"pods of ns {namespaces[0]} ({workloads})"
     shown = ", ".join(namespaces[:3]) + (", ..." if len(namespaces) > 3 else "")
