@@ -155,8 +155,13 @@ def decide_settings(
         version=str(chosen_version),
         replicas=replicas,
         replicas_per_node=record.take(
-            "coredns.replicas_per_node", [("kalc.yaml", coredns.get("replicas_per_node"))], 1,
-            "replicas sharing one node's network interface",
+            "coredns.replicas_per_node",
+            [("kalc.yaml", coredns.get("replicas_per_node")),
+             ("manifests", 1 if server and server.anti_affinity == "required" else None)],
+            1,
+            "replicas sharing one node's network interface"
+            + ("" if server and server.anti_affinity == "required"
+               else "; without required pod anti-affinity more can share one"),
         ),
         skew=Fraction(str(record.take(
             "coredns.skew", [("kalc.yaml", coredns.get("skew"))], 0.1,

@@ -91,7 +91,11 @@ def _events_text(analysis: Analysis, events: list[Event]) -> str:
 def _trace_table(analysis: Analysis, outcome: Outcome) -> str:
     assert outcome.counterexample is not None
     scopes = analysis.model.scopes
-    headers = ["t (s)", "lookups", *[f"{s.id} (limit {s.limit})" for s in scopes]]
+    headers = [
+        "t (s)", "lookups",
+        *[f"{', '.join(analysis.scopes[s.id].addresses)} per {analysis.scopes[s.id].kind} "
+          f"(limit {s.limit:,})" for s in scopes],
+    ]
     rows = [
         [
             step.t * analysis.step_seconds,
