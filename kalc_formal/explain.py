@@ -203,7 +203,7 @@ def consequences(analysis: Analysis, step: StepResult) -> list[Event]:
     texts = [
         "the upstream drops the packets above its limit; clients see timeouts, not errors (I1)",
         f"forward re-sends a dropped query after its 2 s read timeout, {sends} within its 5 s deadline (E5, E6)",
-        "CoreDNS then answers SERVFAIL, which is not cached, so the next query for that name misses again (E8, D7, A24, D10)",
+        "at the deadline CoreDNS answers SERVFAIL, which is not cached, so the next query for that name misses again (E8, D7, A24, D10)",
         *[client[libc] for libc in libcs if libc in client],
     ]
     return [Event(step.t, "then", text) for text in texts]

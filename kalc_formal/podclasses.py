@@ -156,8 +156,8 @@ def _label(namespaces: tuple[str, ...], members: list[Workload]) -> str:
     workloads = ", ".join(shown) + (f", +{len(counts) - 2} more" if len(counts) > 2 else "")
     if len(namespaces) == 1:
         return f"pods of ns {namespaces[0]} ({workloads})"
-    shown = ", ".join(namespaces[:3]) + (", ..." if len(namespaces) > 3 else "")
-    return f"pods of {len(namespaces)} namespaces ({shown}; {workloads})"
+    listed = ", ".join(namespaces[:3]) + (", ..." if len(namespaces) > 3 else "")
+    return f"pods of {len(namespaces)} namespaces ({listed}; {workloads})"
 
 
 def lookups_per_step(pods: int, rate: float, names: int, step: int, *, up: bool) -> int:

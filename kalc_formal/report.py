@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from typing import Any
 
 from tabulate import tabulate
@@ -11,7 +12,9 @@ from tabulate import tabulate
 from kalc_formal.analysis import Analysis
 from kalc_formal.explain import Event, event_chain
 from kalc_formal.solve import Outcome, Verdict
+from kalc_formal.source import Span
 
+WIDTH = 100
 PROPERTY = "upstream-limit"
 PROPERTY_TEXT = "upstream packets per step stay within every upstream's rate limit"
 
@@ -78,14 +81,28 @@ def _unmodelled_text(analysis: Analysis) -> str:
 def _events_text(analysis: Analysis, events: list[Event]) -> str:
     lines = []
     for event in events:
-        where = ", ".join(str(s) for s in event.spans[:3])
-        facts = ", ".join(event.facts)
-        suffix = "".join(f" [{x}]" for x in (where, facts) if x)
-        if event.kind == "then":
-            lines.append(f"  then: {event.text}")
-        else:
-            lines.append(f"  t={event.t * analysis.step_seconds}s {event.text}{suffix}")
+        head = "then:" if event.kind == "then" else f"t={event.t * analysis.step_seconds}s"
+        text = event.text + (f" ({', '.join(event.facts)})" if event.facts else "")
+        lines += _wrap(text, f"  {head:<6} ", " " * 9)
+        if event.spans:
+            lines += _wrap("at " + _where(analysis, event.spans), " " * 9, " " * 12)
     return "\n".join(lines)
+
+
+def _wrap(text: str, first: str, rest: str) -> list[str]:
+    return textwrap.wrap(
+        text, width=WIDTH, initial_indent=first, subsequent_indent=rest,
+        break_on_hyphens=False, break_long_words=False,
+    )
+
+
+def _where(analysis: Analysis, spans: tuple[Span, ...]) -> str:
+    """Config positions, each named by the plugin that sits there when there is one."""
+    names = {ref.span: ref.name for ref in analysis.plugins.values() if ref.span}
+    spans = tuple(dict.fromkeys(spans))
+    shown = [f"{names[s]} {s}" if s in names else str(s) for s in spans[:4]]
+    more = f" and {len(spans) - 4} more" if len(spans) > 4 else ""
+    return ", ".join(shown) + more
 
 
 def _trace_table(analysis: Analysis, outcome: Outcome) -> str:
