@@ -61,7 +61,8 @@ def test_text_output_names_the_verdict_and_the_chain(capsys):
     assert out.startswith("verdict: unsafe")
     assert "Event chain (replayed in the simulator):" in out
     assert "over the limit of 1,024/s (scope node)" in " ".join(out.split())
-    assert "autopath examples/datadog-autopath/coredns-configmap.yaml:19:9" in " ".join(out.split())
+    autopath_line = EXAMPLES / "datadog-autopath" / "coredns-configmap.yaml"
+    assert f"autopath {autopath_line}:19:9" in " ".join(out.split())
 
 
 def test_the_coredns_version_decides_the_chain_order(capsys):
