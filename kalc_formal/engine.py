@@ -47,6 +47,7 @@ class Inputs:
     """None only when read with ``corefile_required=False`` and no Corefile was found."""
     config: CorefileConfig | None
     nodelocal: CorefileConfig | None
+    nodelocal_corefile: Corefile | None = None
 
 
 def read_inputs(
@@ -68,12 +69,12 @@ def read_inputs(
     if corefile is None and corefile_required:
         raise ConfigError(NO_COREFILE)
     config = configure(corefile, version=chosen) if corefile is not None else None
-    nodelocal = None
+    nodelocal = nodelocal_file = None
     source = cluster.node_local_corefile_source
     if cluster.node_local_dns and source is not None:
         nodelocal_file = parse_corefile(source, valid_directives=valid_directives(chosen))
         nodelocal = configure(nodelocal_file, version=chosen)
-    return Inputs(cluster, env, chosen, origin, corefile, config, nodelocal)
+    return Inputs(cluster, env, chosen, origin, corefile, config, nodelocal, nodelocal_file)
 
 
 def choose_version(

@@ -44,7 +44,7 @@ from kalc_formal.corefile import ServerKey
 from kalc_formal.engine import Inputs, analyse_inputs, dns_workloads, input_settings
 from kalc_formal.envspec import EnvSpec, LookupSpec, NameSpec
 from kalc_formal.flows import Settings, name_classes
-from kalc_formal.plugins import CorefileConfig, CoverageStatus
+from kalc_formal.plugins import CorefileConfig, CoverageStatus, order_version
 from kalc_formal.podclasses import PodClass, pod_classes
 from kalc_formal.podspec import DnsConfig, Located, PodDns
 from kalc_formal.resolvconf import (
@@ -203,11 +203,12 @@ class Inspection:
 def inspect_inputs(inputs: Inputs) -> Inspection:
     """What ``inputs`` hold and how ``check`` would model them."""
     notices: list[Notice] = []
-    if inputs.corefile is not None:
-        notices += [Notice("corefile", w) for w in inputs.corefile.warnings]
+    for corefile in (inputs.corefile, inputs.nodelocal_corefile):
+        if corefile is not None:
+            notices += [Notice("corefile", w) for w in corefile.warnings]
     notices += [Notice("cluster", n.message, n.span) for n in inputs.cluster.notes]
-    excluded = dns_workloads(inputs.cluster)
-    clients = [w for w in inputs.cluster.workloads if not any(w is x for x in excluded)]
+    excluded = {id(w) for w in dns_workloads(inputs.cluster)}
+    clients = [w for w in inputs.cluster.workloads if id(w) not in excluded]
     assumed = not clients
     used = _with_assumed_pod(inputs) if assumed else inputs
     if assumed:
@@ -246,7 +247,7 @@ def inspect_inputs(inputs: Inputs) -> Inspection:
     return Inspection(
         coredns_version=str(inputs.version),
         version_origin=inputs.version_origin,
-        order_version=inputs.config.order_version if inputs.config else "",
+        order_version=order_version(inputs.version),
         corefile_path=inputs.corefile.source_path if inputs.corefile else None,
         env_path=inputs.env.path,
         workload_count=len(clients),
@@ -603,7 +604,7 @@ def render_text(inspection: Inspection) -> str:
 
 
 def _head(inspection: Inspection) -> str:
-    order = f"; plugin order of {inspection.order_version}" if inspection.order_version else ""
+    order = f"; plugin order of {inspection.order_version}"
     ignored = ", ".join(f"{kind} {count}" for kind, count in inspection.ignored_kinds.items())
     lines = [
         f"CoreDNS {inspection.coredns_version} (from {inspection.version_origin}{order})",
@@ -699,7 +700,7 @@ def as_json(inspection: Inspection) -> dict[str, Any]:
     return {
         "version": {
             "coredns": inspection.coredns_version, "origin": inspection.version_origin,
-            "plugin_order": inspection.order_version or None,
+            "plugin_order": inspection.order_version,
         },
         "inputs": {
             "corefile": inspection.corefile_path, "kalc_yaml": inspection.env_path,

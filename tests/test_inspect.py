@@ -196,7 +196,7 @@ def test_corefile_warnings_are_shown(tmp_path, capsys):
     corefile = write(tmp_path, "Corefile", "import missing-*.conf\n.:53 {\n    forward . 10.0.0.2\n}\n")
     report = inspect_json(capsys, corefile)
     corefile_warnings = [w["message"] for w in report["warnings"] if w["source"] == "corefile"]
-    assert corefile_warnings, report["warnings"]
+    assert corefile_warnings == [f"{corefile}:1:8: No files matching import glob pattern: missing-*.conf"]
 
 
 # ---- manifests: pod classes, resolv.conf, field coverage ------------------------------
