@@ -20,9 +20,9 @@ EXIT_UNKNOWN = 3
 
 
 def _command_modules() -> list[ModuleType]:
-    from kalc_formal.commands import cmd_check, cmd_lookup
+    from kalc_formal.commands import cmd_check, cmd_inspect, cmd_lookup
 
-    modules: list[ModuleType] = [cmd_lookup, cmd_check]
+    modules: list[ModuleType] = [cmd_lookup, cmd_inspect, cmd_check]
     return modules
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TextIO
 
 from kalc_formal.analysis import Analysis
-from kalc_formal.cluster import Cluster, read_cluster
+from kalc_formal.cluster import Cluster, Workload, read_cluster
 from kalc_formal.corefile import Corefile, load_corefile, parse_corefile
 from kalc_formal.dnsserver import ServerSetup
 from kalc_formal.envspec import EnvSpec, find_env_file, load_env
 from kalc_formal.errors import ConfigError
-from kalc_formal.flows import Settings, analyse
+from kalc_formal.flows import Settings, analyse, decide_settings
 from kalc_formal.plans import setup_from_config
 from kalc_formal.plugins import (
     DEFAULT_COREDNS_VERSION,
@@ -30,6 +30,9 @@ from kalc_formal.solve import Outcome, Verdict, decide
 
 COREFILE_NAMES = ("Corefile",)
 COREFILE_SUFFIXES = (".Corefile", ".corefile")
+NO_COREFILE = (
+    "no CoreDNS Corefile found: give a ConfigMap with a `Corefile` key, or a file named Corefile"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,29 +43,38 @@ class Inputs:
     env: EnvSpec
     version: CoreDNSVersion
     version_origin: Origin
-    corefile: Corefile
-    config: CorefileConfig
+    corefile: Corefile | None
+    """None only when read with ``corefile_required=False`` and no Corefile was found."""
+    config: CorefileConfig | None
     nodelocal: CorefileConfig | None
+    nodelocal_corefile: Corefile | None = None
 
 
 def read_inputs(
     paths: list[str], *, env_path: str | None = None, version: str | None = None,
     stdin: TextIO | None = None, allow_outside_root: bool = False,
+    corefile_required: bool = True,
 ) -> Inputs:
-    """Read manifests, the Corefile(s) and kalc.yaml; ConfigError(s) on bad input."""
+    """Read manifests, the Corefile(s) and kalc.yaml; ConfigError(s) on bad input.
+
+    Without a Corefile: a ConfigError, or with ``corefile_required=False`` Inputs
+    whose ``corefile`` and ``config`` are None.
+    """
     manifests = [p for p in paths if not _is_corefile(p)]
     cluster = read_cluster(manifests, stdin=stdin, allow_outside_root=allow_outside_root) \
         if manifests else Cluster()
     env = _env(paths, env_path)
     chosen, origin = choose_version(version, env, cluster)
     corefile = _corefile(paths, cluster, chosen, allow_outside_root)
-    config = configure(corefile, version=chosen)
-    nodelocal = None
+    if corefile is None and corefile_required:
+        raise ConfigError(NO_COREFILE)
+    config = configure(corefile, version=chosen) if corefile is not None else None
+    nodelocal = nodelocal_file = None
     source = cluster.node_local_corefile_source
     if cluster.node_local_dns and source is not None:
         nodelocal_file = parse_corefile(source, valid_directives=valid_directives(chosen))
         nodelocal = configure(nodelocal_file, version=chosen)
-    return Inputs(cluster, env, chosen, origin, corefile, config, nodelocal)
+    return Inputs(cluster, env, chosen, origin, corefile, config, nodelocal, nodelocal_file)
 
 
 def choose_version(
@@ -94,7 +106,7 @@ def _env(paths: list[str], env_path: str | None) -> EnvSpec:
 
 def _corefile(
     paths: list[str], cluster: Cluster, version: CoreDNSVersion, allow_outside_root: bool
-) -> Corefile:
+) -> Corefile | None:
     directives = valid_directives(version)
     files = [Path(p) for p in paths if _is_corefile(p)]
     for folder in (Path(p) for p in paths if p != "-" and Path(p).is_dir()):
@@ -105,19 +117,19 @@ def _corefile(
         )
     source = cluster.corefile_source
     if source is None:
-        raise ConfigError(
-            "no CoreDNS Corefile found: give a ConfigMap with a `Corefile` key, "
-            "or a file named Corefile"
-        )
+        return None
     return parse_corefile(source, valid_directives=directives)
 
 
 def analyse_inputs(inputs: Inputs, *, horizon: int | None = None, env: EnvSpec | None = None) -> Analysis:
-    """The static analysis of what was read."""
+    """The static analysis of what was read; ``env`` replaces kalc.yaml's spec."""
+    config = inputs.config
+    if config is None:
+        raise ConfigError(NO_COREFILE)
 
     def coredns_plan(settings: Settings) -> ServerSetup:
         return setup_from_config(
-            inputs.config, node_nameservers=settings.node_nameservers,
+            config, node_nameservers=settings.node_nameservers,
             node_search=settings.node_search,
         )
 
@@ -128,14 +140,28 @@ def analyse_inputs(inputs: Inputs, *, horizon: int | None = None, env: EnvSpec |
             node_search=settings.node_search,
         )
 
-    excluded = [s.workload for s in inputs.cluster.dns_servers]
-    excluded += [n.workload for n in inputs.cluster.node_local_dns]
     return analyse(
         inputs.cluster, env or inputs.env, coredns_plan,
         nodelocal_plan if inputs.nodelocal is not None else None,
         version=str(inputs.version), version_origin=inputs.version_origin, horizon=horizon,
-        kubernetes_zone=lambda: kubernetes_zone(inputs.config), excluded=excluded,
+        kubernetes_zone=lambda: kubernetes_zone(config), excluded=dns_workloads(inputs.cluster),
     )
+
+
+def input_settings(
+    inputs: Inputs, *, horizon: int | None = None, env: EnvSpec | None = None
+) -> Settings:
+    """The settings ``analyse_inputs`` decides for the same arguments (a fresh Recorder)."""
+    return decide_settings(
+        inputs.cluster, env or inputs.env, version=str(inputs.version),
+        version_origin=inputs.version_origin, horizon=horizon,
+        kubernetes_zone=lambda: kubernetes_zone(inputs.config) if inputs.config else None,
+    )
+
+
+def dns_workloads(cluster: Cluster) -> list[Workload]:
+    """The DNS servers' own workloads (CoreDNS, kube-dns, node-local caches): not clients."""
+    return [s.workload for s in cluster.dns_servers] + [n.workload for n in cluster.node_local_dns]
 
 
 def kubernetes_zone(config: CorefileConfig) -> str | None:

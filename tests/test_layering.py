@@ -11,7 +11,7 @@ STAGES = [
      "corefile", "plugins", "resolvconf", "resolver", "envspec"},
     {"flowmodel", "dnsserver", "keyclasses", "analysis", "podclasses", "flows", "plans"},
     {"concrete", "encode", "solve"},
-    {"explain", "report", "engine"},
+    {"explain", "report", "engine", "inspection"},
     {"cli", "__main__", "__init__", "commands"},
 ]
 SOLVER_FREE = set().union(*STAGES[:3]) | {"concrete"}
