@@ -16,6 +16,7 @@ from kalc_formal.dnsserver import ServerSetup
 from kalc_formal.envspec import EnvSpec, find_env_file, load_env
 from kalc_formal.errors import ConfigError
 from kalc_formal.flows import Settings, analyse, decide_settings
+from kalc_formal.inputs import NOT_MANIFESTS
 from kalc_formal.plans import setup_from_config
 from kalc_formal.plugins import (
     DEFAULT_COREDNS_VERSION,
@@ -29,6 +30,7 @@ from kalc_formal.settings import Origin
 from kalc_formal.solve import Outcome, Verdict, decide
 
 COREFILE_NAMES = ("Corefile",)
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 COREFILE_SUFFIXES = (".Corefile", ".corefile")
 NO_COREFILE = (
     "no CoreDNS Corefile found: give a ConfigMap with a `Corefile` key, or a file named Corefile"
@@ -60,7 +62,7 @@ def read_inputs(
     Without a Corefile: a ConfigError, or with ``corefile_required=False`` Inputs
     whose ``corefile`` and ``config`` are None.
     """
-    manifests = [p for p in paths if not _is_corefile(p)]
+    manifests = [p for p in paths if not _is_corefile(p) and not _corefile_folder(p)]
     cluster = read_cluster(manifests, stdin=stdin, allow_outside_root=allow_outside_root) \
         if manifests else Cluster()
     env = _env(paths, env_path)
@@ -90,6 +92,17 @@ def choose_version(
         if text is not None:
             return CoreDNSVersion.parse(str(text)), origin
     return CoreDNSVersion.parse(DEFAULT_COREDNS_VERSION), "default"
+
+
+def _corefile_folder(path: str) -> bool:
+    """A folder with a Corefile and no manifest files (only kalc.yaml, say)."""
+    folder = Path(path)
+    if path == "-" or not folder.is_dir() or not any((folder / n).is_file() for n in COREFILE_NAMES):
+        return False
+    return not any(
+        f.is_file() and f.suffix.lower() in MANIFEST_SUFFIXES and f.name not in NOT_MANIFESTS
+        for f in folder.rglob("*")
+    )
 
 
 def _is_corefile(path: str) -> bool:
@@ -176,8 +189,19 @@ def kubernetes_zone(config: CorefileConfig) -> str | None:
     return None
 
 
+NO_CLIENTS = (
+    "no client pods to check: no workload in the input is selected by kalc.yaml's lookups "
+    "(give the workloads' manifests, or fix the lookups' pod selectors)"
+)
+
+
 def check(analysis: Analysis, *, rlimit: int | None = None) -> Outcome:
-    """The verdict; unknown when a query of the model meets an unmodelled plugin."""
+    """The verdict; unknown when a query of the model meets an unmodelled plugin.
+
+    A cluster with no client traffic is bad input, not a proof.
+    """
+    if not analysis.model.flows:
+        raise ConfigError(NO_CLIENTS)
     if analysis.unmodelled:
         first = analysis.unmodelled[0]
         where = f" ({first.span})" if first.span else ""

@@ -148,8 +148,8 @@ def decide_settings(
     services = [s for s in cluster.dns_services if s.cluster_ip is not None]
     domain = record.take(
         "cluster.domain",
-        [("kalc.yaml", env.cluster.get("domain")), ("manifests", kubernetes_zone())],
-        "cluster.local",
+        [("kalc.yaml", env.cluster.get("domain")), ("Corefile", kubernetes_zone())],
+        "cluster.local", "the kubernetes plugin's zone (F1)",
     )
     settings = Settings(
         version=str(chosen_version),
@@ -327,7 +327,8 @@ def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], Reply]:
 def service_world(
     names: Sequence[NameClass], domain: str, ttl: Callable[[], int]
 ) -> Callable[[str, str], Reply | None]:
-    """Which in-cluster Service names exist (per namespace label) and their answers."""
+    """Which in-cluster Service names exist and their answers: a Service given without a
+    namespace is in every client's own namespace."""
     existing: dict[str, NameClass] = {}
     for name in names:
         if name.service is not None and name.exists:
@@ -342,7 +343,7 @@ def service_world(
         if suffix != f"svc.{domain}.":
             return None
         name = existing.get(f"{service}.{namespace}.svc.{domain}.")
-        if name is None and namespace.startswith("kf-ns-"):
+        if name is None:
             name = existing.get(f"{service}.*.svc.{domain}.")
         if name is None:
             return None

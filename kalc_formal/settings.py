@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Origin = Literal["command line", "kalc.yaml", "manifests", "default"]
+Origin = Literal["command line", "kalc.yaml", "manifests", "Corefile", "default"]
 
 DEFAULT_UPSTREAM_LIMIT = 1024
 """I1: AWS, 1024 packets per second per network interface to the VPC resolver."""

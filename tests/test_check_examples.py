@@ -98,3 +98,23 @@ def test_broken_yaml_and_bad_kalc_yaml_give_positions_and_exit_2(tmp_path, capsy
     assert main(["check", str(folder)]) == 2
     err = capsys.readouterr().err
     assert f"{folder / 'kalc.yaml'}:2:3: coredns: unknown key 'replica'" in err
+
+
+def test_a_service_without_namespace_is_in_each_clients_own_namespace(tmp_path, capsys):
+    folder = copy_example(tmp_path)
+    env = folder / "kalc.yaml"
+    env.write_text(
+        env.read_text()
+        .replace("  - id: orders\n", "  - id: web\n    service: web\n  - id: orders\n")
+        .replace("names: [payment-api, orders]", "names: [payment-api, orders, web]")
+    )
+    _, report = run_json(capsys, str(folder))
+    web = next(f for f in report["flows"] if f["name"] == "web")
+    assert web["client_queries"] == ["web.shop.svc.cluster.local. A", "web.shop.svc.cluster.local. AAAA"]
+
+
+def test_a_folder_with_only_a_corefile_is_read_and_needs_clients(tmp_path, capsys):
+    (tmp_path / "Corefile").write_text(". {\n    forward . 10.0.0.2\n    cache 30\n}\n")
+    assert main(["check", str(tmp_path)]) == 2
+    assert "no client pods to check" in capsys.readouterr().err
+    assert main(["inspect", str(tmp_path)]) == 0
