@@ -118,3 +118,21 @@ def test_a_folder_with_only_a_corefile_is_read_and_needs_clients(tmp_path, capsy
     assert main(["check", str(tmp_path)]) == 2
     assert "no client pods to check" in capsys.readouterr().err
     assert main(["inspect", str(tmp_path)]) == 0
+
+
+def test_the_same_input_gives_the_same_output_whatever_the_hash_seed():
+    import os
+    import subprocess
+    import sys
+
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run(
+            [sys.executable, "-m", "kalc_formal", "check", str(EXAMPLES / "upstream-blips"),
+             "--format", "json"],
+            capture_output=True, text=True, env=env, check=False,
+        )
+        assert result.returncode == 1, result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
