@@ -133,30 +133,17 @@ class Unrolling:
         facts: list[Expr] = []
         for scope in self.model.scopes:
             counts = self.outage_counts[scope.id]
-            if scope.outage_steps:
-                flag = z3.Bool(f"outage[{scope.id}]@{t}")
-                total = (counts[-1] if counts else z3.IntVal(0)) + z3.If(flag, 1, 0)
-                facts.append(total <= scope.outage_steps)
-            else:
-                flag, total = z3.BoolVal(False), z3.IntVal(0)
-            step.out[scope.id] = flag
-            counts.append(total)
+            name = f"outage[{scope.id}]@{t}"
+            step.out[scope.id] = _budgeted(name, counts, z3.IntVal(0), scope.outage_steps, facts)
         return facts
 
     def _restarts(self, t: int, step: _Step) -> list[Expr]:
         facts: list[Expr] = []
         for group in self.model.groups:
             counts = self.restart_counts[group.id]
-            if group.restarts:
-                flag = z3.Bool(f"restart[{group.id}]@{t}")
-                total = (counts[-1] if counts else self.restarts_used[group.id]) + z3.If(
-                    flag, 1, 0
-                )
-                facts.append(total <= group.restarts)
-            else:
-                flag, total = z3.BoolVal(False), z3.IntVal(0)
-            step.restart[group.id] = flag
-            counts.append(total)
+            used = self.restarts_used[group.id]
+            name = f"restart[{group.id}]@{t}"
+            step.restart[group.id] = _budgeted(name, counts, used, group.restarts, facts)
         return facts
 
     def _lookups(self, t: int, step: _Step) -> list[Expr]:
@@ -369,6 +356,17 @@ class Unrolling:
             evicting = {k.id for k in self.model.key_classes if self.model.evicting(k)}
             choices.expiries.append({k: value(v) for k, v in step.expired.items() if k in evicting})
         return choices
+
+
+def _budgeted(name: str, counts: list[Expr], used: Expr, budget: int, facts: list[Expr]) -> Expr:
+    """A per-step event flag whose running count (kept in ``counts``) stays in budget."""
+    if not budget:
+        counts.append(z3.IntVal(0))
+        return z3.BoolVal(False)
+    flag = z3.Bool(name)
+    counts.append((counts[-1] if counts else used) + z3.If(flag, 1, 0))
+    facts.append(counts[-1] <= budget)
+    return flag
 
 
 def _window(sums: list[Expr], first: int, stop: int) -> Expr:

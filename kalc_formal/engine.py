@@ -17,6 +17,7 @@ from kalc_formal.envspec import EnvSpec, find_env_file, load_env
 from kalc_formal.errors import ConfigError
 from kalc_formal.flows import Settings, analyse, decide_settings
 from kalc_formal.inputs import NOT_MANIFESTS
+from kalc_formal.manifests import MANIFEST_SUFFIXES
 from kalc_formal.plans import setup_from_config
 from kalc_formal.plugins import (
     DEFAULT_COREDNS_VERSION,
@@ -30,7 +31,6 @@ from kalc_formal.settings import Origin
 from kalc_formal.solve import Outcome, Verdict, decide
 
 COREFILE_NAMES = ("Corefile",)
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 COREFILE_SUFFIXES = (".Corefile", ".corefile")
 NO_COREFILE = (
     "no CoreDNS Corefile found: give a ConfigMap with a `Corefile` key, or a file named Corefile"

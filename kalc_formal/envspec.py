@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from kalc_formal.errors import ConfigError, ConfigErrors
+from kalc_formal.inputs import InputFile, read_input_file
 from kalc_formal.source import Source, Span
 
 MAX_ENV_BYTES = 1 << 20
@@ -102,18 +103,12 @@ def find_env_file(paths: list[Path]) -> Path | None:
 
 
 def load_env(path: Path, *, display: str | None = None) -> EnvSpec:
-    """Read and check a kalc.yaml file."""
+    """Read and check a kalc.yaml file (bounded in size, UTF-8 or UTF-16 text)."""
     shown = display or str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(f"{shown}: cannot read: {error.strerror}") from None
-    if len(data) > MAX_ENV_BYTES:
-        raise ConfigError(f"{shown}: larger than {MAX_ENV_BYTES} bytes")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{shown}: not UTF-8 text") from None
+    text, error = read_input_file(InputFile(shown, str(path)), max_bytes=MAX_ENV_BYTES)
+    if error is not None:
+        raise error
+    assert text is not None
     return parse_env(Source(shown, text))
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from kalc_formal.errors import InvalidArgument, KalcError
+from kalc_formal.errors import InvalidArgument
+from kalc_formal.inputs import InputFile, read_input_file
 from kalc_formal.resolvconf import (
     MAX_RESOLV_CONF_BYTES,
     Libc,
@@ -69,18 +70,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def read_resolv_conf(path: str) -> ResolvConf:
-    """Read and check a resolv.conf file (bounded in size, UTF-8)."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_RESOLV_CONF_BYTES + 1)
-    except OSError as error:
-        raise KalcError(f"cannot read {path}: {error.strerror or error}") from None
-    if len(data) > MAX_RESOLV_CONF_BYTES:
-        raise KalcError(f"{path}: larger than {MAX_RESOLV_CONF_BYTES} bytes; not a resolv.conf")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise KalcError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    """Read and check a resolv.conf file (bounded in size, UTF-8 or UTF-16 text)."""
+    text, error = read_input_file(InputFile(path, path), max_bytes=MAX_RESOLV_CONF_BYTES)
+    if error is not None:
+        raise error
+    assert text is not None
     return parse_resolv_conf(Source(path, text))
 
 
