@@ -301,9 +301,23 @@ class KeyClassBuilder:
                 failed_sends=tuple(sorted(d.failed_sends.items())),
                 followups=tuple((t, delay, n) for (t, delay), n in sorted(d.followups.items())),
             )
-            for d in self.drafts.values()
+            for d in _feed_order(list(self.drafts.values()))
         ]
         return merge_qtypes(classes, self.info)
+
+
+def _feed_order(drafts: list[_Draft]) -> list[_Draft]:
+    """Classes ordered so that each comes after the classes it is fed by, otherwise in
+    the order they were met (internal lookups only ever follow a walk, so no cycle)."""
+    placed: set[str] = set()
+    ordered: list[_Draft] = []
+    pending = list(drafts)
+    while pending:
+        ready = next(d for d in pending if all(source in placed for source in d.fed_by))
+        pending.remove(ready)
+        placed.add(ready.key_id)
+        ordered.append(ready)
+    return ordered
 
 
 def merge_qtypes(classes: list[KeyClass], info: dict[str, KeyInfo]) -> list[KeyClass]:
