@@ -240,20 +240,46 @@ def _proved_or_unsafe(model: FlowModel, horizon: int, depth: int, rlimit: int) -
 
 
 def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, int]:
-    """The most upstream packets one step can carry from any state, per scope."""
+    """The most upstream packets one step can carry from any state, per scope.
+
+    Found by binary search over incremental checks; a scope where Z3 gives up is left
+    out (the headroom is information, not part of the verdict).
+    """
     result = {}
+    unrolling = Unrolling(model, 1, free_start=True)
+    solver = make_solver(rlimit)
+    solver.add(*unrolling.initial)
+    solver.add(*unrolling.extend())
     for scope in model.scopes:
-        unrolling = Unrolling(model, 1, free_start=True)
-        optimizer = z3.Optimize()
-        optimizer.set("rlimit", rlimit)
-        optimizer.add(*unrolling.initial)
-        optimizer.add(*unrolling.extend())
         packets = unrolling.steps[0].upstream[scope.id]
-        optimizer.maximize(packets)
-        if optimizer.check() != z3.sat:
-            raise SolverGaveUp(optimizer.reason_unknown())
-        result[scope.id] = optimizer.model().eval(packets, model_completion=True).as_long()
+        try:
+            result[scope.id] = _maximum(solver, packets)
+        except SolverGaveUp:
+            continue
     return result
+
+
+def _maximum(solver: z3.Solver, value: object) -> int:
+    check(solver)
+    low = solver.model().eval(value, model_completion=True).as_long()
+    step = max(1, low)
+    while True:
+        probe = z3.Bool(f"probe_above_{id(value)}_{low + step}")
+        solver.add(z3.Implies(probe, value >= low + step))
+        if not check(solver, probe):
+            break
+        low = solver.model().eval(value, model_completion=True).as_long()
+        step *= 2
+    high = low + step - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        probe = z3.Bool(f"probe_above_{id(value)}_{middle}")
+        solver.add(z3.Implies(probe, value >= middle))
+        if check(solver, probe):
+            low = solver.model().eval(value, model_completion=True).as_long()
+        else:
+            high = middle - 1
+    return low
 
 
 def _proved(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
