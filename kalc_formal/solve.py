@@ -259,16 +259,17 @@ def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, i
     return result
 
 
-def _maximum(solver: z3.Solver, value: object) -> int:
+def _maximum(solver: z3.Solver, value: Any) -> int:
+    """The largest value of ``value`` the solver allows (it must be bounded)."""
     check(solver)
-    low = solver.model().eval(value, model_completion=True).as_long()
+    low = int(solver.model().eval(value, model_completion=True).as_long())
     step = max(1, low)
     while True:
         probe = z3.Bool(f"probe_above_{id(value)}_{low + step}")
         solver.add(z3.Implies(probe, value >= low + step))
         if not check(solver, probe):
             break
-        low = solver.model().eval(value, model_completion=True).as_long()
+        low = int(solver.model().eval(value, model_completion=True).as_long())
         step *= 2
     high = low + step - 1
     while low < high:
@@ -276,7 +277,7 @@ def _maximum(solver: z3.Solver, value: object) -> int:
         probe = z3.Bool(f"probe_above_{id(value)}_{middle}")
         solver.add(z3.Implies(probe, value >= middle))
         if check(solver, probe):
-            low = solver.model().eval(value, model_completion=True).as_long()
+            low = int(solver.model().eval(value, model_completion=True).as_long())
         else:
             high = middle - 1
     return low
