@@ -136,3 +136,10 @@ def test_the_same_input_gives_the_same_output_whatever_the_hash_seed():
         assert result.returncode == 1, result.stderr
         outputs.add(result.stdout)
     assert len(outputs) == 1
+
+
+def test_a_spent_solver_budget_is_unknown_never_a_pass(capsys):
+    code, report = run_json(capsys, str(EXAMPLES / "small-cluster"), "--rlimit", "1000")
+    assert code == 3
+    assert report["verdict"] == "unknown"
+    assert "resource budget" in report["reason"]

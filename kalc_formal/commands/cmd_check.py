@@ -7,7 +7,7 @@ import sys
 
 from kalc_formal.engine import analyse_inputs, check, read_inputs
 from kalc_formal.report import render_json, render_text
-from kalc_formal.solve import Verdict
+from kalc_formal.solve import DEFAULT_RLIMIT, Verdict
 
 EXIT_CODES = {
     Verdict.PROVED: 0,
@@ -32,6 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         "(default: kalc.yaml beside the first PATH that has one)")
     parser.add_argument("--horizon", type=_positive, metavar="N", help="steps to search")
     parser.add_argument("--coredns-version", metavar="V", help="e.g. 1.14.6")
+    parser.add_argument("--rlimit", type=_positive, metavar="N", default=DEFAULT_RLIMIT,
+                        help="Z3's resource budget per query (deterministic, unlike a "
+                        f"timeout; default {DEFAULT_RLIMIT:,})")
     parser.add_argument("--format", default="text", choices=["text", "json"])
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="follow links and imports that leave the input folders")
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         allow_outside_root=args.allow_outside_root,
     )
     analysis = analyse_inputs(inputs, horizon=args.horizon)
-    outcome = check(analysis)
+    outcome = check(analysis, rlimit=args.rlimit)
     render = render_json if args.format == "json" else render_text
     sys.stdout.write(render(analysis, outcome))
     return EXIT_CODES[outcome.verdict]
