@@ -71,18 +71,26 @@ def _dns_key(workload: Workload) -> DnsKey:
     return (workload.dns.policy.value, workload.dns.host_network.value, frozen)
 
 
+HpaIndex = dict[tuple[str, str, str], list[HorizontalPodAutoscaler]]
+
+
+def hpa_index(hpas: Sequence[HorizontalPodAutoscaler]) -> HpaIndex:
+    """The autoscalers by (namespace, target kind, target name)."""
+    index: HpaIndex = defaultdict(list)
+    for hpa in hpas:
+        index[(hpa.namespace, hpa.target_kind, hpa.target_name)].append(hpa)
+    return index
+
+
 def pod_counts(
-    workload: Workload, nodes: int, hpas: Sequence[HorizontalPodAutoscaler], scale: bool
+    workload: Workload, nodes: int, hpas: HpaIndex, scale: bool
 ) -> tuple[int, int]:
     """Pods of a workload at baseline and at most (HPA maxReplicas during a surge)."""
     base = nodes if workload.per_node else (workload.replicas or 0)
     peak = base
-    for hpa in hpas:
-        if (hpa.namespace, hpa.target_kind, hpa.target_name) == (
-            workload.namespace, workload.kind, workload.name,
-        ):
-            base = max(base, hpa.min_replicas)
-            peak = max(base, hpa.max_replicas) if scale else base
+    for hpa in hpas.get((workload.namespace, workload.kind, workload.name), ()):
+        base = max(base, hpa.min_replicas)
+        peak = max(base, hpa.max_replicas) if scale else base
     return base, peak
 
 
@@ -98,8 +106,9 @@ def pod_classes(
     """Group the selected workloads of each lookup spec into pod classes."""
     special = set(special_namespaces)
     skip = {id(w) for w in excluded}
+    hpas = hpa_index(cluster.horizontal_autoscalers)
     classes: list[PodClass] = []
-    for index, lookup in enumerate(lookups):
+    for lookup in lookups:
         groups: dict[tuple[DnsKey, str | None], list[Workload]] = defaultdict(list)
         for workload in cluster.workloads:
             if id(workload) in skip or not selects(lookup.pods, workload):
@@ -109,7 +118,7 @@ def pod_classes(
         for (_, namespace_key), members in sorted(groups.items(), key=lambda g: _order(g[1])):
             class_id = f"p{len(classes)}"
             classes.append(
-                _pod_class(class_id, index, namespace_key, members, lookup, cluster, nodes,
+                _pod_class(class_id, namespace_key, members, lookup, hpas, nodes,
                            scale_to_hpa_max)
             )
     return classes
@@ -121,13 +130,13 @@ def _order(members: list[Workload]) -> tuple[str, str, str]:
 
 
 def _pod_class(
-    class_id: str, lookup_index: int, namespace_key: str | None, members: list[Workload],
-    lookup: LookupSpec, cluster: Cluster, nodes: int, scale: bool,
+    class_id: str, namespace_key: str | None, members: list[Workload],
+    lookup: LookupSpec, hpas: HpaIndex, nodes: int, scale: bool,
 ) -> PodClass:
     per_namespace: dict[str, int] = defaultdict(int)
     base = peak = 0
     for workload in members:
-        low, high = pod_counts(workload, nodes, cluster.horizontal_autoscalers, scale)
+        low, high = pod_counts(workload, nodes, hpas, scale)
         base += low
         peak += high
         per_namespace[workload.namespace] += low
