@@ -17,6 +17,7 @@ over from one point to the next. Each process makes one small warm-up run first.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -47,6 +48,9 @@ from kalc_formal.solve import Outcome, SolverGaveUp
 
 C_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ROOT = Path(__file__).resolve().parent.parent
+FOLDER = "cluster"
+SLOW_SECONDS = 10.0
+"""A point whose first run takes longer than this is not run again."""
 SECTIONS = ("grid", "goal", "tenfold", "unsafe", "bounded", "horizon", "reading")
 
 
@@ -80,11 +84,29 @@ class Point:
     key_classes: int = 0
     evicting_pools: str = ""
     model_worst_step: int | None = None
+    trace_packets: int | None = None
     size: FormulaSize | None = None
     encode_seconds: float = 0.0
     manifest_bytes: int = 0
     documents: int = 0
     error: str = ""
+
+
+@contextlib.contextmanager
+def written(case: Case) -> Iterator[tuple[Path, Plan]]:
+    """``case`` written to ``<temporary>/cluster``, with the working directory there.
+
+    The pipeline is given the relative path ``cluster``: file paths end up in key
+    class ids and so in Z3's variable names, and Z3's search depends on those names.
+    """
+    previous = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="kalc-bench-") as temporary:
+        os.chdir(temporary)
+        try:
+            folder = Path(FOLDER)
+            yield folder, write_case(case, folder)
+        finally:
+            os.chdir(previous)
 
 
 def run_pipeline(folder: Path) -> tuple[Analysis, Outcome, list[float]]:
@@ -118,14 +140,14 @@ def measure(case: Case, runs: int, *, size: bool = True) -> Point:
 
 def measure_here(case: Case, runs: int, *, size: bool = True) -> Point:
     """Write ``case``, run it ``runs`` times, and record verdict, medians and size."""
-    with tempfile.TemporaryDirectory(prefix="kalc-bench-") as temporary:
-        folder = Path(temporary)
-        plan = write_case(case, folder)
+    with written(case) as (folder, plan):
         point = _planned(case, plan, folder)
         try:
             for _ in range(runs):
                 analysis, outcome, seconds = run_pipeline(folder)
                 point.all_times.append(seconds)
+                if sum(seconds) > SLOW_SECONDS:
+                    break
         except Exception as error:  # a crash of the pipeline is a result to report
             point.error = f"{type(error).__name__}: {error}"
             point.verdict = "error"
@@ -188,6 +210,7 @@ def _describe(point: Point, analysis: Analysis, outcome: Outcome) -> None:
     point.reason = outcome.reason
     if outcome.counterexample is not None:
         point.steps = f"trace {outcome.counterexample.length}"
+        point.trace_packets = outcome.counterexample.steps[-1].upstream.get("u0")
     elif outcome.induction_depth is not None:
         point.steps = f"k={outcome.induction_depth}"
     point.pod_classes = len({f.pod_class for f in analysis.flows.values()})
@@ -231,7 +254,6 @@ def grid_cases(quick: bool) -> Iterator[Case]:
         for horizon in (30, 120):
             yield scaled(b, label=f"horizon {horizon}", horizon=horizon)
         yield scaled(b, label="autopath off", autopath=False)
-        yield scaled(b, label="autopath off, 1 pod class", autopath=False, tiers=1)
         yield scaled(b, label="1.14.7, 1 pod class", version="1.14.7", tiers=1)
         yield scaled(b, label="1.14.7, 2 pod classes", version="1.14.7")
         if quick:
@@ -390,9 +412,8 @@ def reading_here(runs: int) -> list[Reading]:
     for pods, per_namespace in ((5_000, 1), (50_000, 10)):
         case = scaled(goal("proved", pods), workloads_per_namespace=per_namespace)
         label = f"{pods:,} pods, {500 * per_namespace:,} workloads"
-        with tempfile.TemporaryDirectory(prefix="kalc-bench-") as temporary:
-            write_case(case, Path(temporary))
-            rows += _reading_rows(label, Path(temporary), runs)
+        with written(case) as (folder, _):
+            rows += _reading_rows(label, folder, runs)
         _progress_text(f"reading: {label}")
     return rows
 
@@ -431,18 +452,16 @@ def _median(runs: int, action: Callable[[], object], *, gc_off: bool = False) ->
 
 
 def _model(case: Case) -> FlowModel:
-    with tempfile.TemporaryDirectory(prefix="kalc-bench-") as temporary:
-        write_case(case, Path(temporary))
-        return engine.analyse_inputs(engine.read_inputs([temporary])).model
+    with written(case) as (folder, _):
+        return engine.analyse_inputs(engine.read_inputs([str(folder)])).model
 
 
 def cli_seconds(case: Case) -> tuple[float, int]:
     """Wall time of `python -m kalc_formal check DIR --format json` in a new process."""
-    with tempfile.TemporaryDirectory(prefix="kalc-bench-") as temporary:
-        write_case(case, Path(temporary))
+    with written(case) as (folder, _):
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "kalc_formal", "check", temporary, "--format", "json"],
+            [sys.executable, "-m", "kalc_formal", "check", str(folder), "--format", "json"],
             capture_output=True, check=False,
         )
         return time.perf_counter() - start, done.returncode
@@ -484,7 +503,7 @@ def _short(error: str) -> str:
 
 
 def _count(value: int | None) -> str:
-    return "?" if value is None else f"{value:,}"
+    return "-" if value is None else f"{value:,}"
 
 
 def timing_table(points: list[Point]) -> str:
@@ -494,12 +513,12 @@ def timing_table(points: list[Point]) -> str:
         rows.append([
             c.label, f"{c.pods:,}", c.namespaces, f"{c.names} ({c.name_classes}+svc)",
             c.coredns_replicas, c.horizon, _chain(c), c.intent,
-            p.verdict if not p.error else _short(p.error), p.steps,
+            p.verdict if not p.error else _short(p.error), p.steps, len(p.all_times),
             _seconds(p.times.read), _seconds(p.times.analyse), _seconds(p.times.solve),
             _seconds(p.times.total),
         ])
     headers = ["case", "pods", "ns", "names (classes)", "R", "H", "CoreDNS", "built for",
-               "verdict", "steps", "read s", "analyse s", "solve s", "total s"]
+               "verdict", "steps", "runs", "read s", "analyse s", "solve s", "total s"]
     return tabulate(rows, headers, tablefmt="github")
 
 
@@ -516,10 +535,11 @@ def size_table(points: list[Point]) -> str:
             f"{size.assertions:,}" if size else "-", f"{size.nodes:,}" if size else "-",
             _seconds(p.encode_seconds) if size else "-",
             f"{p.generator_worst_step:,} / {_count(p.model_worst_step)} / {p.limit:,}",
+            _count(p.trace_packets),
         ])
     headers = ["case", "built for", "docs", "MB", "pod classes", "flows", "key classes",
                "evicting pools", "int vars@H", "bool vars@H", "assertions@H", "DAG nodes@H",
-               "encode@H s", "worst step: generator / model / limit"]
+               "encode@H s", "worst step: generator / model / limit", "trace's last step"]
     return tabulate(rows, headers, tablefmt="github")
 
 
@@ -620,9 +640,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_pipeline_warm_up() -> None:
     """One small run first, so one-off costs (imports, grammar building) hit no point."""
-    with tempfile.TemporaryDirectory(prefix="kalc-bench-") as temporary:
-        write_case(Case("warm-up", 100, 10, 10, "proved"), Path(temporary))
-        run_pipeline(Path(temporary))
+    with written(Case("warm-up", 100, 10, 10, "proved")) as (folder, _):
+        run_pipeline(folder)
 
 
 if __name__ == "__main__":

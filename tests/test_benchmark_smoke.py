@@ -5,6 +5,8 @@ verdict is the one the generator built it for, and that formula size does not gr
 with pods or namespaces.
 """
 
+from pathlib import Path
+
 import pytest
 import z3
 
@@ -16,19 +18,25 @@ from kalc_formal.solve import Verdict
 TINY = Case("tiny", pods=100, namespaces=10, names=10, intent="unsafe", horizon=10)
 
 
-def analyse(case, folder):
-    plan = write_case(case, folder)
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    """Cases are read by a relative path: Z3's variable names hold the file paths."""
+    monkeypatch.chdir(tmp_path)
+
+
+def analyse(case, folder="cluster"):
+    plan = write_case(case, Path(folder))
     return plan, engine.analyse_inputs(engine.read_inputs([str(folder)]))
 
 
-def decide(case, folder):
+def decide(case, folder="cluster"):
     plan, analysis = analyse(case, folder)
     return plan, analysis, engine.check(analysis)
 
 
 @pytest.mark.parametrize("intent", ["unsafe", "proved"])
-def test_a_generated_cluster_gets_the_verdict_it_was_built_for(tmp_path, intent):
-    plan, analysis, outcome = decide(scaled(TINY, intent=intent), tmp_path)
+def test_a_generated_cluster_gets_the_verdict_it_was_built_for(intent):
+    plan, analysis, outcome = decide(scaled(TINY, intent=intent))
     assert outcome.verdict.value == intent == plan.expected
     assert len(analysis.model.flows) == 9  # 2 pod classes: 4 + 1 name classes, 4
     if intent == "proved":
@@ -40,9 +48,9 @@ def test_a_generated_cluster_gets_the_verdict_it_was_built_for(tmp_path, intent)
         assert plan.baseline_worst_step <= plan.limit // 2
 
 
-def test_the_manifests_hold_the_pods_namespaces_and_replicas_asked_for(tmp_path):
+def test_the_manifests_hold_the_pods_namespaces_and_replicas_asked_for():
     case = scaled(TINY, pods=1_003, namespaces=7, coredns_replicas=3)
-    plan, analysis = analyse(case, tmp_path)
+    plan, analysis = analyse(case)
     assert sum(w.replicas for w in plan.workloads) == 1_003
     assert {w.namespace for w in plan.workloads} == {f"team-{i:03d}" for i in range(7)}
     assert sum(f.pods_base for f in analysis.flows.values() if f.name_class.endswith("ext0.partner.example.com")) == 1_003
@@ -50,7 +58,7 @@ def test_the_manifests_hold_the_pods_namespaces_and_replicas_asked_for(tmp_path)
     assert any(a.key == "coredns.replicas" and str(a.value) == "3" for a in analysis.assumptions)
 
 
-def size_at(case, folder, horizon=8):
+def size_at(case, folder="cluster", horizon=8):
     _, analysis = analyse(case, folder)
     unrolling = Unrolling(analysis.model, horizon)
     facts = list(unrolling.initial)
@@ -60,18 +68,18 @@ def size_at(case, folder, horizon=8):
     return len(analysis.model.key_classes), size.int_variables, size.bool_variables, size.assertions
 
 
-def test_formula_size_does_not_grow_with_pods_or_namespaces(tmp_path):
-    small = size_at(TINY, tmp_path / "small")
-    more_pods = size_at(scaled(TINY, pods=1_000), tmp_path / "pods")
-    more_namespaces = size_at(scaled(TINY, pods=400, namespaces=40), tmp_path / "namespaces")
+def test_formula_size_does_not_grow_with_pods_or_namespaces():
+    small = size_at(TINY, "small")
+    more_pods = size_at(scaled(TINY, pods=1_000), "pods")
+    more_namespaces = size_at(scaled(TINY, pods=400, namespaces=40), "namespaces")
     assert small == more_pods == more_namespaces
     assert small[1] > 0
 
 
-def test_formula_size_grows_with_name_classes_and_the_horizon(tmp_path):
-    keys, ints, _, assertions = size_at(TINY, tmp_path / "small")
-    more_keys, more_ints, _, _ = size_at(scaled(TINY, names=40, name_classes=8), tmp_path / "classes")
-    _, longer_ints, _, longer_assertions = size_at(TINY, tmp_path / "longer", horizon=16)
+def test_formula_size_grows_with_name_classes_and_the_horizon():
+    keys, ints, _, assertions = size_at(TINY, "small")
+    more_keys, more_ints, _, _ = size_at(scaled(TINY, names=40, name_classes=8), "classes")
+    _, longer_ints, _, longer_assertions = size_at(TINY, "longer", horizon=16)
     assert more_keys > keys
     assert more_ints > ints
     assert longer_ints > ints
@@ -87,10 +95,10 @@ def test_formula_size_counts_free_variables_by_sort_and_shared_terms_once():
     assert size.nodes == 11
 
 
-def test_a_trace_that_needs_two_steps_is_safe_bounded_at_horizon_one(tmp_path):
+def test_a_trace_that_needs_two_steps_is_safe_bounded_at_horizon_one():
     case = scaled(TINY, autopath=False, tiers=1, calm_baseline=False)
-    _, _, bounded = decide(scaled(case, horizon=1), tmp_path / "one")
-    _, _, unsafe = decide(scaled(case, horizon=2), tmp_path / "two")
+    _, _, bounded = decide(scaled(case, horizon=1), "one")
+    _, _, unsafe = decide(scaled(case, horizon=2), "two")
     assert bounded.verdict is Verdict.SAFE_BOUNDED
     assert unsafe.verdict is Verdict.UNSAFE
     assert unsafe.counterexample.length == 2
@@ -101,8 +109,8 @@ def test_a_trace_that_needs_two_steps_is_safe_bounded_at_horizon_one(tmp_path):
     "(KeyClassBuilder._downstream -> _add_upstream), so 2 pod classes double them",
     strict=True,
 )
-def test_shared_keys_of_two_pod_classes_cost_one_packet_per_miss(tmp_path):
-    plan, _, outcome = decide(scaled(TINY, intent="proved", autopath=False), tmp_path)
+def test_shared_keys_of_two_pod_classes_cost_one_packet_per_miss():
+    plan, _, outcome = decide(scaled(TINY, intent="proved", autopath=False))
     assert outcome.worst_step == {"u0": plan.worst_step}
 
 
@@ -112,6 +120,6 @@ def test_shared_keys_of_two_pod_classes_cost_one_packet_per_miss(tmp_path):
     "is fed by a walk class created after it: FlowModel.validate rejects the order",
     strict=True,
 )
-def test_coredns_1_14_7_with_two_pod_classes_is_decided(tmp_path):
-    _, _, outcome = decide(scaled(TINY, version="1.14.7"), tmp_path)
+def test_coredns_1_14_7_with_two_pod_classes_is_decided():
+    _, _, outcome = decide(scaled(TINY, version="1.14.7"))
     assert outcome.verdict is Verdict.UNSAFE
