@@ -6,8 +6,10 @@ Run from the repository root:  python -m benchmarks.bench_check [--quick] [--run
 Each point is a synthetic cluster (benchmarks/synthetic.py) written to a temporary
 folder and run through the real pipeline: ``engine.read_inputs`` ->
 ``analyse_inputs`` -> ``check``, each stage timed with ``time.perf_counter``; the
-median of ``--runs`` runs (default 3) is reported. Formula size is the unrolling of
-the case's FlowModel to its horizon (``encode.Unrolling`` plus ``formula_size``).
+median of ``--runs`` runs (default 3) is reported; a point whose first run takes more
+than ``SLOW_SECONDS`` is run once. Formula size is the unrolling of the case's
+FlowModel to its horizon (``encode.Unrolling`` plus ``formula_size``). Results and
+method: specs/benchmark.md.
 
 Every point (and each of the sections unsafe, horizon, reading) runs in a new Python
 process: Z3's global context and the garbage collector's heap then do not carry
