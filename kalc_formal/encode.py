@@ -376,3 +376,43 @@ def _window(sums: list[Expr], first: int, stop: int) -> Expr:
     upper = sums[stop - 1] if stop - 1 < len(sums) else sums[-1]
     lower = sums[first - 1] if first >= 1 else 0
     return upper - lower
+
+
+@dataclass(frozen=True, slots=True)
+class FormulaSize:
+    """How big a list of Z3 assertions is: free variables by sort, assertions, DAG nodes."""
+
+    int_variables: int
+    bool_variables: int
+    assertions: int
+    nodes: int
+
+
+def formula_size(assertions: list[Expr]) -> FormulaSize:
+    """Count the distinct uninterpreted constants and subterms of ``assertions``.
+
+    Read-only; walks the terms through Z3's C API (no Python wrapper per subterm).
+    """
+    if not assertions:
+        return FormulaSize(0, 0, 0, 0)
+    context = assertions[0].ctx_ref()
+    seen: set[int] = set()
+    ints = bools = 0
+    pending = [a.as_ast() for a in assertions]
+    while pending:
+        term = pending.pop()
+        term_id = z3.Z3_get_ast_id(context, term)
+        if term_id in seen:
+            continue
+        seen.add(term_id)
+        if z3.Z3_get_ast_kind(context, term) != z3.Z3_APP_AST:
+            continue
+        app = z3.Z3_to_app(context, term)
+        arity = z3.Z3_get_app_num_args(context, app)
+        declaration = z3.Z3_get_app_decl(context, app)
+        if arity == 0 and z3.Z3_get_decl_kind(context, declaration) == z3.Z3_OP_UNINTERPRETED:
+            sort = z3.Z3_get_sort_kind(context, z3.Z3_get_sort(context, term))
+            ints += sort == z3.Z3_INT_SORT
+            bools += sort == z3.Z3_BOOL_SORT
+        pending.extend(z3.Z3_get_app_arg(context, app, i) for i in range(arity))
+    return FormulaSize(ints, bools, len(assertions), len(seen))

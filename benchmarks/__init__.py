@@ -1,0 +1,1 @@
+"""Scale benchmark of `kalc-formal check` (issue 3): synthetic clusters, timed per stage."""
