@@ -104,22 +104,11 @@ def test_a_trace_that_needs_two_steps_is_safe_bounded_at_horizon_one():
     assert unsafe.counterexample.length == 2
 
 
-@pytest.mark.xfail(
-    reason="keyclasses counts a shared key's upstream packets once per flow that meets it "
-    "(KeyClassBuilder._downstream -> _add_upstream), so 2 pod classes double them",
-    strict=True,
-)
 def test_shared_keys_of_two_pod_classes_cost_one_packet_per_miss():
     plan, _, outcome = decide(scaled(TINY, intent="proved", autopath=False))
     assert outcome.worst_step == {"u0": plan.worst_step}
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    reason="with autopath before the cache (>= 1.14.7) and 2 pod classes, a shared key class "
-    "is fed by a walk class created after it: FlowModel.validate rejects the order",
-    strict=True,
-)
 def test_coredns_1_14_7_with_two_pod_classes_is_decided():
     _, _, outcome = decide(scaled(TINY, version="1.14.7"))
     assert outcome.verdict is Verdict.UNSAFE
