@@ -25,6 +25,7 @@ from kalc_formal.autoscaling import (
     read_targets,
 )
 from kalc_formal.errors import ConfigError, ConfigErrors
+from kalc_formal.inputs import cyclic_gc_paused
 from kalc_formal.manifests import Document, Limits, load_documents
 from kalc_formal.podspec import (
     DNS_POLICIES,
@@ -309,10 +310,11 @@ def read_cluster(
     allow_outside_root: bool = False,
 ) -> Cluster:
     """Load and build; raise ConfigErrors with every error of both stages."""
-    loaded = load_documents(
-        paths, stdin=stdin, limits=limits, allow_outside_root=allow_outside_root
-    )
-    built = build_cluster(loaded.documents)
+    with cyclic_gc_paused():
+        loaded = load_documents(
+            paths, stdin=stdin, limits=limits, allow_outside_root=allow_outside_root
+        )
+        built = build_cluster(loaded.documents)
     errors = loaded.errors + built.errors
     if errors:
         raise ConfigErrors(errors)

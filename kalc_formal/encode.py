@@ -3,7 +3,7 @@
 An ``Unrolling`` adds one step at a time, so a solver can deepen incrementally. It
 starts either from INIT (``free_start=False``) or from any state that satisfies the
 state invariants (``free_start=True``, for k-induction). Variables are named
-``name@t``; ``decode`` turns a Z3 model back into the simulator's ``Choices``.
+``name[position]@t``; ``decode`` turns a Z3 model back into the simulator's ``Choices``.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class Unrolling:
         self.model = model
         self.max_steps = max_steps
         self.free_start = free_start
+        self.n = _positional_names(model)
         self.steps: list[_Step] = []
         self.starts: dict[str, _Start] = {}
         self.restart_counts: dict[str, list[Expr]] = {g.id: [] for g in model.groups}
@@ -73,11 +74,14 @@ class Unrolling:
             if key.cached:
                 self.initial += self._start_cache(key)
 
+    def _n(self, kind: str, item: str) -> str:
+        return self.n[f"{kind}:{item}"]
+
     def _start_budgets(self) -> None:
         self.restarts_used: dict[str, Expr] = {}
         for group in self.model.groups:
             if self.free_start and group.restarts:
-                used = z3.Int(f"restarts_used[{group.id}]")
+                used = z3.Int(f"restarts_used[{self._n('g', group.id)}]")
                 self.initial += [used >= 0, used <= group.restarts]
             else:
                 used = z3.IntVal(0)
@@ -90,9 +94,10 @@ class Unrolling:
             self.surge_used = z3.IntVal(0)
 
     def _start_cache(self, key: KeyClass) -> list[Expr]:
-        live = z3.Int(f"start_live[{key.id}]")
+        live = z3.Int(f"start_live[{self._n('k', key.id)}]")
         slots = min(key.ttl_steps - 1, self.max_steps)
-        schedule = [z3.Int(f"start_expiry[{key.id}][{e}]") for e in range(1, slots + 1)]
+        name = self._n("k", key.id)
+        schedule = [z3.Int(f"start_expiry[{name}][{e}]") for e in range(1, slots + 1)]
         self.starts[key.id] = _Start(live, schedule, {}, self.surge_used)
         facts = [live >= 0, live <= key.keys] + [n >= 0 for n in schedule]
         scheduled = z3.Sum(schedule) if schedule else z3.IntVal(0)
@@ -133,7 +138,7 @@ class Unrolling:
         facts: list[Expr] = []
         for scope in self.model.scopes:
             counts = self.outage_counts[scope.id]
-            name = f"outage[{scope.id}]@{t}"
+            name = f"outage[{self._n('s', scope.id)}]@{t}"
             step.out[scope.id] = _budgeted(name, counts, z3.IntVal(0), scope.outage_steps, facts)
         return facts
 
@@ -142,7 +147,7 @@ class Unrolling:
         for group in self.model.groups:
             counts = self.restart_counts[group.id]
             used = self.restarts_used[group.id]
-            name = f"restart[{group.id}]@{t}"
+            name = f"restart[{self._n('g', group.id)}]@{t}"
             step.restart[group.id] = _budgeted(name, counts, used, group.restarts, facts)
         return facts
 
@@ -153,7 +158,7 @@ class Unrolling:
             if flow.base == flow.peak:
                 amount: Expr = z3.IntVal(flow.base)
             else:
-                amount = z3.Int(f"lookups[{flow.id}]@{t}")
+                amount = z3.Int(f"lookups[{self._n('f', flow.id)}]@{t}")
                 facts += [amount >= flow.base, amount <= flow.peak]
                 above.append(amount > flow.base)
             step.lookups[flow.id] = amount
@@ -172,7 +177,7 @@ class Unrolling:
     def _group_lookup(self, t: int, step: _Step, group_id: str, flow_id: str) -> list[Expr]:
         group = self.model.group(group_id)
         total = step.lookups[flow_id]
-        amount = z3.Int(f"group_lookups[{group_id},{flow_id}]@{t}")
+        amount = z3.Int(f"group_lookups[{self._n('g', group_id)},{self._n('f', flow_id)}]@{t}")
         step.group_lookups[(group_id, flow_id)] = amount
         low, high = group.share_min, group.share_max
         return [
@@ -198,7 +203,7 @@ class Unrolling:
             return []
         facts = self._live(t, step, key)
         live = step.live[key.id]
-        miss = z3.Int(f"misses[{key.id}]@{t}")
+        miss = z3.Int(f"misses[{self._n('k', key.id)}]@{t}")
         step.misses[key.id] = miss
         step.failed[key.id] = z3.If(failing, miss, 0)
         step.first_failures[key.id] = z3.If(failing, _min(miss, original), 0)
@@ -222,7 +227,7 @@ class Unrolling:
 
     def _live(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
         restart = step.restart[key.group]
-        live = z3.Int(f"live[{key.id}]@{t}")
+        live = z3.Int(f"live[{self._n('k', key.id)}]@{t}")
         step.live[key.id] = live
         if t == 0:
             step.expired[key.id] = z3.IntVal(0)
@@ -231,7 +236,7 @@ class Unrolling:
         previous_end = self.steps[t - 1].end[key.id]
         high = _min(scheduled, previous_end)
         if self.model.evicting(key):
-            expired = z3.Int(f"expired[{key.id}]@{t}")
+            expired = z3.Int(f"expired[{self._n('k', key.id)}]@{t}")
             low = _max0(_min(high, scheduled - since))
             facts = [expired >= low, expired <= high]
         else:
@@ -265,7 +270,7 @@ class Unrolling:
             total = z3.Sum([step.live[k.id] + self._fills(step, k) for k in classes])
             amounts = []
             for key in classes:
-                amount = z3.Int(f"evictions[{key.id}]@{t}")
+                amount = z3.Int(f"evictions[{self._n('k', key.id)}]@{t}")
                 amounts.append(amount)
                 step.evictions[key.id] = amount
                 facts += [amount >= 0, amount <= step.live[key.id] + self._fills(step, key)]
@@ -356,6 +361,18 @@ class Unrolling:
             evicting = {k.id for k in self.model.key_classes if self.model.evicting(k)}
             choices.expiries.append({k: value(v) for k, v in step.expired.items() if k in evicting})
         return choices
+
+
+def _positional_names(model: FlowModel) -> dict[str, str]:
+    """Short variable names by position (f0, g1, k12, s0), so that Z3's search does not
+    depend on ids that hold file paths: the same model gives the same answer anywhere."""
+    names: dict[str, str] = {}
+    for prefix, ids in (
+        ("f", [f.id for f in model.flows]), ("g", [g.id for g in model.groups]),
+        ("k", [k.id for k in model.key_classes]), ("s", [s.id for s in model.scopes]),
+    ):
+        names.update((f"{prefix}:{item}", f"{prefix}{index}") for index, item in enumerate(ids))
+    return names
 
 
 def _budgeted(name: str, counts: list[Expr], used: Expr, budget: int, facts: list[Expr]) -> Expr:

@@ -7,10 +7,12 @@ symbolic link unless the caller opts in.
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -29,6 +31,20 @@ class InputFile:
 
     path: str
     read_from: str | None
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while large inputs are read and built:
+    their many small objects make it run often and find nothing (5,000 Deployments:
+    5.7 s to load and build with it, 2.0 s without)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 NOT_MANIFESTS = frozenset({"kalc.yaml", "kalc.yml"})

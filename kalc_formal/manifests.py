@@ -20,7 +20,13 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kalc_formal.errors import ConfigError
-from kalc_formal.inputs import MIB, STDIN_PATH, find_input_files, read_input_file
+from kalc_formal.inputs import (
+    MIB,
+    STDIN_PATH,
+    cyclic_gc_paused,
+    find_input_files,
+    read_input_file,
+)
 from kalc_formal.placeholders import (
     ANY,
     COREFILE,
@@ -219,7 +225,13 @@ def load_documents(
     >>> [(d.kind, d.name, str(d.span)) for d in result.documents]
     [('Pod', 'a', '<stdin>:1:1')]
     """
-    limits = limits or Limits()
+    with cyclic_gc_paused():
+        return _load_documents(paths, stdin, limits or Limits(), allow_outside_root)
+
+
+def _load_documents(
+    paths: Sequence[str], stdin: TextIO | None, limits: Limits, allow_outside_root: bool
+) -> LoadResult:
     documents: list[Document] = []
     inputs, errors = find_input_files(
         paths,

@@ -32,10 +32,14 @@ def verdict_line(analysis: Analysis, outcome: Outcome) -> str:
     if outcome.verdict is Verdict.UNSAFE and outcome.counterexample:
         trace = outcome.counterexample
         at = (trace.length - 1) * seconds
+        surge = (
+            f"smallest surge for it: {trace.surge:,}" if trace.surge_minimal
+            else f"a surge of {trace.surge:,} (Z3 gave up before confirming it is the smallest)"
+        )
         return (
             f"verdict: unsafe — {PROPERTY} is violated at t={at} s "
-            f"(shortest trace: {trace.length} step(s) of {seconds} s; smallest surge for it: "
-            f"{trace.surge:,} lookups above baseline)"
+            f"(shortest trace: {trace.length} step(s) of {seconds} s; {surge} lookups above "
+            "baseline)"
         )
     return f"verdict: unknown — {outcome.reason}"
 
@@ -240,6 +244,7 @@ def as_json(analysis: Analysis, outcome: Outcome) -> dict[str, Any]:
             for e in event_chain(analysis, outcome.counterexample)
         ]
         data["surge"] = outcome.counterexample.surge
+        data["surge_minimal"] = outcome.counterexample.surge_minimal
     return data
 
 

@@ -39,6 +39,7 @@ class Counterexample:
     choices: Choices
     steps: tuple[StepResult, ...]
     surge: int
+    surge_minimal: bool = True
 
     @property
     def length(self) -> int:
@@ -113,8 +114,9 @@ def any_violation_within(model: FlowModel, steps: int, *, rlimit: int = DEFAULT_
     )
 
 
-def smallest_surge(unrolling: Unrolling, solver: z3.Solver) -> z3.ModelRef:
-    """A model of the violating run with the least lookups above baseline."""
+def smallest_surge(unrolling: Unrolling, solver: z3.Solver) -> tuple[z3.ModelRef, bool]:
+    """A model of the violating run with the least lookups above baseline, and whether
+    it is confirmed least (False when Z3 gave up part way: the best one found so far)."""
     surge = unrolling.surge()
     check(solver)
     best = solver.model()
@@ -124,12 +126,16 @@ def smallest_surge(unrolling: Unrolling, solver: z3.Solver) -> z3.ModelRef:
         middle = (low + high) // 2
         bound = z3.Bool(f"probe_surge<={middle}")
         solver.add(z3.Implies(bound, surge <= middle))
-        if check(solver, bound):
+        try:
+            found = check(solver, bound)
+        except SolverGaveUp:
+            return best, False
+        if found:
             best = solver.model()
             high = best.eval(surge, model_completion=True).as_long()
         else:
             low = middle + 1
-    return best
+    return best, True
 
 
 def replay(model: FlowModel, choices: Choices, steps: int) -> list[StepResult]:
@@ -254,19 +260,19 @@ def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, i
     for scope in model.scopes:
         packets = unrolling.steps[0].upstream[scope.id]
         try:
-            result[scope.id] = _maximum(solver, packets)
+            result[scope.id] = _maximum(solver, packets, scope.id)
         except SolverGaveUp:
             continue
     return result
 
 
-def _maximum(solver: z3.Solver, value: Any) -> int:
+def _maximum(solver: z3.Solver, value: Any, label: str) -> int:
     """The largest value of ``value`` the solver allows (it must be bounded)."""
     check(solver)
     low = int(solver.model().eval(value, model_completion=True).as_long())
     step = max(1, low)
     while True:
-        probe = z3.Bool(f"probe_above_{id(value)}_{low + step}")
+        probe = z3.Bool(f"probe_above[{label}]_{low + step}")
         solver.add(z3.Implies(probe, value >= low + step))
         if not check(solver, probe):
             break
@@ -275,7 +281,7 @@ def _maximum(solver: z3.Solver, value: Any) -> int:
     high = low + step - 1
     while low < high:
         middle = (low + high + 1) // 2
-        probe = z3.Bool(f"probe_above_{id(value)}_{middle}")
+        probe = z3.Bool(f"probe_above[{label}]_{middle}")
         solver.add(z3.Implies(probe, value >= middle))
         if check(solver, probe):
             low = int(solver.model().eval(value, model_completion=True).as_long())
@@ -302,7 +308,7 @@ def _proved(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
 
 
 def _unsafe(model: FlowModel, horizon: int, unrolling: Unrolling, solver: z3.Solver, t: int) -> Outcome:
-    best = smallest_surge(unrolling, solver)
+    best, minimal = smallest_surge(unrolling, solver)
     choices = unrolling.decode(best)
     surge = best.eval(unrolling.surge(), model_completion=True).as_long()
     try:
@@ -315,5 +321,6 @@ def _unsafe(model: FlowModel, horizon: int, unrolling: Unrolling, solver: z3.Sol
             reason=f"counterexample replayed without violating the limit at step {t}",
         )
     return Outcome(
-        Verdict.UNSAFE, horizon, counterexample=Counterexample(choices, tuple(steps), surge)
+        Verdict.UNSAFE, horizon,
+        counterexample=Counterexample(choices, tuple(steps), surge, minimal),
     )

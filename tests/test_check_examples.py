@@ -143,3 +143,17 @@ def test_a_spent_solver_budget_is_unknown_never_a_pass(capsys):
     assert code == 3
     assert report["verdict"] == "unknown"
     assert "resource budget" in report["reason"]
+
+
+def test_the_answer_does_not_depend_on_where_the_files_are(tmp_path, capsys):
+    near = tmp_path / "a"
+    far = tmp_path / "b" / "much" / "deeper" / "folder"
+    shutil.copytree(EXAMPLES / "datadog-autopath", near)
+    shutil.copytree(EXAMPLES / "datadog-autopath", far)
+    _, first = run_json(capsys, str(near))
+    _, second = run_json(capsys, str(far))
+    assert first["verdict"] == second["verdict"] == "unsafe"
+    assert first["trace"] == [
+        {**step, "misses": {k.replace(str(far), str(near)): n for k, n in step["misses"].items()}}
+        for step in second["trace"]
+    ]
