@@ -214,7 +214,10 @@ def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: i
     depth = prove_by_induction(model, limit, rlimit=rlimit)
     if depth is not None:
         return _proved_or_unsafe(model, horizon, depth, rlimit)
-    last = any_violation_within(model, horizon, rlimit=rlimit)
+    try:
+        last = any_violation_within(model, horizon, rlimit=rlimit)
+    except SolverGaveUp:
+        return _bounded_search(model, horizon, rlimit, f"k-induction failed up to k={limit}")
     if last is None:
         return Outcome(
             Verdict.SAFE_BOUNDED, horizon,
@@ -226,16 +229,22 @@ def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: i
     return _unsafe(model, horizon, *found)
 
 
-def _bounded_search(model: FlowModel, horizon: int, rlimit: int) -> Outcome:
-    """Deepen to the horizon: with failures in the model, proofs are not attempted
-    (failures before step 0 would be unbounded in an arbitrary start state)."""
+NO_PROOF_WITH_OUTAGES = (
+    "with upstream outages in the model, proofs for every horizon are not attempted "
+    "(failures before step 0 would be unbounded in an arbitrary state)"
+)
+
+
+def _bounded_search(
+    model: FlowModel, horizon: int, rlimit: int, why: str = NO_PROOF_WITH_OUTAGES
+) -> Outcome:
+    """Deepen step by step to the horizon: each query is small, where one query over the
+    whole horizon can outgrow the budget."""
     found = find_shortest_violation(model, horizon, rlimit=rlimit)
     if found is not None:
         return _unsafe(model, horizon, *found)
     return Outcome(
-        Verdict.SAFE_BOUNDED, horizon,
-        reason=f"no violation within {horizon} steps; with upstream outages in the model, "
-        "proofs for every horizon are not attempted",
+        Verdict.SAFE_BOUNDED, horizon, reason=f"no violation within {horizon} steps; {why}",
     )
 
 
