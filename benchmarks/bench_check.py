@@ -343,7 +343,7 @@ def _unsafe_phases(model: FlowModel, horizon: int) -> Iterator[tuple[str, float,
     unrolling, solver, step = found
     yield "shortest violation (BMC, deepening)", time.perf_counter() - start, f"step {step}"
     start = time.perf_counter()
-    best = solve.smallest_surge(unrolling, solver)
+    best, _minimal = solve.smallest_surge(unrolling, solver)
     surge = best.eval(unrolling.surge(), model_completion=True).as_long()
     yield "smallest surge (binary search)", time.perf_counter() - start, f"surge {surge:,}"
     start = time.perf_counter()

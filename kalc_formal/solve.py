@@ -114,12 +114,20 @@ def any_violation_within(model: FlowModel, steps: int, *, rlimit: int = DEFAULT_
     )
 
 
-def smallest_surge(unrolling: Unrolling, solver: z3.Solver) -> tuple[z3.ModelRef, bool]:
+SURGE_PROBE_SHARE = 10
+"""Each probe of the smallest-surge search gets this fraction of the budget: near the
+least surge, integer rounding makes probes hard, and the trace is already found."""
+
+
+def smallest_surge(
+    unrolling: Unrolling, solver: z3.Solver, *, rlimit: int = DEFAULT_RLIMIT
+) -> tuple[z3.ModelRef, bool]:
     """A model of the violating run with the least lookups above baseline, and whether
     it is confirmed least (False when Z3 gave up part way: the best one found so far)."""
     surge = unrolling.surge()
     check(solver)
     best = solver.model()
+    solver.set("rlimit", max(1, rlimit // SURGE_PROBE_SHARE))
     high = best.eval(surge, model_completion=True).as_long()
     low = 0
     while low < high:
@@ -210,7 +218,7 @@ def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: i
         return _proved_or_unsafe(model, horizon, 0, rlimit)
     quick = find_shortest_violation(model, min(QUICK_STEPS, horizon), rlimit=rlimit)
     if quick is not None:
-        return _unsafe(model, horizon, *quick)
+        return _unsafe(model, horizon, *quick, rlimit)
     depth = prove_by_induction(model, limit, rlimit=rlimit)
     if depth is not None:
         return _proved_or_unsafe(model, horizon, depth, rlimit)
@@ -226,7 +234,7 @@ def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: i
     found = find_shortest_violation(model, last + 1, rlimit=rlimit)
     if found is None:
         return Outcome(Verdict.UNKNOWN, horizon, reason="a violation was found once and not again")
-    return _unsafe(model, horizon, *found)
+    return _unsafe(model, horizon, *found, rlimit)
 
 
 NO_PROOF_WITH_OUTAGES = (
@@ -242,7 +250,7 @@ def _bounded_search(
     whole horizon can outgrow the budget."""
     found = find_shortest_violation(model, horizon, rlimit=rlimit)
     if found is not None:
-        return _unsafe(model, horizon, *found)
+        return _unsafe(model, horizon, *found, rlimit)
     return Outcome(
         Verdict.SAFE_BOUNDED, horizon, reason=f"no violation within {horizon} steps; {why}",
     )
@@ -251,7 +259,7 @@ def _bounded_search(
 def _proved_or_unsafe(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
     found = find_shortest_violation(model, min(depth + 1, horizon), rlimit=rlimit)
     if found is not None:
-        return _unsafe(model, horizon, *found)
+        return _unsafe(model, horizon, *found, rlimit)
     return _proved(model, horizon, depth, rlimit)
 
 
@@ -316,8 +324,11 @@ def _proved(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
     )
 
 
-def _unsafe(model: FlowModel, horizon: int, unrolling: Unrolling, solver: z3.Solver, t: int) -> Outcome:
-    best, minimal = smallest_surge(unrolling, solver)
+def _unsafe(
+    model: FlowModel, horizon: int, unrolling: Unrolling, solver: z3.Solver, t: int,
+    rlimit: int = DEFAULT_RLIMIT,
+) -> Outcome:
+    best, minimal = smallest_surge(unrolling, solver, rlimit=rlimit)
     choices = unrolling.decode(best)
     surge = best.eval(unrolling.surge(), model_completion=True).as_long()
     try:
