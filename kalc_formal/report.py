@@ -52,7 +52,7 @@ def render_text(analysis: Analysis, outcome: Outcome) -> str:
         parts.append("Event chain (replayed in the simulator):")
         parts.append(_events_text(analysis, event_chain(analysis, outcome.counterexample)))
         parts.append(_trace_table(analysis, outcome))
-    if outcome.worst_step:
+    if outcome.verdict is Verdict.PROVED and outcome.induction_depth == 0:
         parts.append(_headroom_text(analysis, outcome))
     parts.append("Lookups (what one lookup costs):")
     parts.append(_flows_table(analysis))
@@ -150,9 +150,13 @@ def _headroom_text(analysis: Analysis, outcome: Outcome) -> str:
     lines = ["Headroom (the most any one step can carry, from any cache state):"]
     for scope in analysis.model.scopes:
         worst = outcome.worst_step.get(scope.id)
-        if worst is None:
-            continue
         info = analysis.scopes[scope.id]
+        if worst is None:
+            lines.append(
+                f"  {info.label} -> {', '.join(info.addresses)}: not computed (Z3 gave up "
+                "within its budget; the proof stands)"
+            )
+            continue
         share = 100 * worst / scope.limit if scope.limit else 0
         lines.append(
             f"  {info.label} -> {', '.join(info.addresses)}: at most {worst:,} packets per "

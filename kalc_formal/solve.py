@@ -115,8 +115,9 @@ def any_violation_within(model: FlowModel, steps: int, *, rlimit: int = DEFAULT_
 
 
 SURGE_PROBE_SHARE = 10
-"""Each probe of the smallest-surge search gets this fraction of the budget: near the
-least surge, integer rounding makes probes hard, and the trace is already found."""
+"""Each probe of the smallest-surge and headroom searches gets this fraction of the
+budget: near the optimum, integer rounding makes probes hard, and neither search
+decides the verdict."""
 
 
 def smallest_surge(
@@ -271,7 +272,7 @@ def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, i
     """
     result = {}
     unrolling = Unrolling(model, 1, free_start=True)
-    solver = make_solver(rlimit)
+    solver = make_solver(max(1, rlimit // SURGE_PROBE_SHARE))
     solver.add(*unrolling.initial)
     solver.add(*unrolling.extend())
     for scope in model.scopes:
