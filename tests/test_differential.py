@@ -88,12 +88,9 @@ def _sim_rows(results):
     return [(r.live, r.queries, r.misses, r.upstream, r.failed) for r in results]
 
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@SETTINGS
-@given(model=flow_models(), steps=st.integers(1, 7), seed=st.integers(0, 2**32), free=st.booleans())
-def test_every_simulated_run_is_a_model_of_the_encoding(model, steps, seed, free):
+def simulate_and_pin(model, steps, seed, *, free=False):
+    """A random simulated run, and the encoding with every choice pinned to it: it must
+    be satisfiable with the same values."""
     rng = random.Random(seed)
     simulator = Simulator(model, free_start=free, chooser=lambda _n, lo, hi: rng.randint(lo, hi))
     results = simulator.run(steps)
@@ -105,6 +102,16 @@ def test_every_simulated_run_is_a_model_of_the_encoding(model, steps, seed, free
     solver.add(*unrolling.pin(simulator.taken))
     assert solver.check() == z3.sat
     assert _values(model, unrolling, solver.model()) == _sim_rows(results)
+    return unrolling, solver, results
+
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(model=flow_models(), steps=st.integers(1, 7), seed=st.integers(0, 2**32), free=st.booleans())
+def test_every_simulated_run_is_a_model_of_the_encoding(model, steps, seed, free):
+    unrolling, solver, results = simulate_and_pin(model, steps, seed, free=free)
     for t, result in enumerate(results):
         violated = z3.is_true(solver.model().eval(unrolling.violation(t), model_completion=True))
         assert violated == bool(result.violated)

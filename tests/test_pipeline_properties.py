@@ -2,15 +2,13 @@
 
 import random
 
-import z3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kalc_formal.concrete import Simulator
-from kalc_formal.encode import Unrolling
 from kalc_formal.engine import analyse_inputs, check, read_inputs
 from kalc_formal.solve import Verdict, any_violation_within
-from tests.test_differential import _sim_rows, _values
+from tests.test_differential import simulate_and_pin
 
 COREFILE = """\
 .:53 {{
@@ -128,19 +126,7 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=list(H
 def test_models_of_generated_clusters_agree_with_the_simulator(data, seed, tmp_path_factory):
     folder = data.draw(clusters(tmp_path_factory))
     analysis = analyse_inputs(read_inputs([str(folder)]))
-    model = analysis.model
-    steps = analysis.horizon
-    rng = random.Random(seed)
-    simulator = Simulator(model, chooser=lambda _n, lo, hi: rng.randint(lo, hi))
-    results = simulator.run(steps)
-    unrolling = Unrolling(model, steps)
-    solver = z3.Solver()
-    solver.add(*unrolling.initial)
-    for _ in range(steps):
-        solver.add(*unrolling.extend())
-    solver.add(*unrolling.pin(simulator.taken))
-    assert solver.check() == z3.sat
-    assert _values(model, unrolling, solver.model()) == _sim_rows(results)
+    simulate_and_pin(analysis.model, analysis.horizon, seed)
 
 
 @SETTINGS
