@@ -305,28 +305,6 @@ spec:
 """
 
 
-SMALL_COREFILE = """\
-.:53 {
-    errors
-    health {
-        lameduck 5s
-    }
-    ready
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-        pods insecure
-        fallthrough in-addr.arpa ip6.arpa
-        ttl 30
-    }
-    prometheus :9153
-    forward . /etc/resolv.conf {
-        max_concurrent 1000
-    }
-    cache 30
-    loop
-    reload
-    loadbalance
-}
-"""
 
 SMALL_WORKLOADS = """\
 apiVersion: apps/v1
@@ -453,7 +431,7 @@ def main() -> None:
         **common,
     })
     write("small-cluster", {
-        "coredns-configmap.yaml": configmap(SMALL_COREFILE),
+        "coredns-configmap.yaml": configmap(COREFILE_PLAIN),
         "coredns.yaml": coredns("1.14.7", 2),
         "workloads.yaml": SMALL_WORKLOADS,
         "kalc.yaml": SMALL_ENV,

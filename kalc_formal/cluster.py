@@ -26,7 +26,7 @@ from kalc_formal.autoscaling import (
 )
 from kalc_formal.errors import ConfigError, ConfigErrors
 from kalc_formal.inputs import cyclic_gc_paused
-from kalc_formal.manifests import Document, Limits, load_documents
+from kalc_formal.manifests import WORKLOAD_KINDS, Document, Limits, load_documents
 from kalc_formal.podspec import (
     DNS_POLICIES,
     DnsConfig,
@@ -340,18 +340,6 @@ _API_GROUPS = {
 }
 
 
-_WORKLOAD_KINDS = (
-    "Pod",
-    "ReplicationController",
-    "Deployment",
-    "ReplicaSet",
-    "DaemonSet",
-    "StatefulSet",
-    "Job",
-    "CronJob",
-)
-
-
 def build_cluster(documents: Sequence[Document]) -> BuildResult:
     """The cluster model of ``documents``, and an error for every bad value.
 
@@ -411,7 +399,7 @@ class _Builder:
             self.errors.append(reader.document.error(message, "metadata", "name"))
             return
         self.seen[key] = reader.document.span
-        if kind in _WORKLOAD_KINDS:
+        if kind in WORKLOAD_KINDS:
             workload = _workload(reader, namespace)
             if self.collect(reader):
                 self.workloads.append((workload, reader))

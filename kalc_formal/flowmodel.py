@@ -114,9 +114,6 @@ class FlowModel:
     def group(self, group_id: str) -> Group:
         return _find(self.groups, group_id)
 
-    def key_class(self, key_id: str) -> KeyClass:
-        return _find(self.key_classes, key_id)
-
     def pool(self, pool_id: str) -> Pool:
         return _find(self.pools, pool_id)
 
@@ -138,11 +135,6 @@ class FlowModel:
 
     def may_fail(self) -> bool:
         return any(scope.outage_steps for scope in self.scopes)
-
-    def max_delay(self) -> int:
-        delays = [d for k in self.key_classes for d, _ in k.failed_sends]
-        delays += [d for k in self.key_classes for _, d, _ in k.followups]
-        return max(delays, default=0)
 
     def max_ttl_steps(self) -> int:
         return max((k.ttl_steps for k in self.key_classes), default=0)

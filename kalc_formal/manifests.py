@@ -45,6 +45,7 @@ __all__ = [
     "DNS_RELEVANT_KINDS",
     "MANIFEST_SUFFIXES",
     "STDIN_PATH",
+    "WORKLOAD_KINDS",
     "AnchoredSource",
     "Document",
     "Limits",
@@ -56,7 +57,7 @@ __all__ = [
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
-DNS_RELEVANT_KINDS = frozenset(
+WORKLOAD_KINDS = frozenset(
     {
         "Pod",
         "ReplicationController",
@@ -66,12 +67,11 @@ DNS_RELEVANT_KINDS = frozenset(
         "ReplicaSet",
         "Job",
         "CronJob",
-        "ConfigMap",
-        "Service",
-        "HorizontalPodAutoscaler",
-        "Node",
     }
 )
+"""Kinds that carry a pod template (or are a pod)."""
+
+DNS_RELEVANT_KINDS = WORKLOAD_KINDS | {"ConfigMap", "Service", "HorizontalPodAutoscaler", "Node"}
 """Kinds whose fields the cluster model reads; every other kind is only counted."""
 
 
@@ -736,18 +736,6 @@ _POD_SPEC = {
     "Pod": ("spec",),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
-_WORKLOADS = frozenset(
-    {
-        "Pod",
-        "ReplicationController",
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "ReplicaSet",
-        "Job",
-        "CronJob",
-    }
-)
 
 
 def _read_fields(kind: str) -> list[tuple[_Pattern, frozenset[str]]]:
@@ -761,7 +749,7 @@ def _read_fields(kind: str) -> list[tuple[_Pattern, frozenset[str]]]:
         (("metadata", "labels", "**"), ANY),
         (("metadata", "ownerReferences", "**"), ANY),
     ]
-    if kind in _WORKLOADS:
+    if kind in WORKLOAD_KINDS:
         pod = _POD_SPEC.get(kind, ("spec", "template", "spec"))
         fields += [
             (("spec", "replicas"), ANY),
