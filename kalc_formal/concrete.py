@@ -39,6 +39,7 @@ class Choices:
     group_lookups: list[dict[tuple[str, str], int]] = field(default_factory=list)
     restarts: list[frozenset[str]] = field(default_factory=list)
     misses: list[dict[str, int]] = field(default_factory=list)
+    fills: list[dict[str, int]] = field(default_factory=list)
     evictions: list[dict[str, int]] = field(default_factory=list)
     expiries: list[dict[str, int]] = field(default_factory=list)
     outages: list[frozenset[str]] = field(default_factory=list)
@@ -59,6 +60,7 @@ class StepResult:
     expired: dict[str, int]
     queries: dict[str, int]
     misses: dict[str, int]
+    fills: dict[str, int]
     failed: dict[str, int]
     evictions: dict[str, int]
     sent: dict[str, int]
@@ -120,6 +122,7 @@ class Simulator:
         self.failed: dict[str, dict[int, int]] = {k.id: {} for k in model.key_classes}
         self.first_failures: dict[str, dict[int, int]] = {k.id: {} for k in model.key_classes}
         self.states: dict[str, _ClassState] = {}
+        self.upstream_history: list[dict[str, int]] = []
         self._start_budgets()
         for key in model.key_classes:
             if key.cached:
@@ -182,30 +185,40 @@ class Simulator:
         group_lookups = self._group_lookups(t, lookups)
         queries: dict[str, int] = {}
         misses: dict[str, int] = {}
+        fills: dict[str, int] = {}
         failed: dict[str, int] = {}
         self.taken.misses.append({})
+        self.taken.fills.append({})
         for key in self.model.key_classes:
             failing = bool(out & set(key.scopes))
             queries[key.id] = self._queries(t, key, group_lookups, misses)
-            misses[key.id] = self._misses(t, key, queries[key.id], failing)
+            if key.cached:
+                fills[key.id], misses[key.id] = self._misses(t, key, queries[key.id], failing)
+            else:
+                misses[key.id] = queries[key.id]
             failed[key.id] = misses[key.id] if failing else 0
             original = queries[key.id] - self.followup_queries(key.id, t)
             self.failed[key.id][t] = failed[key.id]
             self.first_failures[key.id][t] = min(failed[key.id], original)
-        fills = {k: misses[k] - failed[k] for k in misses}
         evictions = self._evict(t, fills)
         self._fill(t, fills, evictions)
         upstream = self._upstream(t, misses, failed, out)
-        violated = tuple(s.id for s in self.model.scopes if upstream[s.id] > s.limit)
+        self.upstream_history.append(upstream)
+        violated = tuple(s.id for s in self.model.scopes if self.window(s.id, t) > s.limit)
         live = {k: s.live for k, s in self.states.items()}
         sent = {
             k.id: self.sends(k, k.scopes[0], t, misses, failed)
             for k in self.model.key_classes if k.scopes
         }
         return StepResult(
-            t, lookups, group_lookups, restarted, out, live, expired, queries, misses,
+            t, lookups, group_lookups, restarted, out, live, expired, queries, misses, fills,
             failed, evictions, sent, upstream, violated,
         )
+
+    def window(self, scope_id: str, t: int) -> int:
+        """Packets of ``scope_id`` in the window of its limit that ends with step ``t``."""
+        first = max(0, t - self.model.scope(scope_id).window_steps + 1)
+        return sum(self.upstream_history[i][scope_id] for i in range(first, t + 1))
 
     def _outages(self, t: int) -> frozenset[str]:
         given = self.choices.outages[t] if t < len(self.choices.outages) else None
@@ -323,26 +336,52 @@ class Simulator:
             if target == key_id
         )
 
-    def _misses(self, t: int, key: KeyClass, queries: int, failing: bool) -> int:
-        if not key.cached:
-            return queries
-        low, high = self.miss_bounds(key, queries, failing)
+    def _misses(self, t: int, key: KeyClass, queries: int, failing: bool) -> tuple[int, int]:
+        """New cache entries and misses of a cached class in step ``t``."""
+        low, high = self.fill_bounds(key, queries, failing)
+        name = f"fills[{key.id}]@{t}"
+        fills = self._pick(name, self._given(self.choices.fills, t, key.id), low, high)
+        low, high = self.miss_bounds(key, queries, fills, failing)
         given = self._given(self.choices.misses, t, key.id)
-        amount = self._pick(f"misses[{key.id}]@{t}", given, low, high)
-        self.taken.misses[t][key.id] = amount
-        return amount
+        misses = self._pick(f"misses[{key.id}]@{t}", given, low, high)
+        self.taken.fills[t][key.id] = fills
+        self.taken.misses[t][key.id] = misses
+        return fills, misses
 
-    def miss_bounds(self, key: KeyClass, queries: int, failing: bool = False) -> tuple[int, int]:
-        """Bounds on the misses of a cached class given this step's queries.
-
-        While its upstream is out, every query for a key that is not cached is an
-        exchange of its own (no coalescing, D10).
-        """
-        live = self.states[key.id].live
+    def _required(self, key: KeyClass, queries: int) -> int:
+        """Misses that must happen: keys queried in every step that are not cached."""
         required = key.keys if key.every_key_every_step else 0
-        uncached = key.keys - live
-        high = (queries if uncached > 0 else 0) if failing else min(queries, uncached)
-        return max(0, min(required, queries) - live), high
+        return max(0, min(required, queries) - self.states[key.id].live)
+
+    def fill_bounds(self, key: KeyClass, queries: int, failing: bool) -> tuple[int, int]:
+        """Bounds on the keys of a cached class that miss and are cached in this step
+        (none while its upstream is out: a failure is not cached, A24, D7)."""
+        if failing:
+            return 0, 0
+        uncached = key.keys - self.states[key.id].live
+        return self._required(key, queries), min(queries, uncached)
+
+    def miss_bounds(
+        self, key: KeyClass, queries: int, fills: int, failing: bool = False
+    ) -> tuple[int, int]:
+        """Bounds on the misses of a cached class given its queries and new entries.
+
+        Identical misses are not merged (D10): every query for a key whose answer is
+        not yet cached is an exchange of its own, up to ``misses_per_fill`` per new
+        entry. Where the pool may evict, any cached key can be evicted and miss again
+        within the step, as often as evictions come: only each key's queries bound its
+        misses.
+        """
+        evicting = self.model.evicting(key)
+        live = self.states[key.id].live
+        if failing:
+            uncached = key.keys - live
+            return self._required(key, queries), queries if uncached > 0 or evicting else 0
+        if evicting and key.key_queries is not None:
+            return fills, min(queries, (fills + live) * key.key_queries)
+        if key.misses_per_fill is not None:
+            return fills, min(queries, fills * key.misses_per_fill)
+        return fills, queries if fills > 0 or evicting else 0
 
     def _evict(self, t: int, fills: Mapping[str, int]) -> dict[str, int]:
         evictions: dict[str, int] = {}
@@ -351,13 +390,15 @@ class Simulator:
                 continue
             classes = self.model.pool_classes(pool.id)
             room = {k.id: self.states[k.id].live + fills[k.id] for k in classes}
-            needed = max(0, sum(room.values()) - pool.capacity)
+            least = max(0, sum(room.values()) - pool.capacity)
+            most = sum(room.values()) if self.model.shard_overflow(pool.id) else least
             for index, key in enumerate(classes):
                 later = sum(room[k.id] for k in classes[index + 1 :])
-                low, high = max(0, needed - later), min(room[key.id], needed)
+                low, high = max(0, least - later), min(room[key.id], most)
                 given = self._given(self.choices.evictions, t, key.id)
                 evictions[key.id] = self._pick(f"evictions[{key.id}]@{t}", given, low, high)
-                needed -= evictions[key.id]
+                least = max(0, least - evictions[key.id])
+                most -= evictions[key.id]
         self.taken.evictions.append(dict(evictions))
         return evictions
 

@@ -43,6 +43,7 @@ class _Step:
     queries: dict[str, Expr] = field(default_factory=dict)
     live: dict[str, Expr] = field(default_factory=dict)
     misses: dict[str, Expr] = field(default_factory=dict)
+    fills: dict[str, Expr] = field(default_factory=dict)
     evictions: dict[str, Expr] = field(default_factory=dict)
     expired: dict[str, Expr] = field(default_factory=dict)
     end: dict[str, Expr] = field(default_factory=dict)
@@ -132,7 +133,7 @@ class Unrolling:
         return facts
 
     def _fills(self, step: _Step, key: KeyClass) -> Expr:
-        return step.misses[key.id] - step.failed[key.id]
+        return step.fills[key.id]
 
     def _outages(self, t: int, step: _Step) -> list[Expr]:
         facts: list[Expr] = []
@@ -204,15 +205,29 @@ class Unrolling:
         facts = self._live(t, step, key)
         live = step.live[key.id]
         miss = z3.Int(f"misses[{self._n('k', key.id)}]@{t}")
+        fill = z3.Int(f"fills[{self._n('k', key.id)}]@{t}")
         step.misses[key.id] = miss
+        step.fills[key.id] = fill
         step.failed[key.id] = z3.If(failing, miss, 0)
         step.first_failures[key.id] = z3.If(failing, _min(miss, original), 0)
         required = key.keys if key.every_key_every_step else 0
+        low = _min(z3.IntVal(required), queries) - live
+        evicting = self.model.evicting(key)
+        answered = [fill >= low, fill <= key.keys - live, miss >= fill]
+        if evicting and key.key_queries is not None:
+            answered.append(miss <= key.key_queries * (fill + live))
+        elif key.misses_per_fill is not None:
+            answered.append(miss <= key.misses_per_fill * fill)
+        elif not evicting:
+            answered.append(z3.Implies(fill == 0, miss == 0))
+        failed = [fill == 0, miss >= low]
+        if not evicting:
+            failed.append(z3.Or(miss == 0, live < key.keys))
         facts += [
             miss >= 0,
-            miss >= _min(z3.IntVal(required), queries) - live,
+            fill >= 0,
             miss <= queries,
-            z3.If(failing, z3.Or(miss == 0, live < key.keys), miss <= key.keys - live),
+            z3.If(failing, z3.And(failed), z3.And(answered)),
         ]
         return facts
 
@@ -268,6 +283,7 @@ class Unrolling:
             if not self.model.may_evict(pool.id):
                 continue
             total = z3.Sum([step.live[k.id] + self._fills(step, k) for k in classes])
+            overflow = _max0(total - pool.capacity)
             amounts = []
             for key in classes:
                 amount = z3.Int(f"evictions[{self._n('k', key.id)}]@{t}")
@@ -276,7 +292,10 @@ class Unrolling:
                 facts += [amount >= 0, amount <= step.live[key.id] + self._fills(step, key)]
                 sums = self.eviction_sums.setdefault(key.id, [])
                 sums.append((sums[-1] if sums else 0) + amount)
-            facts.append(z3.Sum(amounts) == _max0(total - pool.capacity))
+            if self.model.shard_overflow(pool.id):
+                facts.append(z3.Sum(amounts) >= overflow)
+            else:
+                facts.append(z3.Sum(amounts) == overflow)
         return facts
 
     def _upstream(self, t: int, step: _Step) -> None:
@@ -299,10 +318,14 @@ class Unrolling:
                 terms.append(per_failure * self.steps[t - delay].failed[key.id])
         return z3.Sum(terms)
 
+    def window(self, scope_id: str, t: int) -> Expr:
+        """Packets of ``scope_id`` in the window of its limit that ends with step ``t``."""
+        first = max(0, t - self.model.scope(scope_id).window_steps + 1)
+        return z3.Sum([self.steps[i].upstream[scope_id] for i in range(first, t + 1)])
+
     def violation(self, t: int) -> Expr:
-        """Some scope is over its limit in step ``t``."""
-        step = self.steps[t]
-        return z3.Or([step.upstream[s.id] > s.limit for s in self.model.scopes] + [False])
+        """Some scope is over its limit in the window that ends with step ``t``."""
+        return z3.Or([self.window(s.id, t) > s.limit for s in self.model.scopes] + [False])
 
     def surge(self) -> Expr:
         """Lookups above baseline, summed over the steps unrolled so far."""
@@ -329,6 +352,7 @@ class Unrolling:
             facts += [flag == (g in choices.restarts[t]) for g, flag in step.restart.items()]
             facts += [flag == (s in choices.outages[t]) for s, flag in step.out.items()]
             facts += [step.misses[k] == n for k, n in choices.misses[t].items()]
+            facts += [step.fills[k] == n for k, n in choices.fills[t].items()]
             facts += [step.evictions[k] == n for k, n in choices.evictions[t].items()]
             facts += [step.expired[k] == n for k, n in choices.expiries[t].items()]
         return facts
@@ -357,6 +381,7 @@ class Unrolling:
             )
             cached = {k.id for k in self.model.key_classes if k.cached}
             choices.misses.append({k: value(v) for k, v in step.misses.items() if k in cached})
+            choices.fills.append({k: value(v) for k, v in step.fills.items()})
             choices.evictions.append({k: value(v) for k, v in step.evictions.items()})
             evicting = {k.id for k in self.model.key_classes if self.model.evicting(k)}
             choices.expiries.append({k: value(v) for k, v in step.expired.items() if k in evicting})

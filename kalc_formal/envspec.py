@@ -64,6 +64,7 @@ class UpstreamSpec:
     limit: int | None = None
     scope: str | None = None
     outage_steps: int | None = None
+    window: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +263,8 @@ class _Checker:
             return
         if "minimum" in rule and value < rule["minimum"]:
             self.error(node, f"{_name(path)}: must be >= {rule['minimum']}")
+        if "exclusiveMinimum" in rule and value <= rule["exclusiveMinimum"]:
+            self.error(node, f"{_name(path)}: must be > {rule['exclusiveMinimum']}")
         if "maximum" in rule and value > rule["maximum"]:
             self.error(node, f"{_name(path)}: must be <= {rule['maximum']}")
         if "pattern" in rule and not re.search(rule["pattern"], str(value)):

@@ -7,6 +7,7 @@ E5-E8, D7, G3-G15), not solved.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kalc_formal.analysis import Analysis, FlowInfo
@@ -43,8 +44,10 @@ def event_chain(analysis: Analysis, trace: Counterexample) -> list[Event]:
             events += _failures(analysis, step)
         previous = step
     last = trace.steps[-1]
-    events += _misses(analysis, last)
-    events += _overload(analysis, last)
+    window = max(s.window_steps for s in analysis.model.scopes)
+    for step in trace.steps[-window:]:
+        events += _misses(analysis, step)
+    events += _overload(analysis, trace.steps[-window:])
     events += consequences(analysis, last)
     return events
 
@@ -136,9 +139,15 @@ def _misses(analysis: Analysis, step: StepResult) -> list[Event]:
         resent = packets - sum(n for _, n in key.upstream) * (missed - failed) - failed * dict(
             key.failed_sends).get(0, 0)
         again = f", {_n(resent)} of them re-sends of earlier failures" if resent else ""
+        filled = step.fills.get(key.id)
+        coincident = (
+            f"; {_n(missed - filled)} of them arrive while the answer for their key is on "
+            f"its way ({_n(filled)} keys filled): identical misses are not merged (D10)"
+            if filled is not None and missed > filled and not failed else ""
+        )
         text = (
             f"{group}: {_n(step.queries[key.id])} queries for {_describe(info, key.keys)}; "
-            f"{_n(missed)} miss{_cache_text(info, step.live.get(key.id))}{failing} -> "
+            f"{_n(missed)} miss{_cache_text(info, step.live.get(key.id))}{coincident}{failing} -> "
             f"{_upstream_text(info, key.upstream)} -> {_n(packets)} upstream packets{again}"
         )
         facts = ("C5", "C8", "D8", "K2") if info.walk else ("D2", "D4", "E2")
@@ -165,25 +174,33 @@ def _upstream_text(info: KeyInfo, upstream: tuple[tuple[str, int], ...]) -> str:
     return f"forward sends {per_miss} per miss"
 
 
-def _overload(analysis: Analysis, step: StepResult) -> list[Event]:
+def _overload(analysis: Analysis, steps: Sequence[StepResult]) -> list[Event]:
+    """The limits over in the window that ends with the last of ``steps``."""
     events = []
     seconds = analysis.step_seconds
+    last = steps[-1]
     for scope in analysis.model.scopes:
-        packets = step.upstream[scope.id]
+        window = steps[-scope.window_steps :]
+        packets = sum(step.upstream[scope.id] for step in window)
         if packets <= scope.limit:
             continue
         info = analysis.scopes[scope.id]
         probes = (
             f", {_n(scope.probe_packets)} of them health checks of the silent upstream (E7)"
-            if scope.id in step.out and scope.probe_packets else ""
+            if scope.id in last.out and scope.probe_packets else ""
+        )
+        when = f"in {seconds} s" if len(window) == 1 else (
+            f"in steps t={window[0].t * seconds}..{last.t * seconds} s "
+            f"({' + '.join(_n(step.upstream[scope.id]) for step in window)}), which one "
+            "sliding one-second window can hold"
         )
         text = (
-            f"{info.label} sends {_n(packets)} packets in {seconds} s to "
+            f"{info.label} sends {_n(packets)} packets {when} to "
             f"{', '.join(info.addresses)}{probes}: over the limit of "
             f"{_n(info.limit_per_second)}/s (scope {info.kind})"
         )
         spans = (info.span,) if info.span else ()
-        events.append(Event(step.t, "violation", text, spans, ("I1", "I5")))
+        events.append(Event(last.t, "violation", text, spans, ("I1", "I5")))
     return events
 
 

@@ -35,11 +35,16 @@ class Group:
 
 @dataclass(frozen=True, slots=True)
 class Pool:
-    """One cache pool (positive or denial) of one cache instance in a group."""
+    """One cache pool (positive or denial) of one cache instance in a group.
+
+    ``shard_capacity``: what one of its shards holds when keys may share a shard
+    (D3); 0 when the pool fills as one (evictions only once it is full).
+    """
 
     id: str
     group: str
     capacity: int
+    shard_capacity: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,10 @@ class KeyClass:
     scopes) that forward sends for it instead of ``upstream`` (delay 0: at once, then
     its re-sends), and ``followups`` are (key class id, delay in steps, queries per
     failed miss) that the clients send later (re-sends, the rest of their search).
+    ``key_queries``: the most queries one key can receive in one step; None when
+    only the class's queries bound them. ``misses_per_fill``: the most misses one key
+    that is not cached can take before its answer is cached (identical misses are not
+    merged, D10): ``key_queries``, or fewer under an assumption on arrival times.
     """
 
     @property
@@ -71,6 +80,8 @@ class KeyClass:
     label: str = ""
     failed_sends: tuple[tuple[int, int], ...] = ()
     followups: tuple[tuple[str, int, int], ...] = ()
+    misses_per_fill: int | None = None
+    key_queries: int | None = None
 
     @property
     def cached(self) -> bool:
@@ -83,6 +94,9 @@ class Scope:
 
     ``outage_steps``: how many steps of the horizon the upstream may answer nothing.
     ``probe_packets``: forward's health-check packets per step while it is out (E7).
+    ``limit`` counts the packets of ``window_steps`` consecutive steps together (2 for
+    a limit over any sliding window as long as one step: the window can hold the end
+    of one step and the start of the next).
     """
 
     id: str
@@ -91,6 +105,7 @@ class Scope:
     label: str = ""
     outage_steps: int = 0
     probe_packets: int = 0
+    window_steps: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +136,16 @@ class FlowModel:
         return tuple(k for k in self.key_classes if k.pool == pool_id)
 
     def may_evict(self, pool_id: str) -> bool:
-        """True when the pool's classes together have more keys than it holds."""
-        return sum(k.keys for k in self.pool_classes(pool_id)) > self.pool(pool_id).capacity
+        """True when the pool's classes together have more keys than it, or one of
+        its shards, holds."""
+        keys = sum(k.keys for k in self.pool_classes(pool_id))
+        return keys > self.pool(pool_id).capacity or self.shard_overflow(pool_id)
+
+    def shard_overflow(self, pool_id: str) -> bool:
+        """True when a shard can fill before the pool does: then any insert may evict."""
+        pool = self.pool(pool_id)
+        keys = sum(k.keys for k in self.pool_classes(pool_id))
+        return 0 < pool.shard_capacity < keys
 
     def evicting(self, key: KeyClass) -> bool:
         return key.pool is not None and self.may_evict(key.pool)
@@ -132,6 +155,9 @@ class FlowModel:
             if scope.id == scope_id:
                 return scope
         raise KeyError(scope_id)
+
+    def max_window_steps(self) -> int:
+        return max((s.window_steps for s in self.scopes), default=1)
 
     def may_fail(self) -> bool:
         return any(scope.outage_steps for scope in self.scopes)
@@ -163,7 +189,7 @@ def validate(model: FlowModel) -> None:
         if not 0 <= group.share_min <= group.share_max <= 1 or group.restarts < 0:
             raise ValueError(f"group {group.id}: need 0 <= share_min <= share_max <= 1")
     for pool in model.pools:
-        if pool.group not in group_ids or pool.capacity < 0:
+        if pool.group not in group_ids or pool.capacity < 0 or pool.shard_capacity < 0:
             raise ValueError(f"pool {pool.id}: unknown group or negative capacity")
     for key in model.key_classes:
         _validate_key(key, flow_ids, group_ids, pool_ids, seen)
@@ -182,6 +208,8 @@ def _validate_scope(scope: Scope, groups: set[str]) -> None:
         raise ValueError(f"scope {scope.id}: bad limit or members")
     if scope.outage_steps < 0 or scope.probe_packets < 0:
         raise ValueError(f"scope {scope.id}: bad outage steps or probes")
+    if scope.window_steps < 1:
+        raise ValueError(f"scope {scope.id}: a window spans at least one step")
 
 
 def _validate_failures(key: KeyClass, ids: set[str]) -> None:
@@ -204,3 +232,11 @@ def _validate_key(
         raise ValueError(f"key class {key.id}: fed by a class that is not before it")
     if any(n < 0 for _, n in key.upstream):
         raise ValueError(f"key class {key.id}: negative upstream packets")
+    for bound in (key.misses_per_fill, key.key_queries):
+        if bound is not None and bound < 1:
+            raise ValueError(f"key class {key.id}: misses per fill and key queries must be >= 1")
+    if (key.misses_per_fill is None) != (key.key_queries is None) or (
+        key.misses_per_fill is not None and key.key_queries is not None
+        and key.misses_per_fill > key.key_queries
+    ):
+        raise ValueError(f"key class {key.id}: misses per fill must be at most the key's queries")

@@ -36,8 +36,10 @@ from kalc_formal.dnsserver import (
 from kalc_formal.envspec import EnvSpec, LookupSpec, NameSpec, PodSelector, UpstreamSpec
 from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
 from kalc_formal.keyclasses import (
+    Arrivals,
     KeyClassBuilder,
     KeyInfo,
+    KeyPeak,
     NamePlaceholder,
     NamespacePlaceholder,
 )
@@ -106,6 +108,8 @@ class Settings:
     initial_cache: str
     surge_steps: int | None
     scale_to_hpa_max: bool
+    arrivals: Arrivals | None
+    shard_balance: str
     recorder: Recorder
 
     @property
@@ -206,33 +210,67 @@ def decide_settings(
         scale_to_hpa_max=record.take(
             "surge.scale_to_hpa_max", [("kalc.yaml", env.surge.get("scale_to_hpa_max"))], True,
         ),
+        arrivals=_arrivals(env, record),
+        shard_balance=record.take(
+            "coredns.shard_balance", [("kalc.yaml", coredns.get("shard_balance"))], "any",
+            "any: keys may share one of the cache's 256 shards, so a pool that holds more "
+            "keys than one shard evicts before it is full (D3); even: an assumption",
+        ),
         recorder=record,
     )
     settings.lookups = _lookups(env, settings)
     return settings
 
 
+def _arrivals(env: EnvSpec, record: Recorder) -> Arrivals | None:
+    arrivals = record.take(
+        "check.arrivals", [("kalc.yaml", env.check.get("arrivals"))], "any",
+        "any: a step's queries may arrive at any moment, so every query for a key whose "
+        "answer is still on its way misses too (D10, measured on real CoreDNS); "
+        "spread: an assumption",
+    )
+    if arrivals != "spread":
+        return None
+    burst = record.take(
+        "check.burst", [("kalc.yaml", env.check.get("burst"))], 2,
+        "assumption: one reply time holds at most this many times its even share of a "
+        "key's queries",
+    )
+    reply_ms = record.take(
+        "check.reply_ms", [("kalc.yaml", env.check.get("reply_ms"))], 20,
+        "assumption: the upstream's longest reply time",
+    )
+    step = env.check.get("step") or 1
+    return Arrivals(Fraction(str(burst)), Fraction(str(reply_ms)) / 1000 / step)
+
+
 def _upstreams(env: EnvSpec, record: Recorder) -> tuple[UpstreamSpec, ...]:
+    window_note = (
+        "sliding: the limit holds over any one-second window (AWS does not say which it "
+        "enforces, I1); fixed: an assumption"
+    )
     if env.upstreams is not None:
         shown = "; ".join(
             f"{u.address} {u.limit or DEFAULT_UPSTREAM_LIMIT}/s per {u.scope or 'node'}"
+            + f", {u.window or 'sliding'} window"
             + (f", out up to {u.outage_steps} steps" if u.outage_steps else "")
             for u in env.upstreams
         )
-        record.note("upstreams", shown, "kalc.yaml", "defaults: 1024/s (I1), scope node")
+        record.note("upstreams", shown, "kalc.yaml",
+                    "defaults: 1024/s (I1), scope node, " + window_note)
         return tuple(
             UpstreamSpec(
                 u.address, u.span,
                 u.limit if u.limit is not None else DEFAULT_UPSTREAM_LIMIT,
-                u.scope or "node", u.outage_steps or 0,
+                u.scope or "node", u.outage_steps or 0, u.window or "sliding",
             )
             for u in env.upstreams
         )
     record.note(
-        "upstreams", f"node nameservers, {DEFAULT_UPSTREAM_LIMIT}/s, scope node", "default",
-        "AWS VPC resolver limit per network interface, I1",
+        "upstreams", f"node nameservers, {DEFAULT_UPSTREAM_LIMIT}/s, scope node, sliding window",
+        "default", "AWS VPC resolver limit per network interface, I1; " + window_note,
     )
-    return (UpstreamSpec("node", None, DEFAULT_UPSTREAM_LIMIT, "node"),)
+    return (UpstreamSpec("node", None, DEFAULT_UPSTREAM_LIMIT, "node", 0, "sliding"),)
 
 
 def _names(env: EnvSpec, record: Recorder) -> tuple[NameSpec, ...]:
@@ -446,8 +484,8 @@ class _Analyser:
             kind = upstream.scope or "node"
             label = {"node": "the busiest node", "pod": "one replica", "cluster": "the cluster"}[kind]
             info = ScopeInfo(scope_id, label, tuple(addresses), limit, kind, upstream.span)
-            scope = Scope(scope_id, limit * self.settings.step, (), label,
-                          outage_steps=upstream.outage_steps or 0)
+            scope = Scope(scope_id, limit, (), label, outage_steps=upstream.outage_steps or 0,
+                          window_steps=2 if upstream.window == "sliding" else 1)
             result.append((scope, info))
         return result
 
@@ -494,7 +532,8 @@ class _Analyser:
             scope_of[forward_id] = self._scope_ids_for(forward.targets)
             schedules[forward_id] = forward.send_times()
         scope_of["direct"] = self._scope_ids_for(self.settings.node_nameservers)
-        builder = KeyClassBuilder(group_id, self.settings.step, scope_of, schedules)
+        builder = KeyClassBuilder(group_id, self.settings.step, scope_of, schedules,
+                                  self.settings.arrivals)
         self.groups.add(Group(group_id, low, high, restarts, label), label, replicas, builder,
                         members)
 
@@ -532,6 +571,10 @@ class _Analyser:
         name_ph = NamePlaceholder(name.id, name.text, name.count)
         ns_ph = NamespacePlaceholder(pod_class.namespace_label, len(pod_class.namespaces),
                                      pod_class.pods_min_per_namespace)
+        peak_name = lookups_per_step(pod_class.pods_peak, surge, 1, s.step, up=True)
+        peak_name_namespace = lookups_per_step(
+            pod_class.pods_peak_max_per_namespace, surge, 1, s.step, up=True
+        )
         uniform = lookups_per_step(
             pod_class.pods_min_per_namespace * len(pod_class.namespaces), rate, name.count,
             s.step, up=False,
@@ -542,9 +585,13 @@ class _Analyser:
             group = next(g for g in self.groups.groups if g.id == group_id)
             guaranteed = float(uniform * group.share_min)
             builder = self.groups.builders[group_id]
+            peak_per_key = KeyPeak(
+                math.ceil(group.share_max * peak_name),
+                math.ceil(group.share_max * peak_name_namespace),
+            )
             for packet in trace.packets:
                 operations = served[(packet.qname, packet.qtype)][1]
-                builder.add_query(flow_id, operations, name_ph, ns_ph, guaranteed)
+                builder.add_query(flow_id, operations, name_ph, ns_ph, guaranteed, peak_per_key)
             if self.may_fail:
                 self._followups(builder, trace.packets, conf, libc, reply, served, name_ph, ns_ph)
         for packet in trace.packets:
@@ -676,7 +723,10 @@ class _Analyser:
             for key in builder.key_classes():
                 keys.append(key)
                 if key.pool and key.pool not in pools:
-                    pools[key.pool] = Pool(key.pool, group.id, _capacity(setup, key.pool))
+                    cache, kind = builder.pools[key.pool]
+                    capacity = _capacity(setup, cache, kind)
+                    shard = capacity // CACHE_SHARDS if self.settings.shard_balance == "any" else 0
+                    pools[key.pool] = Pool(key.pool, group.id, capacity, shard)
             info.update(builder.info)
             self.unmodelled += builder.unmodelled
         scopes = []
@@ -726,9 +776,11 @@ def _forwards(setup: ServerSetup) -> dict[str, ForwardStep]:
     }
 
 
-def _capacity(setup: ServerSetup | None, pool_id: str) -> int:
-    cache = pool_id.split("/")[1]
-    kind = pool_id.rsplit("/", 1)[1]
+CACHE_SHARDS = 256
+"""Each cache pool is split into this many shards of equal capacity (D3)."""
+
+
+def _capacity(setup: ServerSetup | None, cache: str, kind: str) -> int:
     success, denial = (setup.cache_capacity.get(cache, (9984, 9984)) if setup else (9984, 9984))
     return success if kind == "success" else denial
 

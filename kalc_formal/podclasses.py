@@ -32,6 +32,7 @@ class PodClass:
     pods_base: int
     pods_peak: int
     pods_min_per_namespace: int
+    pods_peak_max_per_namespace: int
     dns_policy: str
     host_network: bool
     dns_config: DnsConfig | None
@@ -134,12 +135,14 @@ def _pod_class(
     lookup: LookupSpec, hpas: HpaIndex, nodes: int, scale: bool,
 ) -> PodClass:
     per_namespace: dict[str, int] = defaultdict(int)
+    peak_per_namespace: dict[str, int] = defaultdict(int)
     base = peak = 0
     for workload in members:
         low, high = pod_counts(workload, nodes, hpas, scale)
         base += low
         peak += high
         per_namespace[workload.namespace] += low
+        peak_per_namespace[workload.namespace] += high
     namespaces = tuple(sorted(per_namespace))
     label_ns = namespace_key if namespace_key is not None else f"kf-ns-{class_id}"
     first = members[0]
@@ -151,6 +154,7 @@ def _pod_class(
         pods_base=base,
         pods_peak=peak,
         pods_min_per_namespace=min(per_namespace.values()) if per_namespace else 0,
+        pods_peak_max_per_namespace=max(peak_per_namespace.values(), default=0),
         dns_policy=first.dns.policy.value,
         host_network=first.dns.host_network.value,
         dns_config=first.dns.config,

@@ -52,7 +52,7 @@ def render_text(analysis: Analysis, outcome: Outcome) -> str:
         parts.append("Event chain (replayed in the simulator):")
         parts.append(_events_text(analysis, event_chain(analysis, outcome.counterexample)))
         parts.append(_trace_table(analysis, outcome))
-    if outcome.verdict is Verdict.PROVED and outcome.induction_depth == 0:
+    if outcome.verdict is Verdict.PROVED and outcome.worst_step:
         parts.append(_headroom_text(analysis, outcome))
     parts.append("Lookups (what one lookup costs):")
     parts.append(_flows_table(analysis))
@@ -147,7 +147,7 @@ def _flows_table(analysis: Analysis) -> str:
 
 
 def _headroom_text(analysis: Analysis, outcome: Outcome) -> str:
-    lines = ["Headroom (the most any one step can carry, from any cache state):"]
+    lines = ["Headroom (the most any one window of a limit can carry, from any cache state):"]
     for scope in analysis.model.scopes:
         worst = outcome.worst_step.get(scope.id)
         info = analysis.scopes[scope.id]
@@ -158,9 +158,14 @@ def _headroom_text(analysis: Analysis, outcome: Outcome) -> str:
             )
             continue
         share = 100 * worst / scope.limit if scope.limit else 0
+        window = (
+            f"{analysis.step_seconds} s" if scope.window_steps == 1
+            else f"any {scope.window_steps} consecutive steps of {analysis.step_seconds} s "
+            "(a sliding one-second window)"
+        )
         lines.append(
-            f"  {info.label} -> {', '.join(info.addresses)}: at most {worst:,} packets per "
-            f"{analysis.step_seconds} s, {share:.1f}% of the limit ({scope.limit:,})"
+            f"  {info.label} -> {', '.join(info.addresses)}: at most {worst:,} packets in "
+            f"{window}, {share:.1f}% of the limit ({scope.limit:,})"
         )
     return "\n".join(lines)
 

@@ -3,8 +3,9 @@
 The exact cache below tracks individual keys with their fill step, expires them
 ``tau`` steps after the fill, evicts arbitrary entries when a pool is over capacity,
 and empties on restart (D3, D4, D13); while the upstream is out, every query for an
-uncached key is an exchange of its own and nothing is cached (D10, A24). Requests pick
-arbitrary keys. Each run is turned
+uncached key is an exchange of its own and nothing is cached (D10, A24); while it
+answers, the queries for a key that arrive before its answer is cached miss too, up to
+the class's ``misses_per_fill`` (D10). Requests pick arbitrary keys. Each run is turned
 into counted choices, which the simulator must accept: so every exact behaviour is a
 behaviour of the counted model, and a proof about the counted model covers it.
 """
@@ -20,6 +21,14 @@ from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
 
 
 @st.composite
+def misses_bounds(draw):
+    per_fill = draw(st.none() | st.integers(1, 4))
+    if per_fill is None:
+        return {}
+    return {"misses_per_fill": per_fill, "key_queries": per_fill + draw(st.integers(0, 3))}
+
+
+@st.composite
 def single_group_models(draw):
     flows = (Flow("f", draw(st.integers(0, 6)), 6 + draw(st.integers(0, 10))),)
     restarts = draw(st.integers(0, 2))
@@ -29,6 +38,7 @@ def single_group_models(draw):
             KeyClass(
                 f"k{i}", "g", keys=draw(st.integers(1, 8)), ttl_steps=draw(st.integers(1, 5)),
                 pool="p", demand=(("f", draw(st.integers(1, 3))),), upstream=(("s", 1),),
+                **draw(misses_bounds()),
             )
         )
     return FlowModel(
@@ -80,6 +90,7 @@ def exact_run(model, steps, rng):
         choices.lookups.append({"f": lookups})
         choices.group_lookups.append({("g", "f"): lookups})
         misses = {}
+        fills = {k.id: 0 for k in classes}
         for key in classes:
             queries = dict(key.demand)["f"] * lookups
             requested = [rng.randrange(key.keys) for _ in range(queries)]
@@ -87,10 +98,17 @@ def exact_run(model, steps, rng):
             if out:  # each query for an uncached key is its own failed exchange (D10, A24)
                 misses[key.id] = len(missed)
                 continue
-            misses[key.id] = len(set(missed))
-            for index in set(missed):
+            in_flight = {}
+            for index in missed:
+                most = key.misses_per_fill or len(missed)
+                if index not in in_flight or (in_flight[index] < most and rng.random() < 0.5):
+                    in_flight[index] = in_flight.get(index, 0) + 1
+            misses[key.id] = sum(in_flight.values())
+            fills[key.id] = len(in_flight)
+            for index in in_flight:
                 cache[(key.id, index)] = t + key.ttl_steps
         choices.misses.append(misses)
+        choices.fills.append(fills)
         evictions = {k.id: 0 for k in classes}
         while len(cache) > capacity:
             slot = rng.choice(sorted(cache))

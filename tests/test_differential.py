@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from kalc_formal.concrete import ReplayError, Simulator, simulate
 from kalc_formal.encode import Unrolling
 from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
+from tests.test_abstraction import misses_bounds
 
 
 @st.composite
@@ -29,10 +30,14 @@ def flow_models(draw):
         Scope(
             f"s{i}", draw(st.integers(0, 60)), tuple((g.id, draw(st.integers(0, 2))) for g in groups),
             outage_steps=draw(st.sampled_from([0, 0, 1, 2])), probe_packets=draw(st.integers(0, 3)),
+            window_steps=draw(st.integers(1, 2)),
         )
         for i in range(draw(st.integers(1, 2)))
     )
-    pools = tuple(Pool(f"p{g.id}", g.id, draw(st.integers(0, 25))) for g in groups)
+    pools = tuple(
+        Pool(f"p{g.id}", g.id, draw(st.integers(0, 25)), shard_capacity=draw(st.integers(0, 6)))
+        for g in groups
+    )
     keys = []
     for i in range(draw(st.integers(1, 4))):
         group = draw(st.sampled_from(groups))
@@ -49,6 +54,7 @@ def flow_models(draw):
                 failed_sends=tuple(
                     (d, draw(st.integers(0, 2))) for d in draw(st.sets(st.integers(0, 3), max_size=2))
                 ),
+                **draw(misses_bounds()),
             )
         )
     ids = [k.id for k in keys]
@@ -77,6 +83,7 @@ def _values(model, unrolling, zmodel):
                 {k: value(v) for k, v in step.live.items()},
                 {k: value(v) for k, v in step.queries.items()},
                 {k: value(v) for k, v in step.misses.items()},
+                {k: value(v) for k, v in step.fills.items()},
                 {k: value(v) for k, v in step.upstream.items()},
                 {k: value(v) for k, v in step.failed.items()},
             )
@@ -85,7 +92,7 @@ def _values(model, unrolling, zmodel):
 
 
 def _sim_rows(results):
-    return [(r.live, r.queries, r.misses, r.upstream, r.failed) for r in results]
+    return [(r.live, r.queries, r.misses, r.fills, r.upstream, r.failed) for r in results]
 
 
 def simulate_and_pin(model, steps, seed, *, free=False):
@@ -149,6 +156,7 @@ def test_a_choice_out_of_bounds_is_refused():
     )
     simulator = Simulator(model)
     simulator.choices.lookups.append({"f": 3})
+    simulator.choices.fills.append({"k": 2})
     simulator.choices.misses.append({"k": 4})
-    with pytest.raises(ReplayError, match=r"misses\[k\]@0 = 4, outside \[0, 3\]"):
+    with pytest.raises(ReplayError, match=r"misses\[k\]@0 = 4, outside \[2, 3\]"):
         simulator.step(0)
