@@ -40,8 +40,6 @@ class Choices:
     restarts: list[frozenset[str]] = field(default_factory=list)
     misses: list[dict[str, int]] = field(default_factory=list)
     fills: list[dict[str, int]] = field(default_factory=list)
-    evictions: list[dict[str, int]] = field(default_factory=list)
-    expiries: list[dict[str, int]] = field(default_factory=list)
     outages: list[frozenset[str]] = field(default_factory=list)
     restarts_used: dict[str, int] = field(default_factory=dict)
     surge_used: int | None = None
@@ -62,7 +60,6 @@ class StepResult:
     misses: dict[str, int]
     fills: dict[str, int]
     failed: dict[str, int]
-    evictions: dict[str, int]
     sent: dict[str, int]
     upstream: dict[str, int]
     violated: tuple[str, ...]
@@ -90,7 +87,6 @@ class _ClassState:
     end: int
     start_expiry: tuple[int, ...]
     fills: dict[int, int] = field(default_factory=dict)
-    evicted: dict[int, int] = field(default_factory=dict)
     start_valid: bool = True
     last_restart: int | None = None
 
@@ -125,7 +121,7 @@ class Simulator:
         self.upstream_history: list[dict[str, int]] = []
         self._start_budgets()
         for key in model.key_classes:
-            if key.cached:
+            if model.kept(key):
                 self.states[key.id] = self._start_cache(key)
 
     def _pick(self, name: str, given: int | None, low: int, high: int) -> int:
@@ -192,16 +188,15 @@ class Simulator:
         for key in self.model.key_classes:
             failing = bool(out & set(key.scopes))
             queries[key.id] = self._queries(t, key, group_lookups, misses)
-            if key.cached:
+            if self.model.kept(key):
                 fills[key.id], misses[key.id] = self._misses(t, key, queries[key.id], failing)
             else:
-                misses[key.id] = queries[key.id]
+                misses[key.id] = self.model.most_misses(key, queries[key.id])
             failed[key.id] = misses[key.id] if failing else 0
             original = queries[key.id] - self.followup_queries(key.id, t)
             self.failed[key.id][t] = failed[key.id]
             self.first_failures[key.id][t] = min(failed[key.id], original)
-        evictions = self._evict(t, fills)
-        self._fill(t, fills, evictions)
+        self._fill(t, fills)
         upstream = self._upstream(t, misses, failed, out)
         self.upstream_history.append(upstream)
         violated = tuple(s.id for s in self.model.scopes if self.window(s.id, t) > s.limit)
@@ -212,7 +207,7 @@ class Simulator:
         }
         return StepResult(
             t, lookups, group_lookups, restarted, out, live, expired, queries, misses, fills,
-            failed, evictions, sent, upstream, violated,
+            failed, sent, upstream, violated,
         )
 
     def window(self, scope_id: str, t: int) -> int:
@@ -245,7 +240,7 @@ class Simulator:
                 chosen.add(group.id)
                 self.restarts_used[group.id] += 1
         for key in self.model.key_classes:
-            if key.cached and key.group in chosen:
+            if key.id in self.states and key.group in chosen:
                 state = self.states[key.id]
                 state.last_restart = t
                 state.start_valid = False
@@ -254,40 +249,26 @@ class Simulator:
 
     def _expire(self, t: int, restarted: frozenset[str]) -> dict[str, int]:
         expired: dict[str, int] = {}
-        taken: dict[str, int] = {}
         for key in self.model.key_classes:
-            if not key.cached:
-                continue
-            state = self.states[key.id]
-            amount = 0
-            if t > 0:
-                low, high = self.expiry_bounds(key, t)
-                if self.model.evicting(key):
-                    given = self._given(self.choices.expiries, t, key.id)
-                    amount = self._pick(f"expired[{key.id}]@{t}", given, low, high)
-                    taken[key.id] = amount
-                else:
-                    amount = high
-            state.live = 0 if key.group in restarted else state.end - amount
-            expired[key.id] = amount
-        self.taken.expiries.append(taken)
+            if key.id in self.states:
+                state = self.states[key.id]
+                amount = self.expiring(key, t) if t > 0 else 0
+                state.live = 0 if key.group in restarted else state.end - amount
+                expired[key.id] = amount
         return expired
 
-    def expiry_bounds(self, key: KeyClass, t: int) -> tuple[int, int]:
-        """Bounds on the entries of ``key`` that expire at the start of step ``t``."""
+    def expiring(self, key: KeyClass, t: int) -> int:
+        """Entries of ``key`` that expire at the start of step ``t``: the fills of step
+        ``t - tau`` (or the start schedule), unless a restart came in between."""
         state = self.states[key.id]
         cohort = t - key.ttl_steps
         if cohort >= 0:
             valid = state.last_restart is None or state.last_restart <= cohort
             scheduled = state.fills.get(cohort, 0) if valid else 0
-            since = sum(state.evicted.get(j, 0) for j in range(cohort, t))
         else:
-            valid = state.start_valid
             expiry = state.start_expiry
-            scheduled = expiry[t - 1] if valid and t - 1 < len(expiry) else 0
-            since = sum(state.evicted.get(j, 0) for j in range(0, t))
-        high = min(scheduled, state.end)
-        return max(0, min(high, scheduled - since)), high
+            scheduled = expiry[t - 1] if state.start_valid and t - 1 < len(expiry) else 0
+        return min(scheduled, state.end)
 
     def _lookups(self, t: int) -> dict[str, int]:
         limit = self.model.surge_steps
@@ -364,51 +345,23 @@ class Simulator:
     def miss_bounds(
         self, key: KeyClass, queries: int, fills: int, failing: bool = False
     ) -> tuple[int, int]:
-        """Bounds on the misses of a cached class given its queries and new entries.
+        """Bounds on the misses of a kept class given its queries and new entries.
 
         Identical misses are not merged (D10): every query for a key whose answer is
         not yet cached is an exchange of its own, up to ``misses_per_fill`` per new
-        entry. Where the pool may evict, any cached key can be evicted and miss again
-        within the step, as often as evictions come: only each key's queries bound its
-        misses.
+        entry; while the upstream is out, every query for a key that is not cached.
         """
-        evicting = self.model.evicting(key)
-        live = self.states[key.id].live
         if failing:
-            uncached = key.keys - live
-            return self._required(key, queries), queries if uncached > 0 or evicting else 0
-        if evicting and key.key_queries is not None:
-            return fills, min(queries, (fills + live) * key.key_queries)
-        if key.misses_per_fill is not None:
-            return fills, min(queries, fills * key.misses_per_fill)
-        return fills, queries if fills > 0 or evicting else 0
+            uncached = key.keys - self.states[key.id].live
+            return self._required(key, queries), queries if uncached > 0 else 0
+        if key.misses_per_fill is None:
+            return fills, queries if fills > 0 else 0
+        return fills, min(queries, fills * key.misses_per_fill)
 
-    def _evict(self, t: int, fills: Mapping[str, int]) -> dict[str, int]:
-        evictions: dict[str, int] = {}
-        for pool in self.model.pools:
-            if not self.model.may_evict(pool.id):
-                continue
-            classes = self.model.pool_classes(pool.id)
-            room = {k.id: self.states[k.id].live + fills[k.id] for k in classes}
-            least = max(0, sum(room.values()) - pool.capacity)
-            most = sum(room.values()) if self.model.shard_overflow(pool.id) else least
-            for index, key in enumerate(classes):
-                later = sum(room[k.id] for k in classes[index + 1 :])
-                low, high = max(0, least - later), min(room[key.id], most)
-                given = self._given(self.choices.evictions, t, key.id)
-                evictions[key.id] = self._pick(f"evictions[{key.id}]@{t}", given, low, high)
-                least = max(0, least - evictions[key.id])
-                most -= evictions[key.id]
-        self.taken.evictions.append(dict(evictions))
-        return evictions
-
-    def _fill(self, t: int, fills: Mapping[str, int], evictions: Mapping[str, int]) -> None:
-        for key in self.model.key_classes:
-            if key.cached:
-                state = self.states[key.id]
-                state.fills[t] = fills[key.id]
-                state.evicted[t] = evictions.get(key.id, 0)
-                state.end = state.live + fills[key.id] - evictions.get(key.id, 0)
+    def _fill(self, t: int, fills: Mapping[str, int]) -> None:
+        for key_id, state in self.states.items():
+            state.fills[t] = fills[key_id]
+            state.end = state.live + fills[key_id]
 
     def _upstream(
         self, t: int, misses: Mapping[str, int], failed: Mapping[str, int], out: frozenset[str]

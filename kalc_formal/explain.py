@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from kalc_formal.analysis import Analysis, FlowInfo
 from kalc_formal.concrete import StepResult
+from kalc_formal.flowmodel import KeyClass
 from kalc_formal.keyclasses import KeyInfo
 from kalc_formal.solve import Counterexample
 from kalc_formal.source import Span
@@ -147,7 +148,8 @@ def _misses(analysis: Analysis, step: StepResult) -> list[Event]:
         )
         text = (
             f"{group}: {_n(step.queries[key.id])} queries for {_describe(info, key.keys)}; "
-            f"{_n(missed)} miss{_cache_text(info, step.live.get(key.id))}{coincident}{failing} -> "
+            f"{_n(missed)} miss{_cache_text(analysis, key, step.live.get(key.id))}{coincident}"
+            f"{failing} -> "
             f"{_upstream_text(info, key.upstream)} -> {_n(packets)} upstream packets{again}"
         )
         facts = ("C5", "C8", "D8", "K2") if info.walk else ("D2", "D4", "E2")
@@ -161,9 +163,19 @@ def _describe(info: KeyInfo, keys: int) -> str:
     return f"{info.display} {qtypes} ({_n(keys)} keys, {scope})"
 
 
-def _cache_text(info: KeyInfo, live: int | None) -> str:
+def _cache_text(analysis: Analysis, key: KeyClass, live: int | None) -> str:
+    info = analysis.keys[key.id]
+    model = analysis.model
     if not info.pool:
         return " (not cached" + (": autopath answers above the cache, D8)" if info.walk else ")")
+    if not model.kept(key) and key.pool is not None:
+        pool = model.pool(key.pool)
+        keys = sum(k.keys for k in model.pool_classes(pool.id))
+        why = (f"its pool's {_n(keys)} keys can crowd one of its 256 shards of "
+               f"{_n(pool.shard_capacity)}") if model.shard_overflow(pool.id) else (
+               f"its pool holds {_n(pool.capacity)} of {_n(keys)} keys")
+        return (f" ({why}: any entry can be evicted at any insert, D3, and miss again, "
+                "up to every query of each key, D10)")
     return f" ({_n(live or 0)} were cached; the cache keeps them {info.duration} s)"
 
 

@@ -150,6 +150,20 @@ class FlowModel:
     def evicting(self, key: KeyClass) -> bool:
         return key.pool is not None and self.may_evict(key.pool)
 
+    def kept(self, key: KeyClass) -> bool:
+        """True when the class's cache entries are state: cached, in a pool that
+        cannot evict. Where any entry can be evicted at any insert (D3), which keys are
+        cached is the environment's choice at every moment, and a step's misses are
+        bounded by its queries and each key's queries alone."""
+        return key.cached and not self.evicting(key)
+
+    def most_misses(self, key: KeyClass, queries: int) -> int:
+        """The misses of a class that is not ``kept``: every query, or as many as its
+        keys can take when their queries are bounded (misses of an evicting pool)."""
+        if key.cached and key.key_queries is not None:
+            return min(queries, key.key_queries * key.keys)
+        return queries
+
     def scope(self, scope_id: str) -> Scope:
         for scope in self.scopes:
             if scope.id == scope_id:

@@ -169,7 +169,9 @@ def decide_settings(
         ),
         skew=Fraction(str(record.take(
             "coredns.skew", [("kalc.yaml", coredns.get("skew"))], 0.1,
-            "kube-proxy imbalance between replicas, K7",
+            "kube-proxy imbalance between replicas, K7: no replica gets more than "
+            "(1 + skew) / replicas of any name's queries",
+            narrows=lambda _value: True,
         ))),
         restarts=restarts,
         rollout=rollout,
@@ -215,6 +217,7 @@ def decide_settings(
             "coredns.shard_balance", [("kalc.yaml", coredns.get("shard_balance"))], "any",
             "any: keys may share one of the cache's 256 shards, so a pool that holds more "
             "keys than one shard evicts before it is full (D3); even: an assumption",
+            narrows=lambda value: value != "any",
         ),
         recorder=record,
     )
@@ -228,6 +231,7 @@ def _arrivals(env: EnvSpec, record: Recorder) -> Arrivals | None:
         "any: a step's queries may arrive at any moment, so every query for a key whose "
         "answer is still on its way misses too (D10, measured on real CoreDNS); "
         "spread: an assumption",
+        narrows=lambda value: value != "any",
     )
     if arrivals != "spread":
         return None
@@ -235,10 +239,12 @@ def _arrivals(env: EnvSpec, record: Recorder) -> Arrivals | None:
         "check.burst", [("kalc.yaml", env.check.get("burst"))], 2,
         "assumption: one reply time holds at most this many times its even share of a "
         "key's queries",
+        narrows=lambda _value: True,
     )
     reply_ms = record.take(
         "check.reply_ms", [("kalc.yaml", env.check.get("reply_ms"))], 20,
         "assumption: the upstream's longest reply time",
+        narrows=lambda _value: True,
     )
     step = env.check.get("step") or 1
     return Arrivals(Fraction(str(burst)), Fraction(str(reply_ms)) / 1000 / step)
@@ -257,7 +263,8 @@ def _upstreams(env: EnvSpec, record: Recorder) -> tuple[UpstreamSpec, ...]:
             for u in env.upstreams
         )
         record.note("upstreams", shown, "kalc.yaml",
-                    "defaults: 1024/s (I1), scope node, " + window_note)
+                    "defaults: 1024/s (I1), scope node, " + window_note,
+                    narrows=any(u.window == "fixed" for u in env.upstreams))
         return tuple(
             UpstreamSpec(
                 u.address, u.span,

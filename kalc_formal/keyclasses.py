@@ -73,7 +73,8 @@ class _Draft:
     failed_sends: dict[int, int] = field(default_factory=dict)
     followups: dict[tuple[str, int], int] = field(default_factory=dict)
     guaranteed: float = 0.0
-    peak: int = 0
+    peak_per_name: int = 0
+    peak_per_name_and_namespace: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +135,9 @@ class KeyClassBuilder:
                 operation, name, namespace, ("flow", flow), guaranteed_per_step
             )
             if key_id is not None:
-                per_namespace = self.info[key_id].per_namespace
                 draft = self.drafts[key_id]
-                draft.peak += peak.per_name_and_namespace if per_namespace else peak.per_name
+                draft.peak_per_name += peak.per_name
+                draft.peak_per_name_and_namespace += peak.per_name_and_namespace
 
     def register(
         self, operations: Iterable[Operation], name: NamePlaceholder,
@@ -343,24 +344,32 @@ class KeyClassBuilder:
         return merge_qtypes(classes, self.info)
 
     def _key_queries(self, ordered: list[_Draft]) -> dict[str, int | None]:
-        """Per class, the most queries one key can get in a step.
-
-        A class fed by another's misses gets, per key, the feeding keys that map onto
-        it; a class that failures send follow-ups to is bounded by its queries only.
-        """
+        """Per class, the most queries one key can get in a step: the peak lookups of
+        one name (and namespace, for per-namespace keys), directly or through the
+        misses of the classes that feed it (every feeding query can miss, D10); a
+        class that failures send follow-ups to is bounded by its queries only."""
         followed = {target for d in ordered for target, _ in d.followups}
-        most: dict[str, int | None] = {}
+        peaks: dict[str, KeyPeak | None] = {}
         for draft in ordered:
-            total: int | None = draft.peak
+            peak: KeyPeak | None = KeyPeak(draft.peak_per_name, draft.peak_per_name_and_namespace)
             for source, per_miss in draft.fed_by.items():
-                feeding = most[source]
-                if feeding is None or total is None:
-                    total = None
+                feeding = peaks[source]
+                if feeding is None or peak is None:
+                    peak = None
                     continue
-                sources_per_key = math.ceil(self.drafts[source].keys / max(1, draft.keys))
-                total += per_miss * feeding * sources_per_key
-            unbounded = total is None or draft.key_id in followed
-            most[draft.key_id] = None if unbounded else max(1, total or 0)
+                peak = KeyPeak(
+                    peak.per_name + per_miss * feeding.per_name,
+                    peak.per_name_and_namespace + per_miss * feeding.per_name_and_namespace,
+                )
+            peaks[draft.key_id] = None if draft.key_id in followed else peak
+        most: dict[str, int | None] = {}
+        for key_id, found in peaks.items():
+            if found is None:
+                most[key_id] = None
+            elif self.info[key_id].per_namespace:
+                most[key_id] = max(1, found.per_name_and_namespace)
+            else:
+                most[key_id] = max(1, found.per_name)
         return most
 
     def _within_reply(self, queries: int | None) -> int | None:

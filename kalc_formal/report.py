@@ -52,6 +52,9 @@ def render_text(analysis: Analysis, outcome: Outcome) -> str:
         parts.append("Event chain (replayed in the simulator):")
         parts.append(_events_text(analysis, event_chain(analysis, outcome.counterexample)))
         parts.append(_trace_table(analysis, outcome))
+    rests_on = _rests_on_text(analysis, outcome)
+    if rests_on:
+        parts.append(rests_on)
     if outcome.verdict is Verdict.PROVED and outcome.worst_step:
         parts.append(_headroom_text(analysis, outcome))
     parts.append("Lookups (what one lookup costs):")
@@ -60,7 +63,7 @@ def render_text(analysis: Analysis, outcome: Outcome) -> str:
     parts.append(_load_table(analysis))
     parts.append("Upstream limits:")
     parts.append(_scopes_table(analysis))
-    parts.append("Assumptions (* = default; set them in kalc.yaml):")
+    parts.append("Assumptions (* = default, ! = narrower than what the real system allows; set them in kalc.yaml):")
     parts.append(_assumptions_table(analysis))
     for check in outcome.checks:
         parts.append(f"checked: {check}")
@@ -205,10 +208,23 @@ def _scopes_table(analysis: Analysis) -> str:
 
 def _assumptions_table(analysis: Analysis) -> str:
     rows = [
-        [a.key + ("*" if a.origin == "default" else ""), a.value, a.origin, a.note]
+        [a.key + ("*" if a.origin == "default" else "") + ("!" if a.narrows else ""),
+         a.value, a.origin, a.note]
         for a in analysis.assumptions
     ]
     return tabulate(rows, headers=["setting", "value", "from", "note"])
+
+
+def _rests_on_text(analysis: Analysis, outcome: Outcome) -> str:
+    """What a verdict of no violation holds only under: the narrowing settings."""
+    narrowing = [a for a in analysis.assumptions if a.narrows]
+    if not narrowing or outcome.verdict not in (Verdict.PROVED, Verdict.SAFE_BOUNDED):
+        return ""
+    lines = ["This verdict rests on these assumptions about your cluster (a run that breaks "
+             "one is not covered):"]
+    for a in narrowing:
+        lines.append(f"  {a.key} = {a.value} (from {a.origin}): {a.note}")
+    return "\n".join(lines)
 
 
 def render_json(analysis: Analysis, outcome: Outcome) -> str:
@@ -229,7 +245,7 @@ def as_json(analysis: Analysis, outcome: Outcome) -> dict[str, Any]:
         "checks": list(outcome.checks),
         "assumptions": [
             {"key": a.key, "value": a.value, "origin": a.origin, "default": a.origin == "default",
-             "note": a.note}
+             "narrows": a.narrows, "note": a.note}
             for a in analysis.assumptions
         ],
         "unmodelled": [

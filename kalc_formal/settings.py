@@ -6,6 +6,7 @@ one is recorded as an ``Assumption`` so the report can say which defaults it use
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,12 +25,17 @@ DEFAULT_EXTERNAL_COUNT = 10
 
 @dataclass(frozen=True, slots=True)
 class Assumption:
-    """One setting, its value, and where the value came from."""
+    """One setting, its value, and where the value came from.
+
+    ``narrows``: the value excludes runs the real system may have, so a proof holds
+    only where it is true of the cluster.
+    """
 
     key: str
     value: str
     origin: Origin
     note: str = ""
+    narrows: bool = False
 
 
 @dataclass(slots=True)
@@ -44,17 +50,27 @@ class Recorder:
         candidates: list[tuple[Origin, Any]],
         default: Any,
         note: str = "",
+        narrows: Callable[[Any], bool] = lambda _value: False,
     ) -> Any:
-        """The first candidate that is not None, else ``default``; recorded either way."""
+        """The first candidate that is not None, else ``default``; recorded either way,
+        flagged where ``narrows`` says the value excludes runs of the real system."""
+        chosen: tuple[Origin, Any] = ("default", default)
         for origin, value in candidates:
             if value is not None:
-                self.assumptions.append(Assumption(key, _show(value), origin, note))
-                return value
-        self.assumptions.append(Assumption(key, _show(default), "default", note))
-        return default
+                chosen = (origin, value)
+                break
+        origin, value = chosen
+        self.assumptions.append(Assumption(key, _show(value), origin, note, narrows(value)))
+        return value
 
-    def note(self, key: str, value: Any, origin: Origin, note: str = "") -> None:
-        self.assumptions.append(Assumption(key, _show(value), origin, note))
+    def note(
+        self, key: str, value: Any, origin: Origin, note: str = "", *, narrows: bool = False
+    ) -> None:
+        self.assumptions.append(Assumption(key, _show(value), origin, note, narrows))
+
+    def narrowing(self) -> list[Assumption]:
+        """The settings a proof rests on beyond what the real system guarantees."""
+        return [a for a in self.assumptions if a.narrows]
 
     def defaults(self) -> list[Assumption]:
         return [a for a in self.assumptions if a.origin == "default"]
