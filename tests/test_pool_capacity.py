@@ -33,7 +33,8 @@ def test_success_and_denial_capacities_come_from_the_cache_block(tmp_path, monke
     ))
     monkeypatch.chdir(tmp_path)
     relative = Path(where)
-    assert "/" in str(folder) and ("/" in str(relative)) == (where != "flat")
+    assert "/" in str(folder)
+    assert ("/" in str(relative)) == (where != "flat")
     expected = [("denial", 2560, 10), ("success", 4864, 19)]  # 256 shards of max(4, cap // 256)
     assert pool_capacities(relative) == expected
     assert pool_capacities(folder) == expected
