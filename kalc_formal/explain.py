@@ -37,18 +37,18 @@ def event_chain(analysis: Analysis, trace: Counterexample) -> list[Event]:
     """The events of a replayed counterexample, step by step, then the consequences."""
     events: list[Event] = []
     previous: StepResult | None = None
+    last = trace.steps[-1]
+    window = trace.steps[-max(s.window_steps for s in analysis.model.scopes) :]
     for step in trace.steps:
         events += _restarts(analysis, step)
         events += _outages(analysis, step)
         events += _demand(analysis, step, previous)
-        if step is not trace.steps[-1]:
+        if step is not last:
             events += _failures(analysis, step)
+        if step in window:
+            events += _misses(analysis, step)
         previous = step
-    last = trace.steps[-1]
-    window = max(s.window_steps for s in analysis.model.scopes)
-    for step in trace.steps[-window:]:
-        events += _misses(analysis, step)
-    events += _overload(analysis, trace.steps[-window:])
+    events += _overload(analysis, window)
     events += consequences(analysis, last)
     return events
 
@@ -203,13 +203,13 @@ def _overload(analysis: Analysis, steps: Sequence[StepResult]) -> list[Event]:
         )
         when = f"in {seconds} s" if len(window) == 1 else (
             f"in steps t={window[0].t * seconds}..{last.t * seconds} s "
-            f"({' + '.join(_n(step.upstream[scope.id]) for step in window)}), which one "
-            "sliding one-second window can hold"
+            f"({' + '.join(_n(step.upstream[scope.id]) for step in window)}; one sliding "
+            "one-second window can hold them all)"
         )
         text = (
-            f"{info.label} sends {_n(packets)} packets {when} to "
-            f"{', '.join(info.addresses)}{probes}: over the limit of "
-            f"{_n(info.limit_per_second)}/s (scope {info.kind})"
+            f"{info.label} sends {_n(packets)} packets to {', '.join(info.addresses)} "
+            f"{when}{probes}: over the limit of {_n(info.limit_per_second)}/s "
+            f"(scope {info.kind})"
         )
         spans = (info.span,) if info.span else ()
         events.append(Event(last.t, "violation", text, spans, ("I1", "I5")))

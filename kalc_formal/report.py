@@ -121,14 +121,18 @@ def _trace_table(analysis: Analysis, outcome: Outcome) -> str:
           f"(limit {s.limit:,})" for s in scopes],
     ]
     rows = [
-        [
-            step.t * analysis.step_seconds,
-            f"{sum(step.lookups.values()):,}",
-            *[f"{step.upstream[s.id]:,}" for s in scopes],
-        ]
-        for step in outcome.counterexample.steps
+        [row["t"], f"{sum(row['lookups'].values()):,}",
+         *[_window_cell(row["upstream"][s.id]) for s in scopes]]
+        for row in _trace_json(analysis, outcome)
     ]
-    return "Upstream packets per step:\n" + tabulate(rows, headers=headers)
+    return ("Upstream packets per step (in brackets: the limit window that ends there):\n"
+            + tabulate(rows, headers=headers))
+
+
+def _window_cell(upstream: dict[str, Any]) -> str:
+    if upstream["window"] == upstream["packets"]:
+        return f"{upstream['packets']:,}"
+    return f"{upstream['packets']:,} [{upstream['window']:,}]"
 
 
 def _flows_table(analysis: Analysis) -> str:
@@ -285,17 +289,23 @@ def _flow_json(flow: Any) -> dict[str, Any]:
 
 def _trace_json(analysis: Analysis, outcome: Outcome) -> list[dict[str, Any]]:
     assert outcome.counterexample is not None
-    limits = {s.id: s.limit for s in analysis.model.scopes}
-    return [
-        {
+    steps = outcome.counterexample.steps
+    rows = []
+    for index, step in enumerate(steps):
+        upstream = {}
+        for scope in analysis.model.scopes:
+            first = max(0, index - scope.window_steps + 1)
+            window = sum(s.upstream[scope.id] for s in steps[first : index + 1])
+            upstream[scope.id] = {
+                "packets": step.upstream[scope.id], "window": window, "limit": scope.limit,
+                "over": window > scope.limit,
+            }
+        rows.append({
             "t": step.t * analysis.step_seconds,
             "lookups": step.lookups,
             "restarted": sorted(step.restarted),
             "misses": {k: n for k, n in step.misses.items() if n},
-            "upstream": {
-                s: {"packets": n, "limit": limits[s], "over": n > limits[s]}
-                for s, n in step.upstream.items()
-            },
-        }
-        for step in outcome.counterexample.steps
-    ]
+            "fills": {k: n for k, n in step.fills.items() if n},
+            "upstream": upstream,
+        })
+    return rows
