@@ -200,7 +200,8 @@ def _scopes_table(analysis: Analysis) -> str:
 
 def _assumptions_table(analysis: Analysis) -> str:
     rows = [
-        [a.key + ("*" if a.origin == "default" else ""), a.value, a.origin, a.note]
+        [a.key + ("*" if a.origin == "default" else ""), a.value,
+         a.origin + (f" ({a.at})" if a.at else ""), a.note]
         for a in analysis.assumptions
     ]
     return tabulate(rows, headers=["setting", "value", "from", "note"])
@@ -224,7 +225,7 @@ def as_json(analysis: Analysis, outcome: Outcome) -> dict[str, Any]:
         "checks": list(outcome.checks),
         "assumptions": [
             {"key": a.key, "value": a.value, "origin": a.origin, "default": a.origin == "default",
-             "note": a.note}
+             "note": a.note, "at": str(a.at) if a.at else None}
             for a in analysis.assumptions
         ],
         "unmodelled": [
