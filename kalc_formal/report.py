@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import textwrap
 from typing import Any
 
@@ -176,8 +175,8 @@ def client_load(analysis: Analysis) -> dict[str, tuple[int, int]]:
             if not group.id.startswith(info.server):
                 continue
             queries = len(info.client_queries)
-            base += queries * math.ceil(group.share_max * flow.base)
-            peak += queries * math.ceil(group.share_max * flow.peak)
+            base += queries * group.lookup_bounds(flow.id, flow.base)[1]
+            peak += queries * group.lookup_bounds(flow.id, flow.peak)[1]
         load[group.id] = (base // analysis.step_seconds, peak // analysis.step_seconds)
     return load
 
