@@ -177,9 +177,15 @@ def _overload(analysis: Analysis, step: StepResult) -> list[Event]:
             f", {_n(scope.probe_packets)} of them health checks of the silent upstream (E7)"
             if scope.id in step.out and scope.probe_packets else ""
         )
+        caused = sum(n * step.lookups[f] for f, n in scope.lookup_packets)
+        capped = (
+            f" (at most the {_n(caused)} packets the cluster's lookups cause: the replicas' lookups "
+            f"above are each one's bound, and together they serve each lookup once)"
+            if scope.lookup_packets and packets == caused else ""
+        )
         text = (
             f"{info.label} sends {_n(packets)} packets in {seconds} s to "
-            f"{', '.join(info.addresses)}{probes}: over the limit of "
+            f"{', '.join(info.addresses)}{probes}{capped}: over the limit of "
             f"{_n(info.limit_per_second)}/s (scope {info.kind})"
         )
         spans = (info.span,) if info.span else ()
