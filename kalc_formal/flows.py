@@ -471,6 +471,7 @@ class _Analyser:
         self.notes: list[str] = []
         self.may_fail = any(u.outage_steps for u in settings.upstreams)
         self.flow_shares: dict[str, tuple[Fraction, Fraction]] = {}
+        self.node_bounds: dict[str, NodeBound] = {}
         self.lookup_packets: dict[str, dict[str, int]] = {}
 
     def run(self) -> Analysis:
@@ -547,13 +548,16 @@ class _Analyser:
         pods at baseline, the fewest that share the lookups); at least ``1 / nodes`` for
         DaemonSets on every node, else 0 (nothing forces pods onto that node)."""
         s = self.settings
-        bound = node_bound(pod_class, nodes=s.nodes, node_objects=self.cluster.nodes,
-                           max_pods=s.max_pods)
         pods = pod_class.pods_base
-        s.recorder.note(
-            "pods per node", f"at most {min(bound.pods, pods)} of {pods}: {pod_class.label}",
-            bound.origin, bound.reason, bound.span,
-        )
+        bound = self.node_bounds.get(pod_class.id)
+        if bound is None:
+            bound = node_bound(pod_class, nodes=s.nodes, node_objects=self.cluster.nodes,
+                               max_pods=s.max_pods)
+            self.node_bounds[pod_class.id] = bound
+            s.recorder.note(
+                "pods per node", f"at most {min(bound.pods, pods)} of {pods}: {pod_class.label}",
+                bound.origin, bound.reason, bound.span,
+            )
         high = Fraction(1) if pods <= 0 else min(Fraction(1), Fraction(bound.pods, pods))
         high = max(high, Fraction(1, s.nodes))
         everywhere = all(
