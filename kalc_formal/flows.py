@@ -545,8 +545,9 @@ class _Analyser:
     def _node_shares(self, pod_class: PodClass) -> tuple[Fraction, Fraction]:
         """The share of the class's lookups sent from the busiest node: at most
         ``min(P, cap) / P`` (``cap``: the most pods of the class on one node, ``P``: its
-        pods at baseline, the fewest that share the lookups); at least ``1 / nodes`` for
-        DaemonSets on every node, else 0 (nothing forces pods onto that node)."""
+        pods at baseline, the fewest that share the lookups); at least 0: nothing forces
+        a pod onto a given node (a DaemonSet skips nodes whose taints it does not
+        tolerate)."""
         s = self.settings
         pods = pod_class.pods_base
         bound = self.node_bounds.get(pod_class.id)
@@ -559,12 +560,7 @@ class _Analyser:
                 bound.origin, bound.reason, bound.span,
             )
         high = Fraction(1) if pods <= 0 else min(Fraction(1), Fraction(bound.pods, pods))
-        high = max(high, Fraction(1, s.nodes))
-        everywhere = all(
-            w.per_node and not w.placement.restricted for w in pod_class.workloads
-        )
-        low = Fraction(1, s.nodes) if everywhere and pods > 0 else Fraction(0)
-        return min(low, high), high
+        return Fraction(0), max(high, Fraction(1, s.nodes))
 
     def _add_group(self, group_id: str, low: Fraction, high: Fraction, restarts: int,
                    label: str, replicas: int, members: dict[str, int],

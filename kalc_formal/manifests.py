@@ -768,6 +768,7 @@ def _read_fields(kind: str) -> list[tuple[_Pattern, frozenset[str]]]:
             ((*pod, "affinity", "nodeAffinity", "**"), ANY),
             ((*pod, "nodeSelector", "**"), ANY),
             ((*pod, "containers", "*", "resources", "requests", "**"), ANY),
+            ((*pod, "containers", "*", "ports", "**"), ANY),
             ((*pod, "topologySpreadConstraints", "**"), ANY),
             ((*pod, "volumes", "*", "configMap", "**"), ANY),
         ]

@@ -57,7 +57,8 @@ class Placement:
     ``node_selector`` and ``node_terms`` (required node affinity: any term, all of its
     expressions; None when there is none) limit the eligible nodes. ``cpu_millis`` and
     ``memory_bytes``: the pod's requests (sum over its containers; 0 when a container
-    requests none).
+    requests none). ``host_port``: a port the pod takes on its node (a ``hostPort``, or
+    any container port of a hostNetwork pod): two such pods never share a node.
     """
 
     anti_affinity: Span | None = None
@@ -67,6 +68,7 @@ class Placement:
     node_rules: Span | None = None
     cpu_millis: int = 0
     memory_bytes: int = 0
+    host_port: Span | None = None
 
     @property
     def restricted(self) -> bool:
@@ -136,7 +138,23 @@ def read_placement(reader: FieldReader, kind: str, labels: Mapping[str, str]) ->
         requests = _requests(container)
         cpu += cpu_millis(requests.get("cpu")) or 0
         memory += memory_bytes(requests.get("memory")) or 0
-    return Placement(anti_span, tuple(spread), node_selector, node_terms, rules_span, cpu, memory)
+    return Placement(anti_span, tuple(spread), node_selector, node_terms, rules_span, cpu, memory,
+                     _host_port(reader, pod))
+
+
+def _host_port(reader: FieldReader, pod: tuple[str, ...]) -> Span | None:
+    """The first port the pod takes on its node: the scheduler's NodePorts filter keeps
+    two pods with the same host port (protocol, host IP) off one node."""
+    host_network = reader.get(*pod, "hostNetwork") is True
+    for index, container in enumerate(reader.items(*pod, "containers")):
+        ports = container.get("ports") if isinstance(container, dict) else None
+        for number, port in enumerate(ports if isinstance(ports, list) else []):
+            if not isinstance(port, dict):
+                continue
+            key = "containerPort" if host_network else "hostPort"
+            if _positive_int(port.get(key)) or (host_network and _positive_int(port.get("hostPort"))):
+                return reader.span(*pod, "containers", index, "ports", number)
+    return None
 
 
 def _positive_int(value: object) -> bool:
@@ -234,7 +252,7 @@ def pods_per_node(
 ) -> NodeBound:
     """The most pods of one workload (``pods`` of them) that can be on one node.
 
-    DaemonSet and required anti-affinity: 1. A DoNotSchedule spread constraint with
+    DaemonSet, a host port and required anti-affinity: 1. A DoNotSchedule spread constraint with
     maxSkew ``s`` over ``N`` eligible nodes: a pod lands on node n only if n's count
     after it exceeds the smallest count by at most ``s``, so with ``c`` on n every other
     node holds at least ``c - s`` and ``pods >= c + (N - 1)(c - s)``: ``c <= floor((pods +
@@ -243,6 +261,11 @@ def pods_per_node(
     bounds = [NodeBound(pods, "no hard rule keeps them apart", "manifests", workload_span)]
     if kind == "DaemonSet":
         bounds.append(NodeBound(1, "DaemonSet: one pod per node", "manifests", workload_span))
+    if placement.host_port is not None:
+        bounds.append(NodeBound(
+            1, "a host port (NodePorts filter: one pod per port on a node)", "manifests",
+            placement.host_port,
+        ))
     if placement.anti_affinity is not None:
         bounds.append(NodeBound(
             1, f"required podAntiAffinity on {HOSTNAME}", "manifests", placement.anti_affinity,

@@ -261,6 +261,18 @@ def test_a_schedule_anyway_spread_is_only_a_preference(tmp_path, capsys):
     assert assumption(report, "pods per node")["value"].startswith("at most 110 of 240")
 
 
+def test_hostnetwork_pods_with_a_port_take_one_node_each(tmp_path, capsys):
+    ports = "        ports: [{containerPort: 8126}]\n"
+    report = check(tmp_path, capsys, {
+        "coredns.yaml": coredns(), "agent.yaml": workload(240, requests=ports),
+        "kalc.yaml": kalc_yaml(rate=5),
+    })
+    placed = assumption(report, "pods per node")
+    assert placed["value"].startswith("at most 1 of 240")
+    assert "host port" in placed["note"]
+    assert report["verdict"] == "proved"
+
+
 def test_a_hostnetwork_daemonset_sends_from_every_node_alike(tmp_path, capsys):
     report = check(tmp_path, capsys, {
         "coredns.yaml": coredns(), "agent.yaml": workload(None, kind="DaemonSet"),
