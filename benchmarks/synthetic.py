@@ -226,7 +226,9 @@ def worst_step(
         pods = sum((w.max_replicas or w.replicas) if peak else w.replicas for w in members)
         for name in looked_up(tier, classes):
             lookups = lookups_per_step(pods, rate, name.count, 1, up=peak)
-            hot[(tier, name.id)] = math.ceil(share * lookups)
+            hot[(tier, name.id)] = max(
+                math.floor(share * lookups), -(-lookups // case.coredns_replicas)
+            )
 
     def misses(queries: int, keys: int) -> int:
         return min(queries, keys) if least else queries
@@ -366,6 +368,13 @@ spec:
         k8s-app: kube-dns
     spec:
       dnsPolicy: Default
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector:
+              matchLabels:
+                k8s-app: kube-dns
+            topologyKey: kubernetes.io/hostname
       containers:
       - name: coredns
         image: registry.k8s.io/coredns/coredns:v{case.version}

@@ -450,7 +450,8 @@ def main() -> None:
         "coredns-configmap.yaml": configmap(COREFILE_AUTOPATH),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         "nodelocaldns.yaml": nodelocal(),
-        **common,
+        "workloads.yaml": common["workloads.yaml"],
+        "kalc.yaml": ASSUMED_ENV,
     })
     write("small-cluster", {
         "coredns-configmap.yaml": configmap(COREFILE_PLAIN),

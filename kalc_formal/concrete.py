@@ -7,10 +7,8 @@ are replayed in and that the Z3 encoding is tested against.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from kalc_formal.flowmodel import FlowModel, KeyClass
 
@@ -71,14 +69,6 @@ Chooser = Callable[[str, int, int], int]
 
 def highest(_name: str, _low: int, high: int) -> int:
     return high
-
-
-def floor_share(share: Fraction, lookups: int) -> int:
-    return math.floor(share * lookups)
-
-
-def ceil_share(share: Fraction, lookups: int) -> int:
-    return math.ceil(share * lookups)
 
 
 @dataclass(slots=True)
@@ -197,7 +187,7 @@ class Simulator:
             self.failed[key.id][t] = failed[key.id]
             self.first_failures[key.id][t] = min(failed[key.id], original)
         self._fill(t, fills)
-        upstream = self._upstream(t, misses, failed, out)
+        upstream = self._upstream(t, lookups, misses, failed, out)
         self.upstream_history.append(upstream)
         violated = tuple(s.id for s in self.model.scopes if self.window(s.id, t) > s.limit)
         live = {k: s.live for k, s in self.states.items()}
@@ -288,8 +278,7 @@ class Simulator:
         result: dict[tuple[str, str], int] = {}
         for group in self.model.groups:
             for flow in self.model.flows:
-                low = floor_share(group.share_min, lookups[flow.id])
-                high = ceil_share(group.share_max, lookups[flow.id])
+                low, high = group.lookup_bounds(flow.id, lookups[flow.id])
                 given = given_all.get((group.id, flow.id))
                 name = f"group_lookups[{group.id},{flow.id}]@{t}"
                 result[(group.id, flow.id)] = self._pick(name, given, low, high)
@@ -364,18 +353,23 @@ class Simulator:
             state.end = state.live + fills[key_id]
 
     def _upstream(
-        self, t: int, misses: Mapping[str, int], failed: Mapping[str, int], out: frozenset[str]
+        self, t: int, lookups: Mapping[str, int], misses: Mapping[str, int],
+        failed: Mapping[str, int], out: frozenset[str],
     ) -> dict[str, int]:
         per_group: dict[tuple[str, str], int] = {}
         for key in self.model.key_classes:
             for scope_id in key.scopes:
                 slot = (key.group, scope_id)
                 per_group[slot] = per_group.get(slot, 0) + self.sends(key, scope_id, t, misses, failed)
-        return {
-            scope.id: sum(n * per_group.get((g, scope.id), 0) for g, n in scope.members)
-            + (scope.probe_packets if scope.id in out else 0)
-            for scope in self.model.scopes
-        }
+        result = {}
+        for scope in self.model.scopes:
+            sent = sum(n * per_group.get((g, scope.id), 0) for g, n in scope.members) + (
+                scope.probe_packets if scope.id in out else 0
+            )
+            if scope.lookup_packets:
+                sent = min(sent, sum(n * lookups[f] for f, n in scope.lookup_packets))
+            result[scope.id] = sent
+        return result
 
     def sends(
         self, key: KeyClass, scope_id: str, t: int, misses: Mapping[str, int],

@@ -169,10 +169,19 @@ class Unrolling:
         total = step.lookups[flow_id]
         amount = z3.Int(f"group_lookups[{self._n('g', group_id)},{self._n('f', flow_id)}]@{t}")
         step.group_lookups[(group_id, flow_id)] = amount
-        low, high = group.share_min, group.share_max
+        low, high = group.shares(flow_id)
+        serving, replicas = group.split_serving(flow_id), group.split_replicas(flow_id)
+        ceiling = (low.numerator * total + low.denominator - 1) / low.denominator
         return [
-            low.denominator * amount >= low.numerator * total - low.denominator + 1,
-            high.denominator * amount <= high.numerator * total + high.denominator - 1,
+            z3.If(
+                replicas * ceiling <= total,
+                low.denominator * amount >= low.numerator * total,
+                low.denominator * amount >= low.numerator * total - low.denominator + 1,
+            ),
+            z3.Or(
+                high.denominator * amount <= high.numerator * total,
+                serving * amount <= total + serving - 1,
+            ),
             amount >= 0,
         ]
 
@@ -259,7 +268,10 @@ class Unrolling:
                         terms.append(replicas * self._sends(t, step, key, scope.id))
             if scope.probe_packets:
                 terms.append(z3.If(step.out[scope.id], scope.probe_packets, 0))
-            step.upstream[scope.id] = z3.Sum(terms) if terms else z3.IntVal(0)
+            sent = z3.Sum(terms) if terms else z3.IntVal(0)
+            if scope.lookup_packets:
+                sent = _min(sent, z3.Sum([n * step.lookups[f] for f, n in scope.lookup_packets]))
+            step.upstream[scope.id] = sent
 
     def _sends(self, t: int, step: _Step, key: KeyClass, scope_id: str) -> Expr:
         """Packets one replica sends for ``key`` to ``scope_id`` in step ``t``."""

@@ -55,6 +55,7 @@ class LookupSpec:
     rate: float | None = None
     surge_rate: float | None = None
     libc: str | None = None
+    max_per_node: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,4 +335,5 @@ def _lookup(item: dict[str, Any], span: Span | None) -> LookupSpec:
         rate=item.get("rate"),
         surge_rate=item.get("surge_rate"),
         libc=item.get("libc"),
+        max_per_node=item.get("max_per_node"),
     )

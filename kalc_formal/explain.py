@@ -206,9 +206,17 @@ def _overload(analysis: Analysis, steps: Sequence[StepResult]) -> list[Event]:
             f"({' + '.join(_n(step.upstream[scope.id]) for step in window)}; one sliding "
             "one-second window can hold them all)"
         )
+        capped = (
+            " (in a step where that is all the cluster's lookups cause: the replicas' "
+            "lookups above are each one's bound, and together they serve each lookup once)"
+            if scope.lookup_packets and any(
+                step.upstream[scope.id] == sum(n * step.lookups[f] for f, n in scope.lookup_packets)
+                for step in window
+            ) else ""
+        )
         text = (
             f"{info.label} sends {_n(packets)} packets to {', '.join(info.addresses)} "
-            f"{when}{probes}: over the limit of {_n(info.limit_per_second)}/s "
+            f"{when}{probes}{capped}: over the limit of {_n(info.limit_per_second)}/s "
             f"(scope {info.kind})"
         )
         spans = (info.span,) if info.span else ()

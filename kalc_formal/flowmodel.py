@@ -5,6 +5,7 @@ Plain data, no z3. See specs/model.md sections 1-2 for what each field means.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, TypeVar
@@ -24,13 +25,58 @@ class Flow:
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    """Identical DNS server replicas; one representative is modelled."""
+    """Identical DNS server replicas; one representative is modelled.
+
+    The representative gets between ``share_min`` and ``share_max`` of each flow's
+    lookups, or the bounds of ``flow_shares`` (flow id, min, max) for the flows listed
+    there. ``replicas`` and ``serving`` are how many replicas (or nodes) the lookups
+    are split among for the lower and the upper bound; None: the fewest that the
+    shares allow. ``lookup_bounds`` gives the integral bounds (specs/model.md section 2).
+    """
 
     id: str
     share_min: Fraction
     share_max: Fraction
     restarts: int = 0
     label: str = ""
+    flow_shares: tuple[tuple[str, Fraction, Fraction], ...] = ()
+    replicas: int | None = None
+    serving: int | None = None
+
+    def shares(self, flow_id: str) -> tuple[Fraction, Fraction]:
+        """The (min, max) share of ``flow_id``'s lookups that reach the representative."""
+        for flow, low, high in self.flow_shares:
+            if flow == flow_id:
+                return low, high
+        return self.share_min, self.share_max
+
+    def split_serving(self, flow_id: str) -> int:
+        """How many replicas carry the lookups, each at most the maximum share."""
+        if self.serving is not None:
+            return self.serving
+        high = self.shares(flow_id)[1]
+        return math.ceil(1 / high) if high else 1
+
+    def split_replicas(self, flow_id: str) -> int:
+        """How many replicas each get at least the minimum share."""
+        if self.replicas is not None:
+            return self.replicas
+        low = self.shares(flow_id)[0]
+        return max(math.floor(1 / low) if low else 1, self.split_serving(flow_id))
+
+    def lookup_bounds(self, flow_id: str, lookups: int) -> tuple[int, int]:
+        """The representative's lookups of ``lookups`` in the cluster: ``[low, high]``.
+
+        Upper: ``floor(max x L)`` where the serving replicas can carry ``L`` that way,
+        else ``ceil(L / serving)`` (the busiest gets at least that much). Lower:
+        ``ceil(min x L)`` where every replica can get that much, else ``floor(min x L)``.
+        """
+        low_share, high_share = self.shares(flow_id)
+        high = max(math.floor(high_share * lookups), -(-lookups // self.split_serving(flow_id)))
+        ceiling = math.ceil(low_share * lookups)
+        if self.split_replicas(flow_id) * ceiling <= lookups:
+            return ceiling, high
+        return math.floor(low_share * lookups), high
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +143,9 @@ class Scope:
     ``limit`` counts the packets of ``window_steps`` consecutive steps together (2 for
     a limit over any sliding window as long as one step: the window can hold the end
     of one step and the start of the next).
+    ``lookup_packets``: (flow id, packets per lookup when every cache misses); when
+    given, the scope counts at most ``sum packets x L[f,t]`` in a step: every lookup
+    of the cluster reaches one replica, so all of them together cannot send more.
     """
 
     id: str
@@ -106,6 +155,7 @@ class Scope:
     outage_steps: int = 0
     probe_packets: int = 0
     window_steps: int = 1
+    lookup_packets: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,8 +250,7 @@ def validate(model: FlowModel) -> None:
         if not 0 <= flow.base <= flow.peak:
             raise ValueError(f"flow {flow.id}: need 0 <= base <= peak")
     for group in model.groups:
-        if not 0 <= group.share_min <= group.share_max <= 1 or group.restarts < 0:
-            raise ValueError(f"group {group.id}: need 0 <= share_min <= share_max <= 1")
+        _validate_group(group, flow_ids)
     for pool in model.pools:
         if pool.group not in group_ids or pool.capacity < 0 or pool.shard_capacity < 0:
             raise ValueError(f"pool {pool.id}: unknown group or negative capacity")
@@ -210,11 +259,29 @@ def validate(model: FlowModel) -> None:
         seen.add(key.id)
     for scope in model.scopes:
         _validate_scope(scope, group_ids)
+        if any(f not in flow_ids or n < 0 for f, n in scope.lookup_packets):
+            raise ValueError(f"scope {scope.id}: lookup packets of an unknown flow")
     ids = {k.id for k in model.key_classes}
     for key in model.key_classes:
         _validate_failures(key, ids)
     if model.surge_steps is not None and model.surge_steps < 0:
         raise ValueError("surge_steps must be >= 0")
+
+
+def _validate_group(group: Group, flow_ids: set[str]) -> None:
+    shares = [(group.share_min, group.share_max)] + [(lo, hi) for _, lo, hi in group.flow_shares]
+    if any(not 0 <= lo <= hi <= 1 for lo, hi in shares) or group.restarts < 0:
+        raise ValueError(f"group {group.id}: need 0 <= share_min <= share_max <= 1")
+    if any(f not in flow_ids for f, _, _ in group.flow_shares):
+        raise ValueError(f"group {group.id}: a flow share names an unknown flow")
+    if any(n is not None and n < 1 for n in (group.replicas, group.serving)):
+        raise ValueError(f"group {group.id}: replicas and serving must be >= 1")
+    for flow_id in ["", *(f for f, _, _ in group.flow_shares)]:
+        serving = group.split_serving(flow_id)
+        if group.split_replicas(flow_id) < serving or group.shares(flow_id)[1] * serving < 1:
+            raise ValueError(
+                f"group {group.id}: need replicas >= serving and share_max x serving >= 1"
+            )
 
 
 def _validate_scope(scope: Scope, groups: set[str]) -> None:

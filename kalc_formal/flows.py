@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from kalc_formal.analysis import Analysis, FlowInfo, GroupInfo, ScopeInfo
-from kalc_formal.cluster import Cluster, Workload
+from kalc_formal.cluster import Cluster, DnsServer, Workload
 from kalc_formal.dnsserver import (
     FORWARD_DEADLINE,
     CacheLookup,
@@ -43,7 +43,13 @@ from kalc_formal.keyclasses import (
     NamePlaceholder,
     NamespacePlaceholder,
 )
-from kalc_formal.podclasses import PodClass, lookups_per_step, pod_classes
+from kalc_formal.placement import (
+    DEFAULT_MAX_PODS,
+    NodeBound,
+    eligible_nodes,
+    pods_per_node,
+)
+from kalc_formal.podclasses import PodClass, lookups_per_step, node_bound, pod_classes
 from kalc_formal.resolvconf import (
     Libc,
     PodDNSConfig,
@@ -91,6 +97,7 @@ class Settings:
     version: str
     replicas: int
     replicas_per_node: int
+    max_pods: NodeBound
     skew: Fraction
     restarts: int
     rollout: bool
@@ -122,7 +129,7 @@ def decide_settings(
     horizon: int | None, kubernetes_zone: Callable[[], str | None],
 ) -> Settings:
     """Take each setting from the command line, kalc.yaml, the manifests or a default."""
-    record = Recorder()
+    record = Recorder(kalc_spans=env.spans)
     coredns = env.coredns
     servers = [s for s in cluster.dns_servers if s.software == "coredns"]
     server = servers[0] if servers else None
@@ -155,18 +162,17 @@ def decide_settings(
         [("kalc.yaml", env.cluster.get("domain")), ("Corefile", kubernetes_zone())],
         "cluster.local", "the kubernetes plugin's zone (F1)",
     )
+    nodes = record.take(
+        "cluster.nodes", [("kalc.yaml", env.cluster.get("nodes")), ("manifests", nodes_default)], 1,
+    )
+    max_pods = _max_pods(cluster, env, record)
     settings = Settings(
         version=str(chosen_version),
         replicas=replicas,
-        replicas_per_node=record.take(
-            "coredns.replicas_per_node",
-            [("kalc.yaml", coredns.get("replicas_per_node")),
-             ("manifests", 1 if server and server.anti_affinity == "required" else None)],
-            1,
-            "replicas sharing one node's network interface"
-            + ("" if server and server.anti_affinity == "required"
-               else "; without required pod anti-affinity more can share one"),
+        replicas_per_node=_replicas_per_node(
+            cluster, server, coredns.get("replicas_per_node"), replicas, nodes, max_pods, record,
         ),
+        max_pods=max_pods,
         skew=Fraction(str(record.take(
             "coredns.skew", [("kalc.yaml", coredns.get("skew"))], 0.1,
             "kube-proxy imbalance between replicas, K7: no replica gets more than "
@@ -177,9 +183,7 @@ def decide_settings(
         rollout=rollout,
         unavailable=unavailable,
         domain=domain.rstrip(".") or "cluster.local",
-        nodes=record.take(
-            "cluster.nodes", [("kalc.yaml", env.cluster.get("nodes")), ("manifests", nodes_default)], 1,
-        ),
+        nodes=nodes,
         dns_ip=record.take(
             "cluster.dns_ip",
             [("kalc.yaml", env.cluster.get("dns_ip")),
@@ -248,6 +252,54 @@ def _arrivals(env: EnvSpec, record: Recorder) -> Arrivals | None:
     )
     step = env.check.get("step") or 1
     return Arrivals(Fraction(str(burst)), Fraction(str(reply_ms)) / 1000 / step)
+
+
+def _max_pods(cluster: Cluster, env: EnvSpec, record: Recorder) -> NodeBound:
+    """The kubelet's maxPods: kalc.yaml, else the Node objects' largest allocatable pods."""
+    given = env.cluster.get("max_pods_per_node")
+    counts = [n.allocatable_pods for n in cluster.nodes]
+    from_nodes = max(c for c in counts if c is not None) if counts and None not in counts else None
+    node_span = cluster.nodes[0].span if cluster.nodes else None
+    value = record.take(
+        "cluster.max_pods_per_node", [("kalc.yaml", given), ("manifests", from_nodes)],
+        DEFAULT_MAX_PODS, "pods the kubelet runs on one node (maxPods)",
+        at={"manifests": node_span}, narrows=lambda _value: given is not None,
+    )
+    taken = record.assumptions[-1]
+    if taken.origin == "kalc.yaml":
+        return NodeBound(int(value), "cluster.max_pods_per_node", "kalc.yaml", taken.at)
+    if taken.origin == "manifests":
+        return NodeBound(int(value), "the Node objects' status.allocatable.pods", "manifests",
+                         taken.at)
+    return NodeBound(int(value), f"kubelet maxPods default {DEFAULT_MAX_PODS}", "default")
+
+
+def _replicas_per_node(
+    cluster: Cluster, server: DnsServer | None, given: int | None, replicas: int, nodes: int,
+    max_pods: NodeBound, record: Recorder,
+) -> int:
+    """The most CoreDNS replicas on one node: kalc.yaml, else what the Deployment's hard
+    rules and maxPods allow (all replicas when nothing keeps them apart)."""
+    note = "CoreDNS replicas sharing one node's network interface"
+    if given is not None:
+        record.note("coredns.replicas_per_node", given, "kalc.yaml", note, narrows=True)
+        return int(given)
+    if server is None:
+        value = min(replicas, max_pods.pods)
+        record.note("coredns.replicas_per_node", value, "default",
+                    note + "; no CoreDNS Deployment read: all replicas may share one node")
+        return value
+    workload = server.workload
+    bound = pods_per_node(
+        workload.kind, replicas, workload.placement,
+        eligible_nodes=eligible_nodes(workload.placement, [n.labels for n in cluster.nodes], nodes),
+        workload_span=workload.span,
+    )
+    if max_pods.pods < bound.pods:
+        bound = max_pods
+    record.note("coredns.replicas_per_node", bound.pods, bound.origin, f"{note}: {bound.reason}",
+                bound.span)
+    return bound.pods
 
 
 def _upstreams(env: EnvSpec, record: Recorder) -> tuple[UpstreamSpec, ...]:
@@ -463,6 +515,9 @@ class _Analyser:
         self.unmodelled: list[Unmodelled] = list(self.coredns.unmodelled)
         self.notes: list[str] = []
         self.may_fail = any(u.outage_steps for u in settings.upstreams)
+        self.flow_shares: dict[str, tuple[Fraction, Fraction]] = {}
+        self.node_bounds: dict[str, NodeBound] = {}
+        self.lookup_packets: dict[str, dict[str, int]] = {}
 
     def run(self) -> Analysis:
         special = {n.namespace for n in self.names if n.namespace}
@@ -512,25 +567,49 @@ class _Analyser:
             low = (1 - s.skew) / s.replicas
             high = min(Fraction(1), (1 + s.skew) / serving)
             hot_members = {"node": s.replicas_per_node, "pod": 1, "cluster": s.replicas_per_node}
+            split = (s.replicas, serving)
             self._add_group("coredns", low, high, s.restarts, "the busiest CoreDNS replica",
-                            s.replicas_per_node, hot_members)
+                            s.replicas_per_node, hot_members, split)
             others = s.replicas - s.replicas_per_node
             if others > 0 and any(i.kind == "cluster" for _, i in self.scopes):
                 self._add_group("coredns-others", low, high, s.restarts,
-                                "each other CoreDNS replica", others, {"cluster": others})
+                                "each other CoreDNS replica", others, {"cluster": others}, split)
         else:
-            low = (1 - s.skew) / s.nodes
-            high = min(Fraction(1), (1 + s.skew) / s.nodes)
+            # Shares per flow come from placement (``_node_shares``), set in ``_result``.
             label = "the node-local cache of the busiest node" if kind == "nodelocal" else \
                 "the pods of the busiest node, asking the upstream directly"
-            self._add_group(kind, low, high, 0, label, 1, {"node": 1, "pod": 1, "cluster": 1})
+            split = (s.nodes, s.nodes)
+            self._add_group(kind, Fraction(0), Fraction(1), 0, label, 1,
+                            {"node": 1, "pod": 1, "cluster": 1}, split)
             if s.nodes > 1 and any(i.kind == "cluster" for _, i in self.scopes):
-                self._add_group(f"{kind}-others", low, high, 0, f"{label} (each other node)",
-                                s.nodes - 1, {"cluster": s.nodes - 1})
+                self._add_group(f"{kind}-others", Fraction(0), Fraction(1), 0,
+                                f"{label} (each other node)", s.nodes - 1,
+                                {"cluster": s.nodes - 1}, split)
         return [g for g in self.groups.info if g.startswith(kind)]
 
+    def _node_shares(self, pod_class: PodClass) -> tuple[Fraction, Fraction]:
+        """The share of the class's lookups sent from the busiest node: at most
+        ``min(P, cap) / P`` (``cap``: the most pods of the class on one node, ``P``: its
+        pods at baseline, the fewest that share the lookups); at least 0: nothing forces
+        a pod onto a given node (a DaemonSet skips nodes whose taints it does not
+        tolerate)."""
+        s = self.settings
+        pods = pod_class.pods_base
+        bound = self.node_bounds.get(pod_class.id)
+        if bound is None:
+            bound = node_bound(pod_class, nodes=s.nodes, node_objects=self.cluster.nodes,
+                               max_pods=s.max_pods)
+            self.node_bounds[pod_class.id] = bound
+            s.recorder.note(
+                "pods per node", f"at most {min(bound.pods, pods)} of {pods}: {pod_class.label}",
+                bound.origin, bound.reason, bound.span, narrows=bound.origin == "kalc.yaml",
+            )
+        high = Fraction(1) if pods <= 0 else min(Fraction(1), Fraction(bound.pods, pods))
+        return Fraction(0), max(high, Fraction(1, s.nodes))
+
     def _add_group(self, group_id: str, low: Fraction, high: Fraction, restarts: int,
-                   label: str, replicas: int, members: dict[str, int]) -> None:
+                   label: str, replicas: int, members: dict[str, int],
+                   split: tuple[int, int]) -> None:
         setup = self.coredns if group_id.startswith("coredns") else self.nodelocal
         scope_of = {}
         schedules: dict[str, tuple[float, ...]] = {"direct": (0.0,)}
@@ -541,8 +620,8 @@ class _Analyser:
         scope_of["direct"] = self._scope_ids_for(self.settings.node_nameservers)
         builder = KeyClassBuilder(group_id, self.settings.step, scope_of, schedules,
                                   self.settings.arrivals)
-        self.groups.add(Group(group_id, low, high, restarts, label), label, replicas, builder,
-                        members)
+        group = Group(group_id, low, high, restarts, label, replicas=split[0], serving=split[1])
+        self.groups.add(group, label, replicas, builder, members)
 
     # -- flows
 
@@ -588,13 +667,17 @@ class _Analyser:
         )
         queries = []
         cold = 0
+        shares = None
+        if kind != "coredns":
+            shares = self._node_shares(pod_class)
+            self.flow_shares[flow_id] = shares
         for group_id in self._group(kind):
             group = next(g for g in self.groups.groups if g.id == group_id)
-            guaranteed = float(uniform * group.share_min)
+            guaranteed = float(uniform * (shares[0] if shares else group.share_min))
             builder = self.groups.builders[group_id]
+            share_max = shares[1] if shares else group.share_max
             peak_per_key = KeyPeak(
-                math.ceil(group.share_max * peak_name),
-                math.ceil(group.share_max * peak_name_namespace),
+                math.ceil(share_max * peak_name), math.ceil(share_max * peak_name_namespace)
             )
             for packet in trace.packets:
                 operations = served[(packet.qname, packet.qtype)][1]
@@ -605,6 +688,9 @@ class _Analyser:
             operations = served[(packet.qname, packet.qtype)][1]
             queries.append(f"{packet.qname} {packet.qtype}")
             cold += _upstream_packets(operations)
+            for scope_id, packets in _scope_packets(operations, self._scope_ids_for).items():
+                per_scope = self.lookup_packets.setdefault(scope_id, {})
+                per_scope[flow_id] = per_scope.get(flow_id, 0) + packets
         self.flows.append(Flow(flow_id, base, peak, f"{pod_class.label} -> {name.label}"))
         self.flow_info[flow_id] = FlowInfo(
             flow_id, pod_class.label, len(pod_class.namespaces), pod_class.pods_base,
@@ -742,9 +828,20 @@ class _Analyser:
                 (g, n[scope_info.kind]) for g, n in self.groups.members.items() if scope_info.kind in n
             )
             probes = sum(n * self._probes(g, scope_info.addresses) for g, n in members)
-            scopes.append(replace(scope, members=members, probe_packets=probes))
+            caused = () if self.may_fail else tuple(
+                (f.id, self.lookup_packets.get(scope.id, {}).get(f.id, 0)) for f in self.flows
+            )
+            scopes.append(replace(scope, members=members, probe_packets=probes,
+                                  lookup_packets=caused))
+        groups = [
+            g if g.id.startswith("coredns") else replace(g, flow_shares=tuple(
+                (f.id, *self.flow_shares[f.id]) for f in self.flows if f.id in self.flow_shares
+                and self.flow_info[f.id].server == g.id.split("-")[0]
+            ))
+            for g in self.groups.groups
+        ]
         model = FlowModel(
-            flows=tuple(self.flows), groups=tuple(self.groups.groups), key_classes=tuple(keys),
+            flows=tuple(self.flows), groups=tuple(groups), key_classes=tuple(keys),
             scopes=tuple(scopes), pools=tuple(pools.values()),
             initial_cache="cold" if self.settings.initial_cache == "cold" else "warm",
             surge_steps=self.settings.surge_steps,
@@ -790,6 +887,26 @@ CACHE_SHARDS = 256
 def _capacity(setup: ServerSetup | None, cache: str, kind: str) -> int:
     success, denial = (setup.cache_capacity.get(cache, (9984, 9984)) if setup else (9984, 9984))
     return success if kind == "success" else denial
+
+
+def _scope_packets(
+    operations: Sequence[Operation], scopes_of: Callable[[tuple[str, ...]], tuple[str, ...]],
+) -> dict[str, int]:
+    """Upstream packets per scope when every cache on the path misses."""
+    total: dict[str, int] = {}
+
+    def add(found: dict[str, int]) -> None:
+        for scope_id, packets in found.items():
+            total[scope_id] = total.get(scope_id, 0) + packets
+
+    for operation in operations:
+        if isinstance(operation, Upstream):
+            add(dict.fromkeys(scopes_of(operation.targets), 1))
+        elif isinstance(operation, CacheLookup):
+            add(_scope_packets(operation.on_miss, scopes_of))
+        elif isinstance(operation, Walk):
+            add(_scope_packets(operation.internal, scopes_of))
+    return total
 
 
 def _upstream_packets(operations: Sequence[Operation]) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import textwrap
 from typing import Any
 
@@ -188,8 +187,8 @@ def client_load(analysis: Analysis) -> dict[str, tuple[int, int]]:
             if not group.id.startswith(info.server):
                 continue
             queries = len(info.client_queries)
-            base += queries * math.ceil(group.share_max * flow.base)
-            peak += queries * math.ceil(group.share_max * flow.peak)
+            base += queries * group.lookup_bounds(flow.id, flow.base)[1]
+            peak += queries * group.lookup_bounds(flow.id, flow.peak)[1]
         load[group.id] = (base // analysis.step_seconds, peak // analysis.step_seconds)
     return load
 
@@ -213,7 +212,7 @@ def _scopes_table(analysis: Analysis) -> str:
 def _assumptions_table(analysis: Analysis) -> str:
     rows = [
         [a.key + ("*" if a.origin == "default" else "") + ("!" if a.narrows else ""),
-         a.value, a.origin, a.note]
+         a.value, a.origin + (f" ({a.at})" if a.at else ""), a.note]
         for a in analysis.assumptions
     ]
     return tabulate(rows, headers=["setting", "value", "from", "note"])
@@ -227,7 +226,8 @@ def _rests_on_text(analysis: Analysis, outcome: Outcome) -> str:
     lines = ["This verdict rests on these assumptions about your cluster (a run that breaks "
              "one is not covered):"]
     for a in narrowing:
-        lines.append(f"  {a.key} = {a.value} (from {a.origin}): {a.note}")
+        origin = a.origin + (f" {a.at}" if a.at else "")
+        lines.append(f"  {a.key} = {a.value} (from {origin}): {a.note}")
     return "\n".join(lines)
 
 
@@ -249,7 +249,7 @@ def as_json(analysis: Analysis, outcome: Outcome) -> dict[str, Any]:
         "checks": list(outcome.checks),
         "assumptions": [
             {"key": a.key, "value": a.value, "origin": a.origin, "default": a.origin == "default",
-             "narrows": a.narrows, "note": a.note}
+             "narrows": a.narrows, "note": a.note, "at": str(a.at) if a.at else None}
             for a in analysis.assumptions
         ],
         "unmodelled": [

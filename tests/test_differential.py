@@ -16,21 +16,42 @@ from tests.test_abstraction import misses_bounds
 
 
 @st.composite
+def shares(draw, serving=None):
+    """A (min, max) share pair; max x serving >= 1 when ``serving`` is given."""
+    least = 1 if serving is None else -(-6 // serving)
+    high = Fraction(draw(st.integers(least, 6)), 6)
+    low = Fraction(draw(st.integers(0, high.numerator * 6 // high.denominator)), 6)
+    return low, high
+
+
+@st.composite
+def groups_of(draw, flows, group_id):
+    """A group with or without a split count and with or without per-flow shares."""
+    serving = draw(st.one_of(st.none(), st.integers(1, 6)))
+    replicas = None if serving is None else draw(st.integers(serving, 8))
+    low, high = draw(shares(serving))
+    flow_shares = tuple(
+        (f.id, *draw(shares(serving))) for f in flows if draw(st.booleans())
+    )
+    return Group(group_id, low, high, restarts=draw(st.integers(0, 2)), flow_shares=flow_shares,
+                 replicas=replicas, serving=serving)
+
+
+@st.composite
 def flow_models(draw):
     flows = tuple(
         Flow(f"f{i}", base, base + draw(st.integers(0, 30)))
         for i, base in enumerate(draw(st.lists(st.integers(0, 20), min_size=1, max_size=3)))
     )
-    groups = []
-    for i in range(draw(st.integers(1, 2))):
-        low = Fraction(draw(st.integers(0, 6)), 6)
-        high = low + Fraction(draw(st.integers(0, 6 - low.numerator * 6 // low.denominator)), 6)
-        groups.append(Group(f"g{i}", low, min(high, Fraction(1)), restarts=draw(st.integers(0, 2))))
+    groups = [draw(groups_of(flows, f"g{i}")) for i in range(draw(st.integers(1, 2)))]
     scopes = tuple(
         Scope(
             f"s{i}", draw(st.integers(0, 60)), tuple((g.id, draw(st.integers(0, 2))) for g in groups),
             outage_steps=draw(st.sampled_from([0, 0, 1, 2])), probe_packets=draw(st.integers(0, 3)),
             window_steps=draw(st.integers(1, 2)),
+            lookup_packets=tuple(
+                (f.id, draw(st.integers(0, 3))) for f in flows if draw(st.booleans())
+            ),
         )
         for i in range(draw(st.integers(1, 2)))
     )
