@@ -546,7 +546,7 @@ class _Analyser:
                 operations = served[(packet.qname, packet.qtype)][1]
                 builder.add_query(flow_id, operations, name_ph, ns_ph, guaranteed)
             if self.may_fail:
-                self._followups(builder, trace.packets, conf, libc, reply, served, name_ph, ns_ph)
+                self._followups(builder, trace.packets, conf, libc, reply, served, name_ph, ns_ph, kind)
         for packet in trace.packets:
             operations = served[(packet.qname, packet.qtype)][1]
             queries.append(f"{packet.qname} {packet.qtype}")
@@ -561,40 +561,80 @@ class _Analyser:
     def _followups(
         self, builder: KeyClassBuilder, packets: Sequence[Packet], conf: ResolvConf, libc: Libc,
         reply: ClientReplyFunction, served: dict[tuple[str, str], tuple[Reply, tuple[Operation, ...]]],
-        name: NamePlaceholder, namespace: NamespacePlaceholder,
+        name: NamePlaceholder, namespace: NamespacePlaceholder, kind: str,
     ) -> None:
         """What a client sends after one of its queries fails (K4): the lookup re-run
         with that query and every later one that needs the upstream unanswered; its
-        later packets are follow-ups of the classes whose failure started it."""
-        settings = conf.settings(libc)
-        failure = ClientReply.TIMEOUT if settings.timeout <= FORWARD_DEADLINE else ClientReply.SERVFAIL
+        later packets are follow-ups of the classes whose failure started it. A failure
+        reaches the client as each of ``_failure_modes`` says; per (class, delay) the
+        largest count over the modes is kept."""
+        modes = self._failure_modes(conf.settings(libc).timeout, kind)
         for index, packet in enumerate(packets):
             failing = builder.failing(served[(packet.qname, packet.qtype)][1], name, namespace)
             if not failing:
                 continue
             answered = {(p.qname, p.qtype) for p in packets[:index]}
-
-            def failed_reply(
-                qname: str, qtype: str, nameserver: str, answered: set[tuple[str, str]] = answered
-            ) -> ClientReply:
-                normal = reply(qname, qtype, nameserver)
-                needs_upstream = _upstream_packets(served[(qname, qtype)][1]) > 0
-                if (qname, qtype) in answered or not needs_upstream:
-                    return normal
-                return failure
-
-            rerun = simulate_lookup(name.text, conf, libc, failed_reply)
-            start = next(
-                p.time for p in rerun.packets if (p.qname, p.qtype) == (packet.qname, packet.qtype)
-            )
-            for later in rerun.packets:
-                delay = math.floor((later.time - start) / self.settings.step)
-                if later.time <= start or delay < 1:
-                    continue
-                targets = builder.register(served[(later.qname, later.qtype)][1], name, namespace)
+            largest: dict[tuple[str, int], int] = {}
+            for failure, arrives in modes:
+                counts: dict[tuple[str, int], int] = {}
+                for later, delay in self._failure_path(
+                    name.text, conf, libc, reply, served, answered, packet, failure, arrives
+                ):
+                    for target in builder.register(served[(later.qname, later.qtype)][1], name, namespace):
+                        counts[(target, delay)] = counts.get((target, delay), 0) + 1
+                for slot, count in counts.items():
+                    largest[slot] = max(largest.get(slot, 0), count)
+            for (target, delay), count in largest.items():
                 for key_id in failing:
-                    for target in targets:
+                    for _ in range(count):
                         builder.add_followup(key_id, target, delay)
+
+    def _failure_path(
+        self, text: str, conf: ResolvConf, libc: Libc, reply: ClientReplyFunction,
+        served: dict[tuple[str, str], tuple[Reply, tuple[Operation, ...]]],
+        answered: set[tuple[str, str]], packet: Packet, failure: ClientReply, arrives: float,
+    ) -> list[tuple[Packet, int]]:
+        """The packets a client sends after ``packet`` fails, with their delay in steps:
+        each round of the client's queries that meets a failure waits ``arrives``
+        seconds for it (a timeout's wait is the resolver model's own)."""
+        injected: set[tuple[str, str]] = set()
+
+        def failed_reply(qname: str, qtype: str, nameserver: str) -> ClientReply:
+            normal = reply(qname, qtype, nameserver)
+            needs_upstream = _upstream_packets(served[(qname, qtype)][1]) > 0
+            if (qname, qtype) in answered or not needs_upstream:
+                return normal
+            injected.add((qname, qtype))
+            return failure
+
+        rerun = simulate_lookup(text, conf, libc, failed_reply)
+        shifted = _shifted_times(rerun.packets, injected, arrives if failure is ClientReply.SERVFAIL else 0.0)
+        start = next(
+            at for p, at in zip(rerun.packets, shifted, strict=True) if (p.qname, p.qtype) == (packet.qname, packet.qtype)
+        )
+        result = []
+        for later, at in zip(rerun.packets, shifted, strict=True):
+            delay = math.floor((at - start) / self.settings.step)
+            if at <= start or delay < 1:
+                continue
+            result.append((later, delay))
+        return result
+
+    def _failure_modes(self, timeout: float, kind: str) -> list[tuple[ClientReply, float]]:
+        """How a failed exchange can reach a client whose timeout is ``timeout``: a
+        timeout, or SERVFAIL after some seconds. CoreDNS answers SERVFAIL after each of
+        its forwards' ``servfail_times`` (once the upstream is marked down, and before);
+        a client whose timeout is shorter times out first. Pods that ask the node's
+        nameservers directly time out."""
+        modes = {(ClientReply.TIMEOUT if timeout <= FORWARD_DEADLINE else ClientReply.SERVFAIL,
+                  FORWARD_DEADLINE)}
+        setup = {"coredns": self.coredns, "nodelocal": self.nodelocal}.get(kind)
+        if setup is None:
+            return sorted(modes, key=lambda m: (m[0].value, m[1]))
+        for forward in _forwards(setup).values():
+            for at in forward.servfail_times():
+                modes.add((ClientReply.TIMEOUT, timeout) if timeout <= at else (ClientReply.SERVFAIL, at))
+        return sorted(modes, key=lambda m: (m[0].value, m[1]))
 
     def _resolv_conf(self, pod_class: PodClass) -> ResolvConf:
         config = pod_class.dns_config
@@ -706,14 +746,14 @@ class _Analyser:
 
     def _probes(self, group_id: str, addresses: tuple[str, ...]) -> int:
         """Health-check packets per step one replica sends to ``addresses`` while they
-        do not answer: one per upstream every ``health_check`` seconds (E7)."""
+        do not answer: one per upstream every ``health_check`` plus the probe's 1 s
+        timeout (E7, measured)."""
         setup = self.coredns if group_id.startswith("coredns") else self.nodelocal
         if setup is None or group_id.startswith("direct"):
             return 0
         return sum(
-            math.ceil(self.settings.step / forward.health_check) * len(set(forward.targets) & set(addresses))
+            forward.probes_within(self.settings.step) * len(set(forward.targets) & set(addresses))
             for forward in _forwards(setup).values()
-            if forward.health_check > 0
         )
 
 
@@ -731,6 +771,22 @@ def _capacity(setup: ServerSetup | None, pool_id: str) -> int:
     kind = pool_id.rsplit("/", 1)[1]
     success, denial = (setup.cache_capacity.get(cache, (9984, 9984)) if setup else (9984, 9984))
     return success if kind == "success" else denial
+
+
+def _shifted_times(packets: Sequence[Packet], failed: set[tuple[str, str]], wait: float) -> list[float]:
+    """Send times of ``packets`` when every round of sends (packets sent at the same
+    time) that holds a failed query waits ``wait`` seconds more for its reply."""
+    shift = 0.0
+    result = []
+    rounds = sorted({p.time for p in packets})
+    extra: dict[float, float] = {}
+    for at in rounds:
+        extra[at] = shift
+        if any(p.time == at and (p.qname, p.qtype) in failed for p in packets):
+            shift += wait
+    for packet in packets:
+        result.append(packet.time + extra[packet.time])
+    return result
 
 
 def _upstream_packets(operations: Sequence[Operation]) -> int:

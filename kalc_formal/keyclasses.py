@@ -197,11 +197,11 @@ class KeyClassBuilder:
         when the upstream is out (an autopath walk stops at a forward error, C6)."""
         draft = self.drafts[key_id]
         for scope in self.scope_of.get(operation.forward, ()):
-            draft.upstream[scope] = draft.upstream.get(scope, 0) + 1
+            draft.upstream[scope] = draft.upstream.get(scope, 0) + operation.packets
         if not draft.failed_sends and self.scope_of.get(operation.forward):
             for at in self.schedules.get(operation.forward, (0.0,)):
                 delay = math.floor(at / self.step_seconds)
-                draft.failed_sends[delay] = draft.failed_sends.get(delay, 0) + 1
+                draft.failed_sends[delay] = draft.failed_sends.get(delay, 0) + operation.packets
         self.info[key_id].upstream_targets.update(operation.targets)
         if operation.span:
             self.info[key_id].spans.append(operation.span)
