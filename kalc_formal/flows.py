@@ -774,18 +774,25 @@ def _capacity(setup: ServerSetup | None, pool_id: str) -> int:
 
 
 def _shifted_times(packets: Sequence[Packet], failed: set[tuple[str, str]], wait: float) -> list[float]:
-    """Send times of ``packets`` when every round of sends (packets sent at the same
-    time) that holds a failed query waits ``wait`` seconds more for its reply."""
+    """Send times of ``packets`` when each failed query's reply takes ``wait`` seconds.
+
+    The resolver model answers at once, so a client's rounds can share one time. A
+    round is a run of packets sent together for one name (A and AAAA side by side);
+    a round that holds a failed query delays every later round by ``wait``."""
     shift = 0.0
-    result = []
-    rounds = sorted({p.time for p in packets})
-    extra: dict[float, float] = {}
-    for at in rounds:
-        extra[at] = shift
-        if any(p.time == at and (p.qname, p.qtype) in failed for p in packets):
-            shift += wait
+    result: list[float] = []
+    round_key: tuple[float, str] | None = None
+    round_members: set[str] = set()
+    round_failed = False
     for packet in packets:
-        result.append(packet.time + extra[packet.time])
+        same_round = round_key == (packet.time, packet.qname) and packet.qtype not in round_members
+        if not same_round:
+            if round_failed:
+                shift += wait
+            round_key, round_members, round_failed = (packet.time, packet.qname), set(), False
+        round_members.add(packet.qtype)
+        round_failed = round_failed or (packet.qname, packet.qtype) in failed
+        result.append(packet.time + shift)
     return result
 
 
