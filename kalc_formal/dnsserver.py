@@ -32,6 +32,9 @@ TCP_EXCHANGE_PACKETS = 6
 ACK, the query, the ACK of the reply, FIN and the ACK of the upstream's FIN (measured:
 5-6 for a prefetch or a serve_stale refresh, which CoreDNS sends over TCP; a send that
 gets no reply: SYN, ACK, the query, FIN, ACK)."""
+TCP_CLOSE_PACKETS = 2
+"""The FIN and ACK of a TCP exchange, which come when forward closes the connection:
+a read timeout after a send that got no reply (measured: 2 s later)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -489,12 +489,14 @@ class _Analyser:
         setup = self.coredns if group_id.startswith("coredns") else self.nodelocal
         scope_of = {}
         schedules: dict[str, tuple[float, ...]] = {"direct": (0.0,)}
+        closes: dict[str, tuple[float, ...]] = {}
         forwards = _forwards(setup) if setup else {}
         for forward_id, forward in forwards.items():
             scope_of[forward_id] = self._scope_ids_for(forward.targets)
             schedules[forward_id] = forward.send_times()
+            closes[forward_id] = forward.servfail_times()
         scope_of["direct"] = self._scope_ids_for(self.settings.node_nameservers)
-        builder = KeyClassBuilder(group_id, self.settings.step, scope_of, schedules)
+        builder = KeyClassBuilder(group_id, self.settings.step, scope_of, schedules, closes)
         self.groups.add(Group(group_id, low, high, restarts, label), label, replicas, builder,
                         members)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from kalc_formal.dnsserver import (
+    TCP_CLOSE_PACKETS,
     CacheLookup,
     Local,
     Operation,
@@ -79,13 +80,16 @@ class KeyClassBuilder:
     """Accumulates key classes of one server group from client queries' operations.
 
     ``scope_of``: forward id -> the scopes its packets count in; ``schedules``: forward
-    id -> the seconds at which it sends a query that gets no reply (E5, E6).
+    id -> the seconds at which it sends a query that gets no reply (E5, E6);
+    ``closes``: forward id -> the seconds at which it gives each of those sends up
+    (a TCP send's connection is closed then: ``TCP_CLOSE_PACKETS`` more packets).
     """
 
     group: str
     step_seconds: int
     scope_of: dict[str, tuple[str, ...]]
     schedules: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    closes: dict[str, tuple[float, ...]] = field(default_factory=dict)
     drafts: dict[str, _Draft] = field(default_factory=dict)
     info: dict[str, KeyInfo] = field(default_factory=dict)
     unmodelled: list[Unmodelled] = field(default_factory=list)
@@ -202,6 +206,10 @@ class KeyClassBuilder:
             for at in self.schedules.get(operation.forward, (0.0,)):
                 delay = math.floor(at / self.step_seconds)
                 draft.failed_sends[delay] = draft.failed_sends.get(delay, 0) + operation.packets
+            if operation.packets > 1:
+                for at in self.closes.get(operation.forward, ()):
+                    delay = math.floor(at / self.step_seconds)
+                    draft.failed_sends[delay] = draft.failed_sends.get(delay, 0) + TCP_CLOSE_PACKETS
         self.info[key_id].upstream_targets.update(operation.targets)
         if operation.span:
             self.info[key_id].spans.append(operation.span)

@@ -20,6 +20,7 @@ sys.path.insert(0, str(HERE / "real_coredns"))
 from experiments import EXPERIMENTS, Experiment, by_id, document, expand  # noqa: E402
 from replay import (  # noqa: E402
     forward_figures,
+    model_failed_sends,
     model_forwards,
     observed_per_query,
     predict,
@@ -169,13 +170,13 @@ def test_serve_stale_during_an_outage(release):
     outage = next(r["from"] for r in observation["world"] if r["kind"] == "SILENT")
     predicted = predict(observation, outage_from=outage)
     per_step: Counter[int] = Counter()
-    for query, model in zip(observation["queries"], predicted, strict=True):
-        if query["time"] < outage:
+    for index, (query, model) in enumerate(zip(observation["queries"], predicted, strict=True)):
+        if query["time"] < outage or not model.exchanges:
             continue
-        for exchange in model.exchanges:
-            assert exchange.failed
-            for at in forward.send_times():
-                per_step[math.floor(query["time"] + at)] += exchange.packets
+        assert all(exchange.failed for exchange in model.exchanges)
+        for delay, packets in model_failed_sends(observation, index):
+            per_step[math.floor(query["time"]) + delay] += packets
+    assert per_step, "no query met the expired entry during the outage"
     for second in range(math.ceil(outage), 40):
         per_step[second] += forward.probes_within(1.0)
     packets = observation["upstream"]["UP1"]["ip_packets"]

@@ -30,6 +30,11 @@ from kalc_formal.dnsserver import (
     Upstream,
     Walk,
 )
+from kalc_formal.keyclasses import (
+    KeyClassBuilder,
+    NamePlaceholder,
+    NamespacePlaceholder,
+)
 from kalc_formal.plans import setup_from_config
 from kalc_formal.plugins import CoreDNSVersion, configure
 from kalc_formal.source import Source
@@ -59,6 +64,27 @@ def _setup(template: str, release: str) -> Any:
     config = configure(parse_corefile(Source("Corefile", text)), version=CoreDNSVersion.parse(release))
     setup = setup_from_config(config, node_nameservers=("10.0.0.1",), node_search=search)
     return setup, search
+
+
+def model_failed_sends(observation: dict[str, Any], index: int) -> tuple[tuple[int, int], ...]:
+    """The model's ``failed_sends`` (delay in 1 s steps, packets) of the key class that
+    the ``index``-th client query of ``observation`` meets first, as ``flows`` builds it."""
+    setup, search = _setup(observation["corefile"], observation["release"])
+    rules = observation["world"]
+    server = Server(setup.blocks, lambda q, t: world_reply(rules, q, t), lambda q, t: None,
+                    own_search=tuple(f"{s.rstrip('.')}." for s in search))
+    query = observation["queries"][index]
+    served = server.serve(Query(query["qname"], query["qtype"]), client_for(query["source"]))
+    forwards = [step for block in setup.blocks for step in block.steps if isinstance(step, ForwardStep)]
+    builder = KeyClassBuilder(
+        "replica", 1, {f.id: ("upstream",) for f in forwards},
+        {f.id: f.send_times() for f in forwards}, {f.id: f.servfail_times() for f in forwards},
+    )
+    name = NamePlaceholder("name", query["qname"], 1)
+    namespace = NamespacePlaceholder("kf-ns-p0", 1)
+    builder.add_query("flow", served.operations, name, namespace, 0.0)
+    (first,) = builder.register(served.operations, name, namespace)
+    return next(k.failed_sends for k in builder.key_classes() if k.id == first)
 
 
 def world_reply(rules: list[dict[str, Any]], qname: str, qtype: str) -> Reply:
