@@ -626,8 +626,9 @@ class _Analyser:
         """How a failed exchange can reach a client whose timeout is ``timeout``: a
         timeout, or SERVFAIL after some seconds. CoreDNS answers SERVFAIL after each of
         its forwards' ``servfail_times`` (once the upstream is marked down, and before);
-        a client whose timeout is shorter times out first. Pods that ask the node's
-        nameservers directly time out."""
+        a client whose timeout is shorter times out first. Every client also keeps the
+        path of forward's 5 s deadline (a timeout if its timeout is at most 5 s, else
+        SERVFAIL), the only one for pods that ask the node's nameservers directly."""
         modes = {(ClientReply.TIMEOUT if timeout <= FORWARD_DEADLINE else ClientReply.SERVFAIL,
                   FORWARD_DEADLINE)}
         setup = {"coredns": self.coredns, "nodelocal": self.nodelocal}.get(kind)

@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "real_coredns"))
 
 from experiments import EXPERIMENTS, expand, run  # noqa: E402
-from replay import forward_figures, observed_per_query  # noqa: E402
+from replay import forward_figures, observed_per_query, predict  # noqa: E402
 from server import SHARED, shared_binaries  # noqa: E402
 
 OBSERVATIONS = HERE / "data" / "coredns_observations"
@@ -57,6 +57,9 @@ def test_live_run_sends_what_was_recorded(experiment, release, binaries):
         assert Counter(map(pick, now)) == Counter(map(pick, was)), f"query {index}"
     for was, now in zip(recorded["replies"], live["replies"], strict=True):
         assert (now["reply"] or {}).get("rcode") == (was["reply"] or {}).get("rcode")
+    # and the model still predicts the live run, query by query
+    for index, (model, seen) in enumerate(zip(predict(live), observed_per_query(live), strict=True)):
+        assert len(model.exchanges) == len(seen), f"query {index}: model {model.exchanges}, live {seen}"
 
 
 @pytest.mark.parametrize(("experiment", "release"), [p for p in LIVE if not p.values[0].sequential])

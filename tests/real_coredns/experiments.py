@@ -104,6 +104,23 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         live_releases=RELEASES,
     ),
     Experiment(
+        "hosts_and_forward_except",
+        "hosts answers its inline names locally (NODATA for a missing type) and falls through "
+        "for the rest; forward does not send names under `except`",
+        ("E2", "A24"),
+        _block("errors\nhosts {\n    192.0.2.10 known.example\n    fallthrough\n}\n"
+               "forward . {UP1} {\n    except internal.example\n}"),
+        ANSWER_ALL,
+        (
+            ClientQuery(0.0, NOT_A_POD, "known.example."),
+            ClientQuery(0.3, NOT_A_POD, "known.example.", "AAAA"),
+            ClientQuery(0.6, NOT_A_POD, "other.example."),
+            ClientQuery(0.9, NOT_A_POD, "x.internal.example."),
+            ClientQuery(1.2, NOT_A_POD, "internal.example."),
+        ),
+        live_releases=("1.14.7",),
+    ),
+    Experiment(
         "kubernetes_local",
         "names in the kubernetes zone are answered locally (NXDOMAIN + SOA min(ttl, 300)), "
         "other names forwarded; no autopath without the plugin",
