@@ -55,7 +55,10 @@ AUTOPATH    kubernetes cluster.local {
 """
 
 
-def small_case(release: str, autopath: bool = True) -> Case:
+def small_case(release: str, autopath: bool = True, unsafe_limit: int | None = None) -> Case:
+    if unsafe_limit is not None:
+        return Case("e2e-unsafe", pods=100, namespaces=4, names=8, intent="unsafe", name_classes=2,
+                    horizon=20, version=release, autopath=autopath, limit=unsafe_limit)
     return Case("e2e", pods=100, namespaces=4, names=8, intent="proved", name_classes=2,
                 horizon=20, version=release, autopath=autopath)
 
@@ -78,9 +81,10 @@ def _names(folder: Path) -> dict[str, dict[str, Any]]:
     return {n["example"]: n for n in env["names"]}
 
 
-def peak_second(report: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """One peak second of client queries at the busiest replica, as (source, qname,
-    qtype), spread round-robin over each flow's names and namespaces."""
+def peak_second(report: dict[str, Any], lookups_of: dict[str, int] | None = None) -> list[tuple[str, str, str]]:
+    """One peak second of client queries at the busiest replica (or ``lookups_of``:
+    lookups per flow), as (source, qname, qtype), spread round-robin over each flow's
+    names and namespaces."""
     flows = [f for f in report["flows"] if f["via"] == "coredns"]
     per_lookup = sum(f["pods_peak"] * f["surge_rate"] * f["names"] * len(f["client_queries"]) for f in flows)
     share = report["client_load"]["coredns"]["peak"] / per_lookup if per_lookup else 0.0
@@ -88,6 +92,8 @@ def peak_second(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     first_namespace = 1
     for flow in flows:
         lookups = math.ceil(flow["pods_peak"] * flow["surge_rate"] * flow["names"] * share)
+        if lookups_of is not None:
+            lookups = lookups_of.get(flow["id"], 0)
         namespaces = min(flow["namespaces"], MAX_NAMESPACES - first_namespace)
         sentinel = next(
             label for q in flow["client_queries"] for label in q.split(".") if label.startswith(SENTINEL_PREFIX)
@@ -146,9 +152,27 @@ def measure(release: str, delay: float, burst: float, seconds: float, cache_dir:
         report = run_check(folder)
         names = _names(folder)
     queries = schedule(report, names, burst, seconds)
+    times, unit, answered = drive(release, autopath, names, queries, delay, seconds, cache_dir)
+    fixed = max((sum(1 for t in times if s <= t < s + 1) for s in range(math.ceil(seconds) + 1)), default=0)
+    sliding = max((sum(1 for t in times if s <= t < s + 1) for s in times), default=0)
+    scope = report["scopes"][0]
+    return {
+        "release": release, "autopath": autopath, "upstream_delay_ms": round(delay * 1000, 1),
+        "burst_seconds": burst, "verdict": report["verdict"],
+        "proved_bound_per_step": report.get("worst_step", {}).get(scope["id"]),
+        "limit_per_second": scope["limit_per_second"], "unit": unit,
+        "client_queries": len(queries), "answered": answered,
+        "peak_fixed_second": fixed, "peak_sliding_second": sliding,
+    }
+
+
+def drive(release: str, corefile_autopath: bool, names: dict[str, dict[str, Any]],
+          queries: list[ClientQuery], delay: float, seconds: float, cache_dir: Path) -> tuple[list[float], str, int]:
+    """Send ``queries`` to a fresh CoreDNS; the upstream's packet times, their unit and
+    how many client queries were answered."""
     upstream = CountingUpstream(world(names), delay)
     port = free_port()
-    corefile = (COREFILE.replace("AUTOPATH", "    autopath @kubernetes\n" if autopath else "")
+    corefile = (COREFILE.replace("AUTOPATH", "    autopath @kubernetes\n" if corefile_autopath else "")
                 .replace("HOST", HOST_SEARCH).replace("{PORT}", str(port)).replace("{UP}", upstream.address))
     with tempfile.TemporaryDirectory(prefix="kf-e2e-coredns-") as workdir:
         server = CoreDNS(binary(release, cache_dir), corefile, Path(workdir))
@@ -162,22 +186,30 @@ def measure(release: str, delay: float, burst: float, seconds: float, cache_dir:
             server.stop()
             upstream.stop()
     if upstream.counts_ip_packets:
-        times = [p["time"] for p in upstream.ip_packets]
-        unit = "IP packets"
-    else:
-        times = [q["time"] for q in upstream.queries]
-        unit = "upstream queries"
-    fixed = max((sum(1 for t in times if s <= t < s + 1) for s in range(math.ceil(seconds) + 1)), default=0)
-    sliding = max((sum(1 for t in times if s <= t < s + 1) for s in times), default=0)
-    scope = report["scopes"][0]
+        return [p["time"] for p in upstream.ip_packets], "IP packets", sum(1 for r in replies if r["reply"])
+    return [q["time"] for q in upstream.queries], "upstream queries", sum(1 for r in replies if r["reply"])
+
+
+def measure_unsafe(release: str, delay: float, cache_dir: Path, limit: int = 64) -> dict[str, Any]:
+    """An ``unsafe`` verdict's trace, concretised: the violating step's lookups at the
+    busiest replica, each on a key of its own, from a cold cache within 0.2 s."""
+    with tempfile.TemporaryDirectory(prefix="kf-e2e-") as folder_text:
+        folder = Path(folder_text) / "cluster"
+        write_case(small_case(release, unsafe_limit=limit), folder)
+        report = run_check(folder)
+        names = _names(folder)
+    if report["verdict"] != "unsafe":
+        raise RuntimeError(f"the unsafe case got {report['verdict']}")
+    step = report["trace"][-1]
+    scope_id, over = next((s, u) for s, u in step["upstream"].items() if u["over"])
+    peak = peak_second(report, step["lookups"])
+    queries = [ClientQuery(round(0.2 * i / len(peak), 5), *q) for i, q in enumerate(peak)]
+    times, unit, answered = drive(release, True, names, queries, delay, 1.5, cache_dir)
+    fixed = max((sum(1 for t in times if s <= t < s + 1) for s in range(2)), default=0)
     return {
-        "release": release, "autopath": autopath, "upstream_delay_ms": round(delay * 1000, 1),
-        "burst_seconds": burst, "verdict": report["verdict"],
-        "proved_bound_per_step": report.get("worst_step", {}).get(scope["id"]),
-        "limit_per_second": scope["limit_per_second"], "unit": unit,
-        "client_queries": len(queries), "answered": sum(1 for r in replies if r["reply"]),
-        "upstream_queries": len(upstream.queries),
-        "peak_fixed_second": fixed, "peak_sliding_second": sliding,
+        "release": release, "upstream_delay_ms": round(delay * 1000, 1), "verdict": report["verdict"],
+        "scope": scope_id, "trace_packets": over["packets"], "limit_per_step": over["limit"], "unit": unit,
+        "client_queries": len(queries), "answered": answered, "peak_fixed_second": fixed,
     }
 
 
@@ -196,11 +228,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=float, default=0.01, help="seconds the post-expiry peak arrives in")
     parser.add_argument("--seconds", type=float, default=9.0)
     parser.add_argument("--no-autopath", action="store_true")
+    parser.add_argument("--unsafe", action="store_true",
+                        help="drive an unsafe verdict's trace instead, and report whether it exceeds the limit")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     cache = Path(tempfile.gettempdir()) / "kalc-formal-coredns"
     cache.mkdir(exist_ok=True)
     results = []
+    if args.unsafe:
+        for release in args.release:
+            for delay in args.delay_ms:
+                result = measure_unsafe(release, delay / 1000, cache)
+                results.append(result)
+                print(json.dumps(result), flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1) + "\n")
+        return 0 if all(r["peak_fixed_second"] > r["limit_per_step"] for r in results) else 1
     for release in args.release:
         for delay in args.delay_ms:
             result = measure(release, delay / 1000, args.burst, args.seconds, cache, not args.no_autopath)

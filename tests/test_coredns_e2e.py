@@ -14,7 +14,7 @@ sys.path.insert(0, str(HERE / "real_coredns"))
 
 from server import SHARED, shared_binaries  # noqa: E402
 
-from benchmarks.real_coredns_e2e import broken, measure  # noqa: E402
+from benchmarks.real_coredns_e2e import broken, measure, measure_unsafe  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     shared_binaries() is None, reason=f"the real CoreDNS binaries are not at {SHARED}/bin"
@@ -45,3 +45,12 @@ def test_no_proved_bound_is_broken_by_the_real_server(binaries):
     result = measure("1.14.7", 0.020, 0.01, 7.2, binaries)
     assert result["verdict"] == "proved"
     assert not broken(result), result
+
+
+def test_an_unsafe_trace_exceeds_the_limit_on_the_real_server(binaries):
+    """The violating step of an `unsafe` verdict, concretised (its lookups at the busiest
+    replica, each on a key of its own, from a cold cache), on CoreDNS 1.11.1."""
+    result = measure_unsafe("1.11.1", 0.001, binaries)
+    assert result["trace_packets"] > result["limit_per_step"]
+    assert result["answered"] == result["client_queries"]
+    assert result["peak_fixed_second"] > result["limit_per_step"]
