@@ -17,7 +17,10 @@ from kalc_formal.analysis import Analysis, FlowInfo, GroupInfo, ScopeInfo
 from kalc_formal.cluster import Cluster, Workload
 from kalc_formal.dnsserver import (
     FORWARD_DEADLINE,
+    PROBE_TIMEOUT,
+    TCP_EXCHANGE_PACKETS,
     CacheLookup,
+    CacheStep,
     Client,
     ForwardStep,
     KubernetesStep,
@@ -709,7 +712,27 @@ class _Analyser:
 
     # -- result
 
+    def _note_measured(self) -> None:
+        """The figures measured on real CoreDNS that this model's counts rest on."""
+        setups = [setup for setup in (self.coredns, self.nodelocal) if setup is not None]
+        steps = [step for setup in setups for block in setup.blocks for step in block.steps]
+        origin = "measured on CoreDNS 1.11.1, 1.14.6, 1.14.7 (specs/coredns-observations.md)"
+        if any(isinstance(step, CacheStep) and step.refreshes_over_tcp for step in steps):
+            self.settings.recorder.note(
+                "coredns.tcp_exchange_packets", TCP_EXCHANGE_PACKETS, "default",
+                f"per exchange of a cache with prefetch or serve_stale (refreshed over TCP); {origin}",
+            )
+        forwards = [step for step in steps if isinstance(step, ForwardStep)]
+        if self.may_fail and forwards:
+            times = "/".join(f"{t:g}" for t in forwards[0].servfail_times())
+            period = forwards[0].health_check + PROBE_TIMEOUT
+            self.settings.recorder.note(
+                "coredns.forward_failure", f"SERVFAIL at {times} s, a probe per {period:g} s", "default",
+                f"2 s once the upstream is marked down; {origin}",
+            )
+
     def _result(self) -> Analysis:
+        self._note_measured()
         keys: list[KeyClass] = []
         info: dict[str, KeyInfo] = {}
         pools: dict[str, Pool] = {}
