@@ -230,7 +230,9 @@ def _version(text: str) -> tuple[int, ...]:
 
 def consequences(analysis: Analysis, step: StepResult) -> list[Event]:
     """What follows a violation, by the rules (not solved)."""
-    sends = "2 sends" if _version(analysis.coredns_version) >= (1, 14, 7) else "about 3 sends"
+    newer = _version(analysis.coredns_version) >= (1, 14, 7)
+    sends = "2 sends" if newer else "about 3 sends"
+    servfail = "4 s" if newer else "6 s"
     libcs = sorted({f.libc for f in analysis.flows.values()})
     client = {
         "glibc": "glibc re-sends after its timeout (attempts:2), then stops the search and tries the name as given (G3, G5, G7)",
@@ -240,7 +242,7 @@ def consequences(analysis: Analysis, step: StepResult) -> list[Event]:
     texts = [
         "the upstream drops the packets above its limit; clients see timeouts, not errors (I1)",
         f"forward re-sends a dropped query after its 2 s read timeout, {sends} within its 5 s deadline (E5, E6)",
-        "at the deadline CoreDNS answers SERVFAIL, which is not cached, so the next query for that name misses again (E8, D7, A24, D10)",
+        f"{servfail} after the first send CoreDNS answers SERVFAIL (after 2 s, with one send, once the upstream is marked down about 6.5 s after the first failure; measured), which is not cached, so the next query for that name misses again (E8, D7, A24, D10)",
         *[client[libc] for libc in libcs if libc in client],
     ]
     return [Event(step.t, "then", text) for text in texts]

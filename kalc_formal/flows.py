@@ -17,7 +17,10 @@ from kalc_formal.analysis import Analysis, FlowInfo, GroupInfo, ScopeInfo
 from kalc_formal.cluster import Cluster, DnsServer, Workload
 from kalc_formal.dnsserver import (
     FORWARD_DEADLINE,
+    PROBE_TIMEOUT,
+    TCP_EXCHANGE_PACKETS,
     CacheLookup,
+    CacheStep,
     Client,
     ForwardStep,
     KubernetesStep,
@@ -613,13 +616,15 @@ class _Analyser:
         setup = self.coredns if group_id.startswith("coredns") else self.nodelocal
         scope_of = {}
         schedules: dict[str, tuple[float, ...]] = {"direct": (0.0,)}
+        closes: dict[str, tuple[float, ...]] = {}
         forwards = _forwards(setup) if setup else {}
         for forward_id, forward in forwards.items():
             scope_of[forward_id] = self._scope_ids_for(forward.targets)
             schedules[forward_id] = forward.send_times()
+            closes[forward_id] = forward.servfail_times()
         scope_of["direct"] = self._scope_ids_for(self.settings.node_nameservers)
-        builder = KeyClassBuilder(group_id, self.settings.step, scope_of, schedules,
-                                  self.settings.arrivals)
+        builder = KeyClassBuilder(group_id, self.settings.step, scope_of, schedules, closes,
+                                  arrivals=self.settings.arrivals)
         group = Group(group_id, low, high, restarts, label, replicas=split[0], serving=split[1])
         self.groups.add(group, label, replicas, builder, members)
 
@@ -683,7 +688,7 @@ class _Analyser:
                 operations = served[(packet.qname, packet.qtype)][1]
                 builder.add_query(flow_id, operations, name_ph, ns_ph, guaranteed, peak_per_key)
             if self.may_fail:
-                self._followups(builder, trace.packets, conf, libc, reply, served, name_ph, ns_ph)
+                self._followups(builder, trace.packets, conf, libc, reply, served, name_ph, ns_ph, kind)
         for packet in trace.packets:
             operations = served[(packet.qname, packet.qtype)][1]
             queries.append(f"{packet.qname} {packet.qtype}")
@@ -701,40 +706,81 @@ class _Analyser:
     def _followups(
         self, builder: KeyClassBuilder, packets: Sequence[Packet], conf: ResolvConf, libc: Libc,
         reply: ClientReplyFunction, served: dict[tuple[str, str], tuple[Reply, tuple[Operation, ...]]],
-        name: NamePlaceholder, namespace: NamespacePlaceholder,
+        name: NamePlaceholder, namespace: NamespacePlaceholder, kind: str,
     ) -> None:
         """What a client sends after one of its queries fails (K4): the lookup re-run
         with that query and every later one that needs the upstream unanswered; its
-        later packets are follow-ups of the classes whose failure started it."""
-        settings = conf.settings(libc)
-        failure = ClientReply.TIMEOUT if settings.timeout <= FORWARD_DEADLINE else ClientReply.SERVFAIL
+        later packets are follow-ups of the classes whose failure started it. A failure
+        reaches the client as each of ``_failure_modes`` says; per (class, delay) the
+        largest count over the modes is kept."""
+        modes = self._failure_modes(conf.settings(libc).timeout, kind)
         for index, packet in enumerate(packets):
             failing = builder.failing(served[(packet.qname, packet.qtype)][1], name, namespace)
             if not failing:
                 continue
             answered = {(p.qname, p.qtype) for p in packets[:index]}
-
-            def failed_reply(
-                qname: str, qtype: str, nameserver: str, answered: set[tuple[str, str]] = answered
-            ) -> ClientReply:
-                normal = reply(qname, qtype, nameserver)
-                needs_upstream = _upstream_packets(served[(qname, qtype)][1]) > 0
-                if (qname, qtype) in answered or not needs_upstream:
-                    return normal
-                return failure
-
-            rerun = simulate_lookup(name.text, conf, libc, failed_reply)
-            start = next(
-                p.time for p in rerun.packets if (p.qname, p.qtype) == (packet.qname, packet.qtype)
-            )
-            for later in rerun.packets:
-                delay = math.floor((later.time - start) / self.settings.step)
-                if later.time <= start or delay < 1:
-                    continue
-                targets = builder.register(served[(later.qname, later.qtype)][1], name, namespace)
+            largest: dict[tuple[str, int], int] = {}
+            for failure, arrives in modes:
+                counts: dict[tuple[str, int], int] = {}
+                for later, delay in self._failure_path(
+                    name.text, conf, libc, reply, served, answered, packet, failure, arrives
+                ):
+                    for target in builder.register(served[(later.qname, later.qtype)][1], name, namespace):
+                        counts[(target, delay)] = counts.get((target, delay), 0) + 1
+                for slot, count in counts.items():
+                    largest[slot] = max(largest.get(slot, 0), count)
+            for (target, delay), count in largest.items():
                 for key_id in failing:
-                    for target in targets:
+                    for _ in range(count):
                         builder.add_followup(key_id, target, delay)
+
+    def _failure_path(
+        self, text: str, conf: ResolvConf, libc: Libc, reply: ClientReplyFunction,
+        served: dict[tuple[str, str], tuple[Reply, tuple[Operation, ...]]],
+        answered: set[tuple[str, str]], packet: Packet, failure: ClientReply, arrives: float,
+    ) -> list[tuple[Packet, int]]:
+        """The packets a client sends after ``packet`` fails, with their delay in steps:
+        each round of the client's queries that meets a failure waits ``arrives``
+        seconds for it (a timeout's wait is the resolver model's own)."""
+        injected: set[tuple[str, str]] = set()
+
+        def failed_reply(qname: str, qtype: str, nameserver: str) -> ClientReply:
+            normal = reply(qname, qtype, nameserver)
+            needs_upstream = _upstream_packets(served[(qname, qtype)][1]) > 0
+            if (qname, qtype) in answered or not needs_upstream:
+                return normal
+            injected.add((qname, qtype))
+            return failure
+
+        rerun = simulate_lookup(text, conf, libc, failed_reply)
+        shifted = _shifted_times(rerun.packets, injected, arrives if failure is ClientReply.SERVFAIL else 0.0)
+        start = next(
+            at for p, at in zip(rerun.packets, shifted, strict=True) if (p.qname, p.qtype) == (packet.qname, packet.qtype)
+        )
+        result = []
+        for later, at in zip(rerun.packets, shifted, strict=True):
+            delay = math.floor((at - start) / self.settings.step)
+            if at <= start or delay < 1:
+                continue
+            result.append((later, delay))
+        return result
+
+    def _failure_modes(self, timeout: float, kind: str) -> list[tuple[ClientReply, float]]:
+        """How a failed exchange can reach a client whose timeout is ``timeout``: a
+        timeout, or SERVFAIL after some seconds. CoreDNS answers SERVFAIL after each of
+        its forwards' ``servfail_times`` (once the upstream is marked down, and before);
+        a client whose timeout is shorter times out first. Every client also keeps the
+        path of forward's 5 s deadline (a timeout if its timeout is at most 5 s, else
+        SERVFAIL), the only one for pods that ask the node's nameservers directly."""
+        modes = {(ClientReply.TIMEOUT if timeout <= FORWARD_DEADLINE else ClientReply.SERVFAIL,
+                  FORWARD_DEADLINE)}
+        setup = {"coredns": self.coredns, "nodelocal": self.nodelocal}.get(kind)
+        if setup is None:
+            return sorted(modes, key=lambda m: (m[0].value, m[1]))
+        for forward in _forwards(setup).values():
+            for at in forward.servfail_times():
+                modes.add((ClientReply.TIMEOUT, timeout) if timeout <= at else (ClientReply.SERVFAIL, at))
+        return sorted(modes, key=lambda m: (m[0].value, m[1]))
 
     def _resolv_conf(self, pod_class: PodClass) -> ResolvConf:
         config = pod_class.dns_config
@@ -806,7 +852,27 @@ class _Analyser:
 
     # -- result
 
+    def _note_measured(self) -> None:
+        """The figures measured on real CoreDNS that this model's counts rest on."""
+        setups = [setup for setup in (self.coredns, self.nodelocal) if setup is not None]
+        steps = [step for setup in setups for block in setup.blocks for step in block.steps]
+        origin = "measured on CoreDNS 1.11.1, 1.14.6, 1.14.7 (specs/coredns-observations.md)"
+        if any(isinstance(step, CacheStep) and step.refreshes_over_tcp for step in steps):
+            self.settings.recorder.note(
+                "coredns.tcp_exchange_packets", TCP_EXCHANGE_PACKETS, "default",
+                f"per exchange of a cache with prefetch or serve_stale (refreshed over TCP); {origin}",
+            )
+        forwards = [step for step in steps if isinstance(step, ForwardStep)]
+        if self.may_fail and forwards:
+            times = "/".join(f"{t:g}" for t in forwards[0].servfail_times())
+            period = forwards[0].health_check + PROBE_TIMEOUT
+            self.settings.recorder.note(
+                "coredns.forward_failure", f"SERVFAIL at {times} s, a probe per {period:g} s", "default",
+                f"2 s once the upstream is marked down; {origin}",
+            )
+
     def _result(self) -> Analysis:
+        self._note_measured()
         keys: list[KeyClass] = []
         info: dict[str, KeyInfo] = {}
         pools: dict[str, Pool] = {}
@@ -860,14 +926,14 @@ class _Analyser:
 
     def _probes(self, group_id: str, addresses: tuple[str, ...]) -> int:
         """Health-check packets per step one replica sends to ``addresses`` while they
-        do not answer: one per upstream every ``health_check`` seconds (E7)."""
+        do not answer: one per upstream every ``health_check`` plus the probe's 1 s
+        timeout (E7, measured)."""
         setup = self.coredns if group_id.startswith("coredns") else self.nodelocal
         if setup is None or group_id.startswith("direct"):
             return 0
         return sum(
-            math.ceil(self.settings.step / forward.health_check) * len(set(forward.targets) & set(addresses))
+            forward.probes_within(self.settings.step) * len(set(forward.targets) & set(addresses))
             for forward in _forwards(setup).values()
-            if forward.health_check > 0
         )
 
 
@@ -901,12 +967,35 @@ def _scope_packets(
 
     for operation in operations:
         if isinstance(operation, Upstream):
-            add(dict.fromkeys(scopes_of(operation.targets), 1))
+            add(dict.fromkeys(scopes_of(operation.targets), operation.packets))
         elif isinstance(operation, CacheLookup):
             add(_scope_packets(operation.on_miss, scopes_of))
         elif isinstance(operation, Walk):
             add(_scope_packets(operation.internal, scopes_of))
     return total
+
+
+def _shifted_times(packets: Sequence[Packet], failed: set[tuple[str, str]], wait: float) -> list[float]:
+    """Send times of ``packets`` when each failed query's reply takes ``wait`` seconds.
+
+    The resolver model answers at once, so a client's rounds can share one time. A
+    round is a run of packets sent together for one name (A and AAAA side by side);
+    a round that holds a failed query delays every later round by ``wait``."""
+    shift = 0.0
+    result: list[float] = []
+    round_key: tuple[float, str] | None = None
+    round_members: set[str] = set()
+    round_failed = False
+    for packet in packets:
+        same_round = round_key == (packet.time, packet.qname) and packet.qtype not in round_members
+        if not same_round:
+            if round_failed:
+                shift += wait
+            round_key, round_members, round_failed = (packet.time, packet.qname), set(), False
+        round_members.add(packet.qtype)
+        round_failed = round_failed or (packet.qname, packet.qtype) in failed
+        result.append(packet.time + shift)
+    return result
 
 
 def _upstream_packets(operations: Sequence[Operation]) -> int:

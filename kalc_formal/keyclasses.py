@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from kalc_formal.dnsserver import (
+    TCP_CLOSE_PACKETS,
     CacheLookup,
     Local,
     Operation,
@@ -101,6 +102,8 @@ class KeyClassBuilder:
 
     ``scope_of``: forward id -> the scopes its packets count in; ``schedules``: forward
     id -> the seconds at which it sends a query that gets no reply (E5, E6);
+    ``closes``: forward id -> the seconds at which it gives each of those sends up
+    (a TCP send's connection is closed then: ``TCP_CLOSE_PACKETS`` more packets);
     ``arrivals``: None when a step's queries may arrive at any moment.
     ``pools``: pool id -> (cache id, pool kind) of each pool met.
     """
@@ -109,6 +112,7 @@ class KeyClassBuilder:
     step_seconds: int
     scope_of: dict[str, tuple[str, ...]]
     schedules: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    closes: dict[str, tuple[float, ...]] = field(default_factory=dict)
     arrivals: Arrivals | None = None
     drafts: dict[str, _Draft] = field(default_factory=dict)
     info: dict[str, KeyInfo] = field(default_factory=dict)
@@ -229,11 +233,15 @@ class KeyClassBuilder:
         when the upstream is out (an autopath walk stops at a forward error, C6)."""
         draft = self.drafts[key_id]
         for scope in self.scope_of.get(operation.forward, ()):
-            draft.upstream[scope] = draft.upstream.get(scope, 0) + 1
+            draft.upstream[scope] = draft.upstream.get(scope, 0) + operation.packets
         if not draft.failed_sends and self.scope_of.get(operation.forward):
             for at in self.schedules.get(operation.forward, (0.0,)):
                 delay = math.floor(at / self.step_seconds)
-                draft.failed_sends[delay] = draft.failed_sends.get(delay, 0) + 1
+                draft.failed_sends[delay] = draft.failed_sends.get(delay, 0) + operation.packets
+            if operation.packets > 1:
+                for at in self.closes.get(operation.forward, ()):
+                    delay = math.floor(at / self.step_seconds)
+                    draft.failed_sends[delay] = draft.failed_sends.get(delay, 0) + TCP_CLOSE_PACKETS
         self.info[key_id].upstream_targets.update(operation.targets)
         if operation.span:
             self.info[key_id].spans.append(operation.span)
