@@ -266,10 +266,10 @@ def random_spec(rng: random.Random, index: int) -> ClusterSpec:
         lookups.append(LookupClass(
             label=label, names=tuple(n.id for n in names), rate=rate,
             surge_rate=rate * rng.choice([1, 2, 5]), libc=rng.choice(["glibc", "glibc", "musl", "go"])))
-    lookups = _within_load(lookups, workloads, names, nodes)
     pods = sum(max(w.replicas, w.hpa_max or 0) for w in workloads if not w.daemonset)
     spread = max([max(w.replicas, w.hpa_max or 0) for w in workloads if w.anti_affinity] or [0])
     nodes = max(nodes, -(-pods // 90) + spread)
+    lookups = _within_load(lookups, workloads, names, nodes)
     replicas = rng.choice([1, 2, 3, 5])
     nodes = max(nodes, replicas)
     return ClusterSpec(

@@ -19,6 +19,7 @@ a local NXDOMAIN), max_concurrent.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import random
 from collections.abc import Callable, Generator, Iterable
@@ -347,7 +348,7 @@ class Simulator:
         self.scripts: dict[tuple[str, str], list[tuple[str, tuple[str, ...]]]] = {}
         self.lookups_done = 0
         for when, replica in schedule.restarts:
-            self._at(when, lambda r=replica: self.replica_caches[r].clear())
+            self._at(when, self.replica_caches[replica].clear)
         for lookup in schedule.lookups:
             self.add_lookup(lookup)
 
@@ -466,6 +467,11 @@ class Simulator:
     def in_cluster_zone(self, qname: str) -> bool:
         return qname.endswith("." + self.spec.cluster_domain + ".")
 
+    def local_kubernetes(self) -> Task:
+        """The kubernetes answer as a task that takes no time."""
+        yield 0.0
+        return self.kubernetes()
+
     def kubernetes(self) -> Answer:
         """C10, C11, F4: a local authoritative NXDOMAIN, SOA TTL min(ttl, 300) (no Services)."""
         return Answer("NXDOMAIN", min(self.spec.kubernetes_ttl, 300))
@@ -535,7 +541,7 @@ class Simulator:
         for name in names:
             if through_cache:
                 answer = yield from self.cached(self.replica_caches[replica], name, qtype,
-                                                lambda n=name: self.backend(replica, n, qtype))
+                                                functools.partial(self.backend, replica, name, qtype))
             else:
                 answer = yield from self.backend(replica, name, qtype)
             if answer.kind != "NXDOMAIN":
@@ -564,10 +570,7 @@ class Simulator:
         (no upstream packet); its `.` block forwards to the node's nameservers from this node."""
         cluster_cache, dot_cache = self.nodelocal_caches[node]
         if self.in_cluster_zone(qname):
-            def local() -> Task:
-                return self.kubernetes()
-                yield 0.0  # pragma: no cover - makes this a generator
-            return (yield from self.cached(cluster_cache, qname, qtype, local))
+            return (yield from self.cached(cluster_cache, qname, qtype, self.local_kubernetes))
         return (yield from self.cached(dot_cache, qname, qtype,
                                        lambda: self.upstream(node, f"nodelocal-{node}", qname, qtype)))
 
