@@ -78,6 +78,23 @@ CI_STRATEGIES = (GREEDY[0], GREEDY[1], GREEDY[5])
 bursts alternating at the end and start of steps."""
 
 
+def grid_strategies() -> list[Strategy]:
+    """Every combination of the adversary's discrete choices (160 schedules): for tiny
+    clusters, the search that stands in for exhaustive enumeration when counting false alarms."""
+    grid: list[Strategy] = []
+    for timing in ("expiry", "start", "end", "alternate", "uniform"):
+        for reply_time in (0.001, 0.02):
+            for victims in ("live", "random"):
+                for surge_at in ("first", "ttl"):
+                    for prephase_mode in ("steady", "burst"):
+                        for replicas in ("max", "random"):
+                            grid.append(Strategy(
+                                f"grid-{timing}-{reply_time}-{victims}-{surge_at}-{prephase_mode}-{replicas}",
+                                timing=timing, reply_time=reply_time, victims=victims,
+                                surge_at=surge_at, prephase_mode=prephase_mode, replicas=replicas))
+    return grid
+
+
 def random_strategies(count: int, seed: int) -> list[Strategy]:
     rng = random.Random(seed)
     return [Strategy(f"random-{seed}-{i}", placement=rng.choice(["random", "packed"]),
