@@ -283,6 +283,20 @@ def packed_placement(spec: ClusterSpec, pods_per_node: int | None = None) -> Pla
     return Placement(pod_nodes, replica_nodes)
 
 
+def even_placement(spec: ClusterSpec) -> Placement:
+    """Pods dealt round-robin over the nodes, CoreDNS replicas one per node: the spread the
+    checker assumes (a diagnosis, not a bound the rules enforce)."""
+    pod_nodes: dict[str, int] = {}
+    index = 0
+    for w in spec.workloads:
+        if w.daemonset:
+            continue
+        for i in range(max(w.replicas, w.hpa_max or 0)):
+            pod_nodes[f"{w.namespace}/{w.name}-{i}"] = index % spec.nodes
+            index += 1
+    return Placement(pod_nodes, tuple(r % spec.nodes for r in range(spec.coredns_replicas)))
+
+
 def random_placement(spec: ClusterSpec, rng: random.Random) -> Placement:
     used = [0] * spec.nodes
     for w in spec.workloads:

@@ -29,6 +29,7 @@ from tests.oracle.refsim import (
     Pod,
     Schedule,
     Simulator,
+    even_placement,
     live_victim,
     packed_placement,
     peaks,
@@ -44,7 +45,7 @@ Flow = tuple[str, str]
 @dataclass(frozen=True)
 class Strategy:
     name: str
-    placement: str = "packed"  # packed | random
+    placement: str = "packed"  # packed | random | even
     timing: str = "expiry"  # expiry | start | end | alternate | uniform
     names: str = "roundrobin"  # roundrobin | random
     replicas: str = "max"  # max | random
@@ -132,6 +133,7 @@ def run(spec: ClusterSpec, strategy: Strategy,
     replace the strategy's own choice (a concretised checker trace)."""
     rng = random.Random(strategy.seed)
     placement = (packed_placement(spec, strategy.pods_per_node) if strategy.placement == "packed"
+                 else even_placement(spec) if strategy.placement == "even"
                  else random_placement(spec, rng))
     schedule = Schedule(placement=placement, reply_time=strategy.reply_time,
                         victim=live_victim if strategy.victims == "live" else random_victim,
