@@ -197,3 +197,13 @@ def test_no_false_proof(tmp_path: Path, seed: int) -> None:
     case = falsify(spec, tmp_path / spec.name, random_count=1, seed=seed, greedy=CI_STRATEGIES,
                    proofs_only=True)
     assert case.outcome not in ("false-proof", "false-proof-sliding"), case.line()
+
+
+def test_an_unsafe_trace_is_concretised_and_exceeds_the_limit(tmp_path: Path) -> None:
+    """gen018 (1 replica, cluster scope, limit 100/s): the checker's trace, placed per pod and
+    node and timed by the greedy adversary, drives the simulator over the limit."""
+    spec = random_spec(random.Random(18), 18)
+    case = falsify(spec, tmp_path / spec.name, random_count=0, greedy=CI_STRATEGIES)
+    assert case.verdict == "unsafe"
+    assert case.trace_result is not None
+    assert case.outcome == "confirmed", case.line()
