@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from tests.oracle.campaign import Case, falsify
@@ -32,7 +33,6 @@ from tests.oracle.spec import ClusterSpec
 SPREAD = Strategy("diagnosis-spread-0ms", timing="uniform", reply_time=0.0, victims="random")
 SPREAD_EVEN_PLACEMENT = Strategy("diagnosis-spread-0ms-even-placement", timing="uniform",
                                  reply_time=0.0, victims="random", placement="even")
-BURSTS_EVEN_PLACEMENT = Strategy("diagnosis-greedy-even-placement", placement="even")
 
 
 def diagnose(case: Case) -> str:
@@ -50,9 +50,9 @@ def diagnose(case: Case) -> str:
             causes.append(f"eviction ({spread.evictions} evictions, D3)")
         return "; ".join(causes) or f"exceeds with spread arrivals too ({spread.peak.fixed}/s)"
     if case.best.peak.fixed > limit:
-        even = run(spec, BURSTS_EVEN_PLACEMENT)
+        even = run(spec, replace(case.best.schedule, placement="even"))
         placement = (f"; placement too: {even.peak.fixed}/s with an even spread"
-                     if even.peak.fixed <= limit and "random" not in case.best.strategy else "")
+                     if even.peak.fixed <= limit else "")
         return (f"in-flight misses and bunched arrivals (D10): spread arrivals give "
                 f"{spread.peak.fixed}/s; found by {case.best.strategy}{placement}")
     return (f"sliding window only: {case.best.peak.fixed}/s per fixed second, "

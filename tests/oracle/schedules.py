@@ -109,6 +109,7 @@ def random_strategies(count: int, seed: int) -> list[Strategy]:
 @dataclass(frozen=True)
 class Result:
     strategy: str
+    schedule: Strategy
     peak: Peak
     lookups: int
     packets: int
@@ -201,7 +202,7 @@ def run(spec: ClusterSpec, strategy: Strategy,
     packets = sim.run()
     horizon_packets = [p for p in packets if 0 <= p.time < spec.horizon]
     evictions = sum(c.success.evictions + c.denial.evictions for c in sim.replica_caches)
-    return Result(strategy.name, peaks(packets, spec.scope, spec.horizon), sim.lookups_done,
+    return Result(strategy.name, strategy, peaks(packets, spec.scope, spec.horizon), sim.lookups_done,
                   len(horizon_packets), evictions)
 
 
