@@ -21,11 +21,14 @@ class ReplayError(Exception):
 class StartCache:
     """A key class's cache content at step 0: live entries and their expiry steps.
 
-    ``expiry[e - 1]`` entries expire at the start of step ``e`` (``e >= 1``).
+    ``expiry[e - 1]`` entries expire at the start of step ``e`` (``e >= 1``);
+    ``in_flight`` of the live entries were missed so recently that their answers may
+    still be on their way.
     """
 
     live: int
     expiry: tuple[int, ...] = ()
+    in_flight: int = 0
 
 
 @dataclass(slots=True)
@@ -76,6 +79,7 @@ class _ClassState:
     live: int
     end: int
     start_expiry: tuple[int, ...]
+    start_in_flight: int
     fills: dict[int, int] = field(default_factory=dict)
     start_valid: bool = True
     last_restart: int | None = None
@@ -148,8 +152,12 @@ class Simulator:
         total = sum(schedule)
         if total > live or (len(schedule) == slots and total != live):
             raise ReplayError(f"{key.id}: expiry schedule does not add up to {live}")
-        self.taken.start[key.id] = StartCache(live, tuple(schedule))
-        return _ClassState(live=live, end=live, start_expiry=tuple(schedule))
+        high = live if self.model.in_flight_steps else 0
+        given_flight = given.in_flight if given else None
+        in_flight = self._pick(f"start in flight[{key.id}]", given_flight, 0, high)
+        self.taken.start[key.id] = StartCache(live, tuple(schedule), in_flight)
+        return _ClassState(live=live, end=live, start_expiry=tuple(schedule),
+                           start_in_flight=in_flight)
 
     def _start_schedule(self, key_id: str, live: int, slots: int) -> tuple[int, ...]:
         schedule = []
@@ -311,12 +319,20 @@ class Simulator:
         low, high = self.fill_bounds(key, queries, failing)
         name = f"fills[{key.id}]@{t}"
         fills = self._pick(name, self._given(self.choices.fills, t, key.id), low, high)
-        low, high = self.miss_bounds(key, queries, fills, failing)
+        low, high = self.miss_bounds(key, queries, fills, failing, self.in_flight(key, t))
         given = self._given(self.choices.misses, t, key.id)
         misses = self._pick(f"misses[{key.id}]@{t}", given, low, high)
         self.taken.fills[t][key.id] = fills
         self.taken.misses[t][key.id] = misses
         return fills, misses
+
+    def in_flight(self, key: KeyClass, t: int) -> int:
+        """Keys filled in the last ``in_flight_steps`` steps, whose answers may still be
+        on their way in step ``t`` (before step 0: the start's)."""
+        state = self.states[key.id]
+        steps = self.model.in_flight_steps
+        recent = sum(state.fills.get(t - d, 0) for d in range(1, min(steps, t) + 1))
+        return recent + (state.start_in_flight if t < steps else 0)
 
     def _required(self, key: KeyClass, queries: int) -> int:
         """Misses that must happen: keys queried in every step that are not cached."""
@@ -332,20 +348,22 @@ class Simulator:
         return self._required(key, queries), min(queries, uncached)
 
     def miss_bounds(
-        self, key: KeyClass, queries: int, fills: int, failing: bool = False
+        self, key: KeyClass, queries: int, fills: int, failing: bool = False, in_flight: int = 0
     ) -> tuple[int, int]:
-        """Bounds on the misses of a kept class given its queries and new entries.
+        """Bounds on the misses of a kept class given its queries, its new entries and
+        the keys whose answers may still be on their way (``in_flight``).
 
         Identical misses are not merged (D10): every query for a key whose answer is
-        not yet cached is an exchange of its own, up to ``misses_per_fill`` per new
-        entry; while the upstream is out, every query for a key that is not cached.
+        not yet cached is an exchange of its own, up to ``misses_per_fill`` per such
+        key; while the upstream is out, every query for a key that is not cached.
         """
         if failing:
             uncached = key.keys - self.states[key.id].live
             return self._required(key, queries), queries if uncached > 0 else 0
+        missing = fills + in_flight
         if key.misses_per_fill is None:
-            return fills, queries if fills > 0 else 0
-        return fills, min(queries, fills * key.misses_per_fill)
+            return fills, queries if missing > 0 else 0
+        return fills, min(queries, missing * key.misses_per_fill)
 
     def _fill(self, t: int, fills: Mapping[str, int]) -> None:
         for key_id, state in self.states.items():

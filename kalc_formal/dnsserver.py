@@ -23,6 +23,8 @@ MIN_CACHE_TTL = 5
 """D4: minTTL and minNTTL (dnsutil.MinimalDefaultTTL)."""
 FORWARD_DEADLINE = 5.0
 """E5: forward's total deadline per query (defaultTimeout)."""
+DEFAULT_READ_TIMEOUT = 2.0
+"""E5: forward's read timeout: it re-sends a query that got no reply after it."""
 PROBE_TIMEOUT = 1.0
 """E7: how long a health probe waits for its reply; a silent upstream is probed once per
 ``health_check + PROBE_TIMEOUT`` seconds (measured on 1.11.1, 1.14.6, 1.14.7: 1.50 s
@@ -196,7 +198,7 @@ class ForwardStep:
     except_zones: tuple[str, ...]
     targets: tuple[str, ...]
     span: Span | None = None
-    read_timeout: float = 2.0
+    read_timeout: float = DEFAULT_READ_TIMEOUT
     max_connect_attempts: int | None = None
     health_check: float = 0.5
 

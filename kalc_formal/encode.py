@@ -26,6 +26,7 @@ def _min(a: Expr, b: Expr) -> Expr:
 @dataclass(slots=True)
 class _Start:
     live: Expr
+    in_flight: Expr
     schedule: list[Expr]
     restarts_used: dict[str, Expr]
     surge_used: Expr
@@ -92,8 +93,12 @@ class Unrolling:
         slots = min(key.ttl_steps - 1, self.max_steps)
         name = self._n("k", key.id)
         schedule = [z3.Int(f"start_expiry[{name}][{e}]") for e in range(1, slots + 1)]
-        self.starts[key.id] = _Start(live, schedule, {}, self.surge_used)
+        in_flight: Expr = z3.IntVal(0)
         facts = [live >= 0, live <= key.keys] + [n >= 0 for n in schedule]
+        if self.model.in_flight_steps:
+            in_flight = z3.Int(f"start_in_flight[{name}]")
+            facts += [in_flight >= 0, in_flight <= live]
+        self.starts[key.id] = _Start(live, in_flight, schedule, {}, self.surge_used)
         scheduled = z3.Sum(schedule) if schedule else z3.IntVal(0)
         if slots == key.ttl_steps - 1:
             facts.append(scheduled == live)
@@ -215,10 +220,11 @@ class Unrolling:
         low = _min(z3.IntVal(required), queries) - live
         answered = [fill == 0, miss >= low, z3.Or(miss == 0, live < key.keys)]
         answering = [fill >= low, fill <= key.keys - live, miss >= fill]
+        missing = fill + self._in_flight(t, key)
         if key.misses_per_fill is None:
-            answering.append(z3.Implies(fill == 0, miss == 0))
+            answering.append(z3.Implies(missing == 0, miss == 0))
         else:
-            answering.append(miss <= key.misses_per_fill * fill)
+            answering.append(miss <= key.misses_per_fill * missing)
         facts += [
             miss >= 0,
             fill >= 0,
@@ -226,6 +232,15 @@ class Unrolling:
             z3.If(failing, z3.And(answered), z3.And(answering)),
         ]
         return facts
+
+    def _in_flight(self, t: int, key: KeyClass) -> Expr:
+        """Keys filled in the last ``in_flight_steps`` steps, whose answers may still be
+        on their way in step ``t`` (before step 0: the start's, at most its live keys)."""
+        steps = self.model.in_flight_steps
+        recent = [self.steps[t - d].fills[key.id] for d in range(1, min(steps, t) + 1)]
+        if t < steps:
+            recent.append(self.starts[key.id].in_flight)
+        return z3.Sum(recent) if recent else z3.IntVal(0)
 
     def _followups(self, t: int, key_id: str) -> list[Expr]:
         """Queries clients send to ``key_id`` at ``t`` after earlier failed misses."""
@@ -309,6 +324,7 @@ class Unrolling:
         for key_id, start in self.starts.items():
             given = choices.start[key_id]
             facts.append(start.live == given.live)
+            facts.append(start.in_flight == given.in_flight)
             facts += [v == n for v, n in zip(start.schedule, given.expiry, strict=False)]
         for t, step in enumerate(self.steps):
             facts += [v == choices.lookups[t][f] for f, v in step.lookups.items()]
@@ -331,7 +347,7 @@ class Unrolling:
         )
         for key_id, start in self.starts.items():
             schedule = tuple(value(n) for n in start.schedule)
-            choices.start[key_id] = StartCache(value(start.live), schedule)
+            choices.start[key_id] = StartCache(value(start.live), schedule, value(start.in_flight))
         for step in self.steps:
             choices.lookups.append({f: value(v) for f, v in step.lookups.items()})
             choices.group_lookups.append({k: value(v) for k, v in step.group_lookups.items()})

@@ -160,7 +160,11 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class FlowModel:
-    """Everything the transition system needs; key classes are in feed order."""
+    """Everything the transition system needs; key classes are in feed order.
+
+    ``in_flight_steps``: how many steps after the one of its miss an answer may still
+    be on its way, so that the queries for its key still miss (D10).
+    """
 
     flows: tuple[Flow, ...]
     groups: tuple[Group, ...]
@@ -169,6 +173,7 @@ class FlowModel:
     pools: tuple[Pool, ...] = ()
     initial_cache: InitialCache = "warm"
     surge_steps: int | None = None
+    in_flight_steps: int = 0
 
     def __post_init__(self) -> None:
         validate(self)
@@ -266,6 +271,8 @@ def validate(model: FlowModel) -> None:
         _validate_failures(key, ids)
     if model.surge_steps is not None and model.surge_steps < 0:
         raise ValueError("surge_steps must be >= 0")
+    if model.in_flight_steps < 0:
+        raise ValueError("in_flight_steps must be >= 0")
 
 
 def _validate_group(group: Group, flow_ids: set[str]) -> None:

@@ -16,6 +16,7 @@ from fractions import Fraction
 from kalc_formal.analysis import Analysis, FlowInfo, GroupInfo, ScopeInfo
 from kalc_formal.cluster import Cluster, DnsServer, Workload
 from kalc_formal.dnsserver import (
+    DEFAULT_READ_TIMEOUT,
     FORWARD_DEADLINE,
     PROBE_TIMEOUT,
     TCP_EXCHANGE_PACKETS,
@@ -871,6 +872,22 @@ class _Analyser:
                 f"2 s once the upstream is marked down; {origin}",
             )
 
+    def _in_flight_steps(self) -> int:
+        """Steps after its miss that an answer may still be on its way: the assumed
+        reply time, else forward's read timeout (a later answer is a failure, E5)."""
+        arrivals = self.settings.arrivals
+        if arrivals is not None:
+            return math.ceil(arrivals.reply_steps)
+        setups = [setup for setup in (self.coredns, self.nodelocal) if setup is not None]
+        timeouts = [f.read_timeout for setup in setups for f in _forwards(setup).values()]
+        longest = max(timeouts, default=DEFAULT_READ_TIMEOUT)
+        self.settings.recorder.note(
+            "upstream reply time", f"up to {longest:g} s", "default",
+            "an answer may come up to forward's read timeout after its query, and the queries "
+            "for its key miss until then (E5, D10); a slower upstream is an outage",
+        )
+        return math.ceil(longest / self.settings.step)
+
     def _result(self) -> Analysis:
         self._note_measured()
         keys: list[KeyClass] = []
@@ -911,6 +928,7 @@ class _Analyser:
             scopes=tuple(scopes), pools=tuple(pools.values()),
             initial_cache="cold" if self.settings.initial_cache == "cold" else "warm",
             surge_steps=self.settings.surge_steps,
+            in_flight_steps=self._in_flight_steps(),
         )
         plugins = dict(self.coredns.plugins)
         if self.nodelocal:

@@ -90,6 +90,7 @@ def flow_models(draw):
         flows=flows, groups=tuple(groups), key_classes=tuple(keys), scopes=scopes, pools=pools,
         initial_cache=draw(st.sampled_from(["warm", "cold"])),
         surge_steps=draw(st.one_of(st.none(), st.integers(0, 3))),
+        in_flight_steps=draw(st.integers(0, 2)),
     )
 
 

@@ -128,7 +128,6 @@ def test_host_network_pods_ask_the_node_directly_and_nodelocal_caches_per_node()
 
 # --- the regression clusters of issue 6 --------------------------------------------------------------
 
-ON_MAIN = "false proof on main before the model fix: "
 
 
 def test_denial_pool_overflow_exceeds_the_limit_by_eviction_alone() -> None:
@@ -143,8 +142,6 @@ def test_denial_pool_overflow_exceeds_the_limit_by_eviction_alone() -> None:
     assert run(unlimited, only_eviction).peak.fixed == 0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ON_MAIN + "proved (the busiest step carries at most 160 "
-                   "packets, limit 300/s); random shard victims reach 343-384/s")
 def test_denial_pool_overflow_is_not_proved(tmp_path: Path) -> None:
     spec = denial_pool_overflow()
     strategy = Strategy("uniform-0ms-random-victims", timing="uniform", reply_time=0.0,
@@ -159,9 +156,6 @@ def test_eighteen_pods_on_one_node_exceed_the_limit() -> None:
     assert run(spec, eighteen).peak.fixed == 18 * 5 * 2 > spec.limit
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ON_MAIN + "proved (even spread: 13.2 pods per node, "
-                   "132 packets/s, limit 150/s); 18 pods on one node send 180/s, the 108 the rules "
-                   "allow send 1,080/s")
 @pytest.mark.parametrize("nodelocal", [True, False])
 def test_crowded_node_is_not_proved(tmp_path: Path, nodelocal: bool) -> None:
     spec = crowded_node(nodelocal)
@@ -173,30 +167,7 @@ def test_crowded_node_is_not_proved(tmp_path: Path, nodelocal: bool) -> None:
 # --- generated clusters --------------------------------------------------------------------------
 
 CI_SEEDS = range(24)
-KNOWN_FALSE_PROOFS = {
-    6: "proved at 200/s (cluster scope, NodeLocal DaemonSet clients); bursts right after expiry "
-       "reach 1,000/s, spread arrivals 120/s (identical misses in flight, D10)",
-    7: "proved at 50/s (node); 40/s per fixed second but 80 in a sliding second",
-    12: "proved at 400/s (node); 706/s per fixed second, 926 sliding, spread arrivals 200/s: "
-        "lookups late in a step finish in the next second and miss while in flight (D10)",
-    19: "proved at 1024/s (cluster); 600/s per fixed second but 1,200 in a sliding second",
-    20: "proved at 400/s (node); dnsPolicy Default pods packed on one node as the rules allow "
-        "send 600/s (232/s spread evenly): placement",
-    21: "proved at 50/s (node); hostNetwork pods packed on one node send 320/s (50/s spread "
-        "evenly): placement",
-    22: "proved at 200/s (pod); 132/s per fixed second but 264 in a sliding second",
-    23: "proved at 400/s (cluster); 554/s per fixed second, 748 sliding, spread arrivals 210/s "
-        "(step boundary and D10)",
-}
-
-
-def _case(seed: int) -> object:
-    reason = KNOWN_FALSE_PROOFS.get(seed)
-    marks = [pytest.mark.xfail(strict=True, raises=AssertionError, reason=ON_MAIN + reason)] if reason else []
-    return pytest.param(seed, marks=marks, id=f"gen{seed:03d}")
-
-
-@pytest.mark.parametrize("seed", [_case(s) for s in CI_SEEDS])
+@pytest.mark.parametrize("seed", CI_SEEDS, ids=[f"gen{s:03d}" for s in CI_SEEDS])
 def test_no_false_proof(tmp_path: Path, seed: int) -> None:
     spec = random_spec(random.Random(seed), seed)
     case = falsify(spec, tmp_path / spec.name, random_count=1, seed=seed, greedy=CI_STRATEGIES,
