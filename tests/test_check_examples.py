@@ -55,7 +55,7 @@ def test_autopath_off_with_a_sized_denial_cache_is_proved_under_stated_assumptio
     peak_on = next(iter(on["client_load"].values()))["peak"]
     peak_off = next(iter(off["client_load"].values()))["peak"]
     assert peak_off == 5 * peak_on
-    assert next(iter(off["worst_step"].values())) == 320
+    assert next(iter(off["worst_step"].values())) == 640
     narrowing = {a["key"]: a["value"] for a in off["assumptions"] if a["narrows"]}
     assert narrowing == {
         "coredns.skew": "0.1", "check.arrivals": "spread", "check.burst": "2",
