@@ -250,7 +250,10 @@ def test_invariants_of_every_lookup(name, conf, libc, reply, qtypes):
     if trace.result == "success":
         assert got_answer
         assert trace.candidates[-1].then == "done"
-    if libc is not Libc.MUSL:
+    timed_out = any(p.reply is Reply.TIMEOUT for p in trace.packets)
+    if libc is not Libc.MUSL and not timed_out:
+        # glibc fails a candidate whose A timed out even when its AAAA was answered
+        # (measured: tests/data/resolver_observations/a_timeout_only.json)
         assert (trace.result == "success") == got_answer
     assert all(c.then in ("done", "next", "as-is", "stop") for c in trace.candidates)
 
