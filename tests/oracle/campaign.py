@@ -116,28 +116,31 @@ def falsify(spec: ClusterSpec, folder: Path, *, random_count: int = 4, seed: int
         budgets, restarts = trace_budgets(spec, checker)
         case.trace_result = run(spec, GREEDY[0], budgets=budgets, restart_steps=restarts)
         results.append(case.trace_result)
-        if case.trace_result.peak.fixed > spec.limit:
+        if case.trace_result.peak.sliding > spec.limit:
             case.outcome = "confirmed"
             case.note = "by the concretised trace"
     if not case.outcome:
         for strategy in [*greedy, *random_strategies(random_count, seed)]:
             results.append(run(spec, strategy))
-            if verdict == "unsafe" and results[-1].peak.fixed > spec.limit:
+            if verdict == "unsafe" and results[-1].peak.sliding > spec.limit:
                 break
     tiny = max((r.lookups for r in results), default=0) <= TINY_LOOKUPS
-    if verdict == "unsafe" and tiny and all(r.peak.fixed <= spec.limit for r in results):
+    if verdict == "unsafe" and tiny and all(r.peak.sliding <= spec.limit for r in results):
         for strategy in grid_strategies():
             results.append(run(spec, strategy))
-            if results[-1].peak.fixed > spec.limit:
+            if results[-1].peak.sliding > spec.limit:
                 break
         case.note = f"grid of {len(grid_strategies())} schedules searched"
     case.schedules = len(results)
-    case.best = max(results, key=lambda r: (r.peak.fixed, r.peak.sliding))
+    case.best = max(results, key=lambda r: (r.peak.sliding, r.peak.fixed))
     case.sim_seconds = time.perf_counter() - started
     peak = case.best.peak
     if verdict in ("proved", "safe-bounded"):
-        case.outcome = ("false-proof" if peak.fixed > spec.limit else
+        fixed = max(r.peak.fixed for r in results)
+        case.outcome = ("false-proof" if fixed > spec.limit else
                         "false-proof-sliding" if peak.sliding > spec.limit else "held")
     elif not case.outcome:
-        case.outcome = "confirmed" if peak.fixed > spec.limit else "false-alarm"
+        # the checker's limits hold over any one-second window (window: sliding, the
+        # default the generated kalc.yaml keeps): a sliding second over the limit confirms
+        case.outcome = "confirmed" if peak.sliding > spec.limit else "false-alarm"
     return case
