@@ -8,6 +8,7 @@ import sys
 from kalc_formal.engine import analyse_inputs, check, read_inputs
 from kalc_formal.report import render_json, render_text
 from kalc_formal.solve import DEFAULT_RLIMIT, Verdict
+from kalc_formal.source import shown_lines
 
 EXIT_CODES = {
     Verdict.PROVED: 0,
@@ -55,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     )
     analysis = analyse_inputs(inputs, horizon=args.horizon)
     outcome = check(analysis, rlimit=args.rlimit)
-    render = render_json if args.format == "json" else render_text
-    sys.stdout.write(render(analysis, outcome))
+    if args.format == "json":
+        sys.stdout.write(render_json(analysis, outcome))
+    else:
+        sys.stdout.write(shown_lines(render_text(analysis, outcome)))
     return EXIT_CODES[outcome.verdict]
