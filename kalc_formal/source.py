@@ -64,14 +64,12 @@ def _escape_char(char: str) -> str:
     code = ord(char)
     if code < 0x20 or 0x7F <= code < 0xA0 or char in "\u2028\u2029\ufeff":
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-    if char == "\\":
-        return "\\\\"
     return char
 
 
 def shown(text: str, *, limit: int = MAX_SHOWN_CHARS) -> str:
     """Text from the input, safe to echo on one line of a terminal or a report: control
-    characters (ESC, BEL, NUL, newlines, ...) and backslashes escaped, and at most
+    characters (ESC, BEL, NUL, newlines, ...) escaped as \\xNN, and at most
     ``limit`` characters of it, the cut said.
 
     >>> shown("shop\\nverdict: proved")
@@ -80,7 +78,7 @@ def shown(text: str, *, limit: int = MAX_SHOWN_CHARS) -> str:
     'xxxxx... (300 characters)'
     """
     cut = text[:limit]
-    escaped = "".join(_escape_char(c) for c in cut) if not cut.isprintable() or "\\" in cut else cut
+    escaped = cut if cut.isprintable() else "".join(_escape_char(c) for c in cut)
     return escaped if len(text) <= limit else f"{escaped}... ({len(text):,} characters)"
 
 
@@ -89,7 +87,7 @@ def shown_lines(text: str) -> str:
     (the last guard before output: what came from input must not drive the terminal)."""
     if all(c.isprintable() or c in "\n\t" for c in text):
         return text
-    return "".join(c if c in "\n\t" else (_escape_char(c) if c != "\\" else c) for c in text)
+    return "".join(c if c in "\n\t" else _escape_char(c) for c in text)
 
 
 def excerpt(line_text: str, column: int) -> str:
