@@ -16,7 +16,7 @@ from kalc_formal.dnsserver import ServerSetup
 from kalc_formal.envspec import EnvSpec, find_env_file, load_env
 from kalc_formal.errors import ConfigError
 from kalc_formal.flows import Settings, analyse, decide_settings
-from kalc_formal.inputs import NOT_MANIFESTS
+from kalc_formal.inputs import NOT_MANIFESTS, outside_folder
 from kalc_formal.manifests import MANIFEST_SUFFIXES
 from kalc_formal.plans import setup_from_config
 from kalc_formal.plugins import (
@@ -65,7 +65,7 @@ def read_inputs(
     manifests = [p for p in paths if not _is_corefile(p) and not _corefile_folder(p)]
     cluster = read_cluster(manifests, stdin=stdin, allow_outside_root=allow_outside_root) \
         if manifests else Cluster()
-    env = _env(paths, env_path)
+    env = _env(paths, env_path, allow_outside_root)
     chosen, origin = choose_version(version, env, cluster)
     corefile = _corefile(paths, cluster, chosen, allow_outside_root)
     if corefile is None and corefile_required:
@@ -110,11 +110,22 @@ def _is_corefile(path: str) -> bool:
     return name in COREFILE_NAMES or name.endswith(COREFILE_SUFFIXES)
 
 
-def _env(paths: list[str], env_path: str | None) -> EnvSpec:
+def _env(paths: list[str], env_path: str | None, allow_outside_root: bool) -> EnvSpec:
     if env_path is not None:
         return load_env(Path(env_path), display=env_path)
     found = find_env_file([Path(p) for p in paths if p != "-"])
-    return load_env(found, display=str(found)) if found else EnvSpec()
+    if found is None:
+        return EnvSpec()
+    if not allow_outside_root:
+        _refuse_outside(found)
+    return load_env(found, display=str(found))
+
+
+def _refuse_outside(found: Path) -> None:
+    """A file found beside the inputs (not named) must not lead outside their folder."""
+    error = outside_folder(str(found), str(found.parent))
+    if error is not None:
+        raise error
 
 
 def _corefile(
@@ -123,7 +134,11 @@ def _corefile(
     directives = valid_directives(version)
     files = [Path(p) for p in paths if _is_corefile(p)]
     for folder in (Path(p) for p in paths if p != "-" and Path(p).is_dir()):
-        files += [folder / n for n in COREFILE_NAMES if (folder / n).is_file()]
+        found = [folder / n for n in COREFILE_NAMES if (folder / n).is_file()]
+        if not allow_outside_root:
+            for path in found:
+                _refuse_outside(path)
+        files += found
     if files:
         return load_corefile(
             files[0], valid_directives=directives, allow_outside_root=allow_outside_root
