@@ -210,7 +210,7 @@ NO_CLIENTS = (
 )
 
 
-def check(analysis: Analysis, *, rlimit: int | None = None) -> Outcome:
+def check(analysis: Analysis, *, rlimit: int | None = None, budget: int | None = None) -> Outcome:
     """The verdict; unknown when a query of the model meets an unmodelled plugin.
 
     A cluster with no client traffic is bad input, not a proof.
@@ -225,5 +225,5 @@ def check(analysis: Analysis, *, rlimit: int | None = None) -> Outcome:
             reason=f"{first.reason}{where}; {len(analysis.unmodelled)} such place(s) in all",
         )
     if rlimit is None:
-        return decide(analysis.model, analysis.horizon)
-    return decide(analysis.model, analysis.horizon, rlimit=rlimit)
+        return decide(analysis.model, analysis.horizon, budget=budget)
+    return decide(analysis.model, analysis.horizon, rlimit=rlimit, budget=budget)
