@@ -308,7 +308,10 @@ def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], Reply]:
     table = {
         _fqdn(n.text): n for n in names if n.kind == "external" and n.exists
     }
-    negative = {_fqdn(n.text): n.negative_ttl for n in names if n.kind == "external"}
+    negative: dict[str, tuple[int, int]] = {}
+    for order, name in enumerate(n for n in names if n.kind == "external"):
+        key = _fqdn(name.text)
+        negative[key] = (negative.get(key, (order, 0))[0], name.negative_ttl)
 
     def answer(qname: str, qtype: str) -> Reply:
         name = table.get(qname)
@@ -316,9 +319,14 @@ def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], Reply]:
             if qtype == "AAAA" and not name.aaaa:
                 return Reply("NOERROR", answer=False, ttl=name.negative_ttl)
             return Reply("NOERROR", answer=True, ttl=name.ttl)
-        for text, ttl in negative.items():
-            if qname.startswith(text):
-                return Reply("NXDOMAIN", ttl=ttl)
+        # the first name (in kalc.yaml's order) that qname starts with, probed per label
+        matches = [
+            negative[prefix]
+            for end in range(len(qname))
+            if qname[end] == "." and (prefix := qname[: end + 1]) in negative
+        ]
+        if matches:
+            return Reply("NXDOMAIN", ttl=min(matches)[1])
         return Reply("NXDOMAIN", ttl=DEFAULT_NEGATIVE_TTL)
 
     return answer
@@ -411,6 +419,9 @@ class _Analyser:
         self.nodelocal = nodelocal_plan(settings) if nodelocal_plan else None
         self.excluded = excluded
         self.names = name_classes(settings)
+        self.names_by_id = {n.id: n for n in reversed(self.names)}
+        self.world = upstream_world(self.names)
+        self.services = service_world(self.names, settings.domain, self._kubernetes_ttl)
         self.scopes = self._scopes()
         self.groups = _Groups()
         self.flows: list[Flow] = []
@@ -430,7 +441,7 @@ class _Analyser:
             self.notes.append("no workload is selected by the lookups: no client traffic")
         for pod_class in classes:
             for name_id in pod_class.lookup.names:
-                self._flow(pod_class, next(n for n in self.names if n.id == name_id))
+                self._flow(pod_class, self.names_by_id[name_id])
         return self._result()
 
     # -- scopes and groups
@@ -518,7 +529,7 @@ class _Analyser:
             key = (qname, qtype)
             if key not in served:
                 if server is None:
-                    answered = upstream_world(self.names)(qname, qtype)
+                    answered = self.world(qname, qtype)
                     ops: tuple[Operation, ...] = (
                         Upstream("direct", (nameserver,), Query(qname, qtype)),
                     )
@@ -616,8 +627,8 @@ class _Analyser:
     def _server_for(self, conf: ResolvConf, pod_class: PodClass) -> tuple[Server | None, str]:
         first = conf.nameservers[0] if conf.nameservers else ""
         local_ips = {ip.value for n in self.cluster.node_local_dns for ip in n.local_ips}
-        world = upstream_world(self.names)
-        services = service_world(self.names, self.settings.domain, self._kubernetes_ttl)
+        world = self.world
+        services = self.services
         own = tuple(f"{d.rstrip('.')}." for d in self.settings.node_search)
         if self.nodelocal is not None and (first == self.settings.dns_ip or first in local_ips):
             return Server(self.nodelocal.blocks, world, services, own_search=own,
