@@ -217,6 +217,8 @@ def check(analysis: Analysis, *, rlimit: int | None = None, budget: int | None =
     """
     if not analysis.model.flows:
         raise ConfigError(NO_CLIENTS)
+    if analysis.nothing_checked:
+        raise ConfigError(analysis.nothing_checked, analysis.nothing_checked_at)
     if analysis.unmodelled:
         first = analysis.unmodelled[0]
         where = f" ({first.span})" if first.span else ""

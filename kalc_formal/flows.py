@@ -63,6 +63,7 @@ from kalc_formal.settings import (
     Origin,
     Recorder,
 )
+from kalc_formal.source import Span
 
 PlanBuilder = Callable[["Settings"], ServerSetup]
 
@@ -428,6 +429,7 @@ class _Analyser:
         self.flow_info: dict[str, FlowInfo] = {}
         self.unmodelled: list[Unmodelled] = list(self.coredns.unmodelled)
         self.notes: list[str] = []
+        self.targets_sent_to: set[str] = set()
         self.may_fail = any(u.outage_steps for u in settings.upstreams)
 
     def run(self) -> Analysis:
@@ -562,6 +564,7 @@ class _Analyser:
             operations = served[(packet.qname, packet.qtype)][1]
             queries.append(f"{packet.qname} {packet.qtype}")
             cold += _upstream_packets(operations)
+            self.targets_sent_to |= _upstream_targets(operations)
         self.flows.append(Flow(flow_id, base, peak, f"{pod_class.label} -> {name.label}"))
         self.flow_info[flow_id] = FlowInfo(
             flow_id, pod_class.label, len(pod_class.namespaces), pod_class.pods_base,
@@ -703,6 +706,7 @@ class _Analyser:
             initial_cache="cold" if self.settings.initial_cache == "cold" else "warm",
             surge_steps=self.settings.surge_steps,
         )
+        warnings, nothing_checked, nothing_checked_at = self._unreached_upstreams()
         plugins = dict(self.coredns.plugins)
         if self.nodelocal:
             plugins.update({f"nodelocal:{k}": v for k, v in self.nodelocal.plugins.items()})
@@ -712,7 +716,32 @@ class _Analyser:
             groups=self.groups.info, scopes={i.id: i for _, i in self.scopes},
             assumptions=tuple(self.settings.recorder.assumptions),
             unmodelled=tuple(self.unmodelled), plugins=plugins, notes=tuple(self.notes),
+            warnings=tuple(warnings), nothing_checked=nothing_checked,
+            nothing_checked_at=nothing_checked_at,
         )
+
+    def _unreached_upstreams(self) -> tuple[list[str], str, Span | None]:
+        """A warning for each upstream no query of the model is sent to, and when there
+        are flows and none of the upstreams is reached, why nothing would be checked."""
+        unreached = [
+            info for _, info in self.scopes if not self.targets_sent_to & set(info.addresses)
+        ]
+        sent = ", ".join(sorted(self.targets_sent_to)) or "no upstream at all"
+        warnings = [
+            f"{info.span or 'upstream'}: the model sends nothing to upstream "
+            f"{', '.join(info.addresses)} (the Corefile and the pods send to {sent}): "
+            "its limit is not checked"
+            for info in unreached
+        ]
+        if self.flows and self.scopes and len(unreached) == len(self.scopes):
+            message = (
+                f"no upstream receives any query of the model (the upstreams are "
+                f"{'; '.join(', '.join(i.addresses) for i in unreached)}; the Corefile and the pods "
+                f"send to {sent}): nothing would be checked; set kalc.yaml's upstreams to the "
+                "servers the Corefile forwards to"
+            )
+            return warnings, message, unreached[0].span
+        return warnings, "", None
 
 
     def _probes(self, group_id: str, addresses: tuple[str, ...]) -> int:
@@ -742,6 +771,19 @@ def _capacity(setup: ServerSetup | None, pool_id: str) -> int:
     kind = pool_id.rsplit("/", 1)[1]
     success, denial = (setup.cache_capacity.get(cache, (9984, 9984)) if setup else (9984, 9984))
     return success if kind == "success" else denial
+
+
+def _upstream_targets(operations: Sequence[Operation]) -> set[str]:
+    """The addresses the operations send upstream packets to."""
+    targets: set[str] = set()
+    for operation in operations:
+        if isinstance(operation, Upstream):
+            targets.update(operation.targets)
+        elif isinstance(operation, CacheLookup):
+            targets |= _upstream_targets(operation.on_miss)
+        elif isinstance(operation, Walk):
+            targets |= _upstream_targets(operation.internal)
+    return targets
 
 
 def _upstream_packets(operations: Sequence[Operation]) -> int:
