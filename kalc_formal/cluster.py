@@ -175,6 +175,28 @@ class DnsService:
     span: Span
 
 
+def choose_dns_service(services: Sequence[DnsService]) -> tuple[DnsService | None, str]:
+    """The cluster DNS Service among those in front of the DNS servers, and why it was
+    chosen: the one named kube-dns (the name the kubelet's clusterDNS is set from), else
+    one with port 53; ties are broken by namespace and name, never by file order. A
+    Service without a cluster IP, or without port 53 (a metrics Service), is not chosen."""
+    with_ip = [s for s in services if s.cluster_ip is not None]
+    by_name = sorted((s for s in with_ip if s.name == "kube-dns"),
+                     key=lambda s: (s.namespace != "kube-system", s.namespace))
+    if by_name:
+        return by_name[0], f"Service {by_name[0].namespace}/kube-dns, chosen by its name"
+    on_53 = sorted((s for s in with_ip if any(p.port == 53 for p in s.ports)),
+                   key=lambda s: (s.namespace != "kube-system", s.namespace, s.name))
+    if on_53:
+        chosen = on_53[0]
+        why = f"Service {chosen.namespace}/{chosen.name}, chosen as the one with port 53"
+        if len(on_53) > 1:
+            others = ", ".join(f"{s.namespace}/{s.name}" for s in on_53[1:])
+            why += f" (first by namespace and name; also on port 53: {others})"
+        return chosen, why
+    return None, ""
+
+
 @dataclass(frozen=True)
 class NodeLocalDns:
     """A NodeLocal DNSCache DaemonSet (J1): node-cache on every node."""
@@ -442,6 +464,7 @@ class _Builder:
             if self.collect(reader):
                 servers += [server] if server else []
                 node_local += [local] if local else []
+        self._mounted_without_corefile(servers)
         scalers, params = self._proportional(top)
         services = self._dns_services(servers)
         used = set(corefiles) | {(p.namespace, p.configmap) for p in params}
@@ -480,6 +503,24 @@ class _Builder:
             if self.collect(reader) and corefile is not None:
                 found[key] = corefile
         return found
+
+    def _mounted_without_corefile(self, servers: list[DnsServer]) -> None:
+        """An error at each ConfigMap a CoreDNS server mounts for its Corefile that is in
+        the input but has no ``Corefile`` key (naming the keys it has)."""
+        for server in servers:
+            mount = server.corefile_configmap
+            if server.corefile is not None or mount is None or server.software != "coredns":
+                continue
+            reader = self.configmaps.get((server.workload.namespace, mount.value))
+            if reader is None:
+                continue
+            data = reader.get("data")
+            keys = ", ".join(sorted(str(k) for k in data)) if isinstance(data, dict) and data else "none"
+            self.errors.append(reader.document.error(
+                f"ConfigMap {mount.value} is mounted by the CoreDNS {server.workload.kind} "
+                f"{server.workload.name} (at {mount.span}) but has no `Corefile` key "
+                f"(its data keys: {keys})", "data" if isinstance(data, dict) else "metadata",
+            ))
 
     def _proportional(
         self, top: list[tuple[Workload, FieldReader]]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from kalc_formal.analysis import Analysis, FlowInfo, GroupInfo, ScopeInfo
-from kalc_formal.cluster import Cluster, Workload
+from kalc_formal.cluster import Cluster, Workload, choose_dns_service
 from kalc_formal.dnsserver import (
     FORWARD_DEADLINE,
     CacheLookup,
@@ -146,7 +146,7 @@ def decide_settings(
         "cold restarts of the busiest replica within the horizon",
     ) + (1 if rollout else 0)
     nodes_default = len(cluster.nodes) or None
-    services = [s for s in cluster.dns_services if s.cluster_ip is not None]
+    dns_service, dns_service_why = choose_dns_service(cluster.dns_services)
     domain = record.take(
         "cluster.domain",
         [("kalc.yaml", env.cluster.get("domain")), ("Corefile", kubernetes_zone())],
@@ -178,8 +178,9 @@ def decide_settings(
         dns_ip=record.take(
             "cluster.dns_ip",
             [("kalc.yaml", env.cluster.get("dns_ip")),
-             ("manifests", services[0].cluster_ip.value if services and services[0].cluster_ip else None)],
-            "10.96.0.10",
+             ("manifests", dns_service.cluster_ip.value
+              if dns_service and dns_service.cluster_ip else None)],
+            "10.96.0.10", dns_service_why,
         ),
         node_search=tuple(record.take(
             "cluster.node_search", [("kalc.yaml", env.cluster.get("node_search"))], [],
