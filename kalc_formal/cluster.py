@@ -51,7 +51,7 @@ from kalc_formal.rollout import (
     read_strategy,
     resolve_fenceposts,
 )
-from kalc_formal.source import Source, Span
+from kalc_formal.source import Source, Span, shown
 
 __all__ = [
     "DNS_POLICIES",
@@ -173,6 +173,24 @@ class DnsService:
     ports: tuple[ServicePort, ...]
     selector: Mapping[str, str] = field(hash=False)
     span: Span
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?-?")
+
+
+def _bad_names(document: Document) -> tuple[str, str] | None:
+    """The metadata field and message when the object's namespace is not an RFC 1123
+    label or its name not an RFC 1123 subdomain (the API server refuses both)."""
+    namespace = document.namespace
+    if namespace is not None and namespace != "" and not _DNS_LABEL.fullmatch(namespace):
+        return "namespace", (f"metadata.namespace {shown(namespace)!r} is not a Kubernetes namespace "
+                             "name (RFC 1123 label: lower-case letters, digits and -, at most 63)")
+    name = document.name
+    if len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name):
+        return "name", (f"metadata.name {shown(name)!r} is not a Kubernetes object name "
+                        "(RFC 1123 subdomain: lower-case letters, digits, - and ., at most 253)")
+    return None
 
 
 def choose_dns_service(services: Sequence[DnsService]) -> tuple[DnsService | None, str]:
@@ -406,6 +424,8 @@ class _Builder:
         elif not document.name:
             message = f"metadata.name is missing for this {kind} (a partial object, to be completed by a template or an operator?)"
             self.errors.append(document.error(message, "metadata"))
+        elif (problem := _bad_names(document)) is not None:
+            self.errors.append(document.error(problem[1], "metadata", problem[0]))
         else:
             self._add_typed(FieldReader(document), kind)
 
