@@ -69,6 +69,8 @@ class Analysis:
     nothing_checked: str = ""
     """Why no upstream limit would be checked at all ('' when some is): not a proof."""
     nothing_checked_at: Span | None = None
+    idle_lookups: tuple[tuple[str, Span | None], ...] = ()
+    """kalc.yaml lookups that select no pods, and where they are."""
 
 
 __all__ = ["Analysis", "FlowInfo", "GroupInfo", "PluginRef", "ScopeInfo"]

@@ -14,7 +14,7 @@ from kalc_formal.cluster import Cluster, Workload, read_cluster
 from kalc_formal.corefile import Corefile, load_corefile, parse_corefile
 from kalc_formal.dnsserver import ServerSetup
 from kalc_formal.envspec import EnvSpec, find_env_file, load_env
-from kalc_formal.errors import ConfigError
+from kalc_formal.errors import ConfigError, ConfigErrors
 from kalc_formal.flows import Settings, analyse, decide_settings
 from kalc_formal.inputs import NOT_MANIFESTS, outside_folder
 from kalc_formal.manifests import MANIFEST_SUFFIXES
@@ -216,6 +216,10 @@ def check(analysis: Analysis, *, rlimit: int | None = None, budget: int | None =
     A cluster with no client traffic is bad input, not a proof.
     """
     if not analysis.model.flows:
+        if analysis.idle_lookups:
+            raise ConfigErrors(
+                ConfigError(f"{NO_CLIENTS}: {text}", span) for text, span in analysis.idle_lookups
+            )
         raise ConfigError(NO_CLIENTS)
     if analysis.nothing_checked:
         raise ConfigError(analysis.nothing_checked, analysis.nothing_checked_at)

@@ -431,6 +431,7 @@ class _Analyser:
         self.unmodelled: list[Unmodelled] = list(self.coredns.unmodelled)
         self.notes: list[str] = []
         self.targets_sent_to: set[str] = set()
+        self.idle_lookups: list[tuple[str, Span | None]] = []
         self.may_fail = any(u.outage_steps for u in settings.upstreams)
 
     def run(self) -> Analysis:
@@ -442,6 +443,12 @@ class _Analyser:
         )
         if not classes:
             self.notes.append("no workload is selected by the lookups: no client traffic")
+        used = {id(c.lookup) for c in classes}
+        for index, lookup in enumerate(self.settings.lookups):
+            if id(lookup) not in used:
+                self.idle_lookups.append((
+                    f"lookups.{index} selects no pods ({_selector_text(lookup)})", lookup.span,
+                ))
         for pod_class in classes:
             for name_id in pod_class.lookup.names:
                 self._flow(pod_class, self.names_by_id[name_id])
@@ -708,6 +715,7 @@ class _Analyser:
             surge_steps=self.settings.surge_steps,
         )
         warnings, nothing_checked, nothing_checked_at = self._unreached_upstreams()
+        warnings += [f"{span}: {text}" if span else text for text, span in self.idle_lookups]
         plugins = dict(self.coredns.plugins)
         if self.nodelocal:
             plugins.update({f"nodelocal:{k}": v for k, v in self.nodelocal.plugins.items()})
@@ -718,6 +726,7 @@ class _Analyser:
             assumptions=tuple(self.settings.recorder.assumptions),
             unmodelled=tuple(self.unmodelled), plugins=plugins, notes=tuple(self.notes),
             warnings=tuple(warnings), nothing_checked=nothing_checked,
+            idle_lookups=tuple(self.idle_lookups),
             nothing_checked_at=nothing_checked_at,
         )
 
@@ -772,6 +781,14 @@ def _capacity(setup: ServerSetup | None, pool_id: str) -> int:
     kind = pool_id.rsplit("/", 1)[1]
     success, denial = (setup.cache_capacity.get(cache, (9984, 9984)) if setup else (9984, 9984))
     return success if kind == "success" else denial
+
+
+def _selector_text(lookup: LookupSpec) -> str:
+    pods = lookup.pods
+    parts = [f"namespaces {', '.join(pods.namespaces)}"] if pods.namespaces else []
+    parts += [f"workload {pods.workload}"] if pods.workload else []
+    parts += [f"labels {', '.join(f'{k}={v}' for k, v in pods.labels)}"] if pods.labels else []
+    return "; ".join(parts) or "every pod"
 
 
 def _upstream_targets(operations: Sequence[Operation]) -> set[str]:
