@@ -184,11 +184,11 @@ def _bad_names(document: Document) -> tuple[str, str] | None:
     label or its name not an RFC 1123 subdomain (the API server refuses both)."""
     namespace = document.namespace
     if namespace is not None and namespace != "" and not _DNS_LABEL.fullmatch(namespace):
-        return "namespace", (f"metadata.namespace {shown(namespace)!r} is not a Kubernetes namespace "
+        return "namespace", (f"metadata.namespace '{shown(namespace)}' is not a Kubernetes namespace "
                              "name (RFC 1123 label: lower-case letters, digits and -, at most 63)")
     name = document.name
     if len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name):
-        return "name", (f"metadata.name {shown(name)!r} is not a Kubernetes object name "
+        return "name", (f"metadata.name '{shown(name)}' is not a Kubernetes object name "
                         "(RFC 1123 subdomain: lower-case letters, digits, - and ., at most 253)")
     return None
 
