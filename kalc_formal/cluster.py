@@ -9,11 +9,12 @@ out. Every other document is counted by kind in ``Cluster.ignored``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from kalc_formal.autoscaling import (
     AutoscalerParams,
@@ -193,6 +194,15 @@ def _bad_names(document: Document) -> tuple[str, str] | None:
     return None
 
 
+@dataclass(frozen=True)
+class MountedFile:
+    """A file the CoreDNS container sees: ``directory``/``name``, from a ConfigMap key."""
+
+    directory: str
+    name: str
+    source: Source
+
+
 def choose_dns_service(services: Sequence[DnsService]) -> tuple[DnsService | None, str]:
     """The cluster DNS Service among those in front of the DNS servers, and why it was
     chosen: the one named kube-dns (the name the kubelet's clusterDNS is set from), else
@@ -289,6 +299,9 @@ class Cluster:
     dns_services: tuple[DnsService, ...] = ()
     corefile_configmaps: tuple[CorefileConfigMap, ...] = ()
     node_local_dns: tuple[NodeLocalDns, ...] = ()
+    coredns_mounted_files: tuple[MountedFile, ...] = ()
+    """Files the CoreDNS pod sees from ConfigMaps in the input, through its volume mounts
+    (what a Corefile's ``import /etc/coredns/custom/*.override`` reads)."""
     horizontal_autoscalers: tuple[HorizontalPodAutoscaler, ...] = ()
     proportional_autoscalers: tuple[ProportionalAutoscaler, ...] = ()
     autoscaler_params: tuple[AutoscalerParams, ...] = ()
@@ -499,6 +512,7 @@ class _Builder:
             dns_services=tuple(services),
             corefile_configmaps=tuple(corefiles.values()),
             node_local_dns=tuple(node_local),
+            coredns_mounted_files=self._coredns_mounted_files(top, servers),
             horizontal_autoscalers=tuple(self.hpas),
             proportional_autoscalers=tuple(scalers),
             autoscaler_params=tuple(params),
@@ -523,6 +537,45 @@ class _Builder:
             if self.collect(reader) and corefile is not None:
                 found[key] = corefile
         return found
+
+    def _coredns_mounted_files(
+        self, top: list[tuple[Workload, FieldReader]], servers: list[DnsServer]
+    ) -> tuple[MountedFile, ...]:
+        coredns = [s for s in servers if s.software == "coredns"]
+        if not coredns:
+            return ()
+        workload = coredns[0].workload
+        reader = next(r for w, r in top if w is workload)
+        pod = pod_path(workload.kind)
+        volumes: dict[str, tuple[str, list[Any] | None]] = {}
+        for volume in reader.items(*pod, "volumes"):
+            source = volume.get("configMap") if isinstance(volume, dict) else None
+            if isinstance(source, dict) and isinstance(volume.get("name"), str) \
+                    and isinstance(source.get("name"), str):
+                items = source.get("items")
+                volumes[volume["name"]] = (source["name"], items if isinstance(items, list) else None)
+        files: list[MountedFile] = []
+        for container in reader.items(*pod, "containers"):
+            mounts = container.get("volumeMounts") if isinstance(container, dict) else None
+            for mount in mounts if isinstance(mounts, list) else []:
+                if not isinstance(mount, dict) or mount.get("subPath"):
+                    continue
+                volume_entry = volumes.get(str(mount.get("name")))
+                directory = mount.get("mountPath")
+                if volume_entry is None or not isinstance(directory, str):
+                    continue
+                configmap = self.configmaps.get((workload.namespace, volume_entry[0]))
+                data = configmap.get("data") if configmap is not None else None
+                if configmap is None or not isinstance(data, dict):
+                    continue
+                items = volume_entry[1]
+                pairs = [(str(i.get("key")), str(i.get("path"))) for i in items if isinstance(i, dict)] \
+                    if items is not None else [(str(k), str(k)) for k in data]
+                for key, name in pairs:
+                    source = configmap.document.embedded_source("data", key)
+                    if source is not None:
+                        files.append(MountedFile(os.path.normpath(directory), name, source))
+        return tuple(files)
 
     def _mounted_without_corefile(self, servers: list[DnsServer]) -> None:
         """An error at each ConfigMap a CoreDNS server mounts for its Corefile that is in

@@ -27,7 +27,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -168,8 +168,13 @@ def parse_corefile(
     import_root: Path | None = None,
     allow_outside_root: bool = False,
     valid_directives: frozenset[str] | None = None,
+    mounted: Sequence[tuple[str, str, Source]] = (),
 ) -> Corefile:
     """Read a Corefile held in ``source`` into the typed model.
+
+    ``mounted`` lists the files the CoreDNS container sees from the input, as
+    (directory, name, source): an import of an absolute path reads them, not
+    the local disk (a glob that matches none of them is fine, as in CoreDNS).
 
     ``env`` gives the values of ``{$VAR}`` and ``{%VAR%}`` references (unset
     names read as "", as in CoreDNS; the process environment is never read).
@@ -185,6 +190,7 @@ def parse_corefile(
         root=root,
         allow_outside_root=allow_outside_root,
         valid_directives=valid_directives,
+        mounted=tuple(mounted),
     )
     if len(source.text) > MAX_FILE_BYTES:
         raise ConfigError(f"Corefile is larger than {MAX_FILE_BYTES} bytes", source.span(1, 1), line_text(source, source.span(1, 1).line))
@@ -397,6 +403,7 @@ class _ExpandContext:
     tokens_lexed: int = 0
     bytes_read: int = 0
     main_key: str = ""
+    mounted: tuple[tuple[str, str, Source], ...] = ()
     imports: dict[str, set[str]] = field(default_factory=dict)
     """File imports seen so far: importing file -> the files it imports ('' = the Corefile)."""
     file_cache: dict[str, list[_RawToken]] = field(default_factory=dict)
@@ -659,12 +666,53 @@ class _Expander:
         if context.file_expansions >= MAX_FILE_EXPANSIONS:
             raise argument.error(f"maximum file import depth ({MAX_FILE_EXPANSIONS}) exceeded")
         context.file_expansions += 1
+        if context.mounted and pattern.startswith("/"):
+            self.stream.splice(self._mounted_tokens(pattern, argument))
+            return
         imported: list[_RawToken] = []
         for path in self._import_files(pattern, argument):
             importer = argument.file_key or self.context.main_key
             self._check_cycle(importer, os.path.normpath(str(path)), argument)
             imported += self._file_tokens(path, argument)
         self.stream.splice(imported)
+
+    def _mounted_tokens(self, pattern: str, argument: _RawToken) -> list[_RawToken]:
+        """The tokens of the files an absolute import names inside the CoreDNS container,
+        read from the ConfigMaps its volumes mount (in the input)."""
+        directory, _, base = os.path.normpath(pattern).rpartition("/")
+        directory = directory or "/"
+        try:
+            matcher = _component_regex(base) if not _GLOB_META.search(directory) else None
+        except ValueError as error:
+            raise argument.error(f"Failed to use import pattern {pattern}: {error}") from None
+        files = sorted(
+            (f for f in self.context.mounted if f[0] == directory and matcher and matcher.fullmatch(f[1])),
+            key=lambda f: f[1],
+        )
+        if not files:
+            where = "no ConfigMap in the input is mounted there in the CoreDNS pod"
+            if _GLOB_META.search(pattern):
+                self.context.warnings.append(
+                    f"{argument.span}: No files matching import glob pattern: {pattern} ({where})"
+                )
+                return []
+            raise argument.error(f"File to import not found: {pattern} ({where})")
+        tokens: list[_RawToken] = []
+        for directory_name, name, source in files:
+            key = f"{directory_name.rstrip('/')}/{name}"
+            self._check_cycle(argument.file_key or self.context.main_key, key, argument)
+            cached = self.context.file_cache.get(key)
+            if cached is None:
+                self.context.bytes_read += len(source.text)
+                if self.context.bytes_read > MAX_TOTAL_BYTES:
+                    raise argument.error(
+                        f"the Corefile and its imports are larger than {MAX_TOTAL_BYTES:,} bytes together"
+                    )
+                self.context.sources.append(source)
+                cached = _lex(source, key, self.context)
+                self.context.file_cache[key] = cached
+            tokens += cached
+        return tokens
 
     def _check_cycle(self, importer: str, imported: str, argument: _RawToken) -> None:
         """Refuse an import that closes a cycle of files (it would expand without end)."""

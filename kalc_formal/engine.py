@@ -146,7 +146,8 @@ def _corefile(
     source = cluster.corefile_source
     if source is None:
         return None
-    return parse_corefile(source, valid_directives=directives)
+    mounted = [(f.directory, f.name, f.source) for f in cluster.coredns_mounted_files]
+    return parse_corefile(source, valid_directives=directives, mounted=mounted)
 
 
 def analyse_inputs(inputs: Inputs, *, horizon: int | None = None, env: EnvSpec | None = None) -> Analysis:

@@ -138,3 +138,70 @@ def test_control_characters_in_tokens_and_paths_are_escaped(tmp_path, capsys):
     assert "\x1b" not in err + out
     assert "\x07" not in err + out
     assert "a\\x1b[31mb" in err
+
+
+# ---- valid input refused: k3s and AKS custom imports -----------------------------------
+
+K3S_MOUNTS = """        volumeMounts:
+        - name: config-volume
+          mountPath: /etc/coredns
+        - name: custom-config-volume
+          mountPath: /etc/coredns/custom
+      volumes:
+      - name: config-volume
+        configMap:
+          name: coredns
+          items:
+          - key: Corefile
+            path: Corefile
+      - name: custom-config-volume
+        configMap:
+          name: coredns-custom
+          optional: true
+"""
+
+CUSTOM = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: coredns-custom
+  namespace: kube-system
+data:
+  log.override: |
+    log
+  other.server: |
+    example.org:53 {
+        errors
+    }
+"""
+
+
+def k3s_cluster(tmp_path: Path, custom: bool) -> Path:
+    folder = tmp_path / "k3s"
+    shutil.copytree(SMALL, folder)
+    deployment = folder / "coredns.yaml"
+    text = deployment.read_text()
+    start = text.index("        volumeMounts:")
+    end = text.index("---", start)
+    deployment.write_text(text[:start] + K3S_MOUNTS + text[end:])
+    configmap = folder / "coredns-configmap.yaml"
+    configmap.write_text(configmap.read_text().replace(
+        "        loadbalance\n    }\n",
+        "        loadbalance\n        import /etc/coredns/custom/*.override\n    }\n"
+        "    import /etc/coredns/custom/*.server\n"))
+    if custom:
+        (folder / "coredns-custom.yaml").write_text(CUSTOM)
+    return folder
+
+
+def test_a_k3s_custom_import_without_the_custom_configmap_is_fine(tmp_path, capsys):
+    code, out, err = run(capsys, "check", str(k3s_cluster(tmp_path, custom=False)))
+    assert code == 0, err
+    assert out.startswith("verdict: proved")
+
+
+def test_a_k3s_custom_import_reads_the_mounted_configmap(tmp_path, capsys):
+    folder = k3s_cluster(tmp_path, custom=True)
+    code, out, err = run(capsys, "inspect", str(folder))
+    assert code == 0, err
+    assert f"log          {folder / 'coredns-custom.yaml'}:8:5" in out
+    assert f"example.org.:53 (dns, zone example.org., port 53) at {folder / 'coredns-custom.yaml'}:10:5" in out
