@@ -21,7 +21,7 @@ from kalc_formal.encode import Unrolling
 from kalc_formal.flowmodel import FlowModel
 
 DEFAULT_RLIMIT = 50_000_000
-DEFAULT_BUDGET = 2_000_000_000
+DEFAULT_BUDGET = 300_000_000
 """Z3 resource units one check may spend over all its queries (``--budget``)."""
 SEED = 0
 
