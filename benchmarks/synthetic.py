@@ -7,9 +7,12 @@ lookup rates (and, where the cache's key count caps the load, the upstream limit
 so that the busiest CoreDNS replica's worst step lies well below the limit
 (``proved``) or well above it (``unsafe``).
 
-The worst step is the generator's own arithmetic, from specs/model.md section 4
-(misses <= min(queries, keys - live), live >= 0) and the query path of each
-Corefile (specs/model.md section 1 and the autopath rows there):
+The generator bounds the busiest window with its own arithmetic, from specs/model.md
+section 4 and the query path of each Corefile (specs/model.md section 1 and the
+autopath rows there): from above, every query a key class gets may miss (identical
+misses are not merged, and arbitrary arrival times and evictions allow it, D10, D3),
+in each of the two steps a sliding one-second window can span; from below, one step
+in which every key misses once (misses = min(queries, keys), live = 0):
 
 - autopath on, CoreDNS <= 1.14.6 (cache before autopath, B2, C5): each client query
   (A and AAAA, one each per lookup) meets a per-namespace key (``names x namespaces``
@@ -146,12 +149,17 @@ class Plan:
     limit: int
     worst_step: int
     baseline_worst_step: int
+    least_step: int
     workloads: tuple[Workload, ...] = field(repr=False)
     name_classes: tuple[NameClass, ...] = field(repr=False)
 
     @property
-    def expected(self) -> Intent:
-        return "unsafe" if self.worst_step > self.limit else "proved"
+    def expected(self) -> Intent | None:
+        """The verdict the bounds decide: unsafe when one step surely exceeds the limit,
+        proved when no window can; None in between."""
+        if self.least_step > self.limit:
+            return "unsafe"
+        return "proved" if self.worst_step <= self.limit else None
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -200,9 +208,11 @@ def looked_up(tier: str, classes: Iterable[NameClass]) -> list[NameClass]:
 
 def worst_step(
     case: Case, rate: float, workloads_: tuple[Workload, ...], classes: tuple[NameClass, ...],
-    *, peak: bool = True,
+    *, peak: bool = True, least: bool = False,
 ) -> int:
-    """Upstream packets of the busiest replica in the worst step, from any cache state.
+    """Upstream packets of the busiest node in its busiest limit window, from any cache
+    state: at most (every query misses, in both steps of a sliding window), or with
+    ``least`` at least (one step in which every key misses once).
 
     ``peak``: every workload at its HPA maxReplicas, ``rate`` the surge rate; else the
     baseline replicas at the baseline ``rate``.
@@ -216,7 +226,13 @@ def worst_step(
         pods = sum((w.max_replicas or w.replicas) if peak else w.replicas for w in members)
         for name in looked_up(tier, classes):
             lookups = lookups_per_step(pods, rate, name.count, 1, up=peak)
-            hot[(tier, name.id)] = math.ceil(share * lookups)
+            hot[(tier, name.id)] = max(
+                math.floor(share * lookups), -(-lookups // case.coredns_replicas)
+            )
+
+    def misses(queries: int, keys: int) -> int:
+        return min(queries, keys) if least else queries
+
     packets = 0
     for name in classes:
         if name.service:
@@ -225,11 +241,11 @@ def worst_step(
         if case.per_namespace_keys():
             for tier in tiers:
                 keys = name.count * len(namespaces[tier])
-                packets += 2 * 2 * min(hot[(tier, name.id)], keys)  # A, AAAA x 2 forwarded
+                packets += 2 * 2 * misses(hot[(tier, name.id)], keys)  # A, AAAA x 2 forwarded
         else:
             queries = sum(hot[(t, name.id)] for t in tiers)
-            packets += 2 * 2 * min(queries, name.count)  # A, AAAA x 2 shared keys
-    return packets
+            packets += 2 * 2 * misses(queries, name.count)  # A, AAAA x 2 shared keys
+    return packets if least else 2 * packets
 
 
 def plan_case(case: Case) -> Plan:
@@ -249,6 +265,9 @@ def plan_case(case: Case) -> Plan:
     def at_peak(rate: float) -> int:
         return worst_step(case, float(_rate_text(rate)), loads, classes)
 
+    def least_at_peak(rate: float) -> int:
+        return worst_step(case, float(_rate_text(rate)), loads, classes, least=True)
+
     def at_baseline(rate: float) -> int:
         return worst_step(case, float(_rate_text(rate)), loads, classes, peak=False)
 
@@ -258,20 +277,19 @@ def plan_case(case: Case) -> Plan:
             at_peak, PROVED_LOAD * limit, below=True)
         rate = surge / BURST
     else:
-        ceiling = at_peak(1e6)
+        ceiling = least_at_peak(1e6)
         if ceiling < UNSAFE_LOAD * limit:
             limit = max(1, ceiling // (UNSAFE_LOAD * 2))
-        surge = usual if at_peak(usual) >= UNSAFE_LOAD * limit else _search(
-            at_peak, UNSAFE_LOAD * limit, below=False)
+        surge = usual if least_at_peak(usual) >= UNSAFE_LOAD * limit else _search(
+            least_at_peak, UNSAFE_LOAD * limit, below=False)
         rate = surge / BURST
         if case.calm_baseline and at_baseline(rate) > PROVED_LOAD * limit:
             rate = _search(at_baseline, PROVED_LOAD * limit, below=True)
     surge_text, rate_text = _rate_text(surge), _rate_text(rate)
     return Plan(
         case, rate_text, surge_text, limit,
-        worst_step(case, float(surge_text), loads, classes),
-        worst_step(case, float(rate_text), loads, classes, peak=False),
-        loads, classes,
+        at_peak(float(surge_text)), at_baseline(float(rate_text)),
+        least_at_peak(float(surge_text)), loads, classes,
     )
 
 
@@ -350,6 +368,13 @@ spec:
         k8s-app: kube-dns
     spec:
       dnsPolicy: Default
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector:
+              matchLabels:
+                k8s-app: kube-dns
+            topologyKey: kubernetes.io/hostname
       containers:
       - name: coredns
         image: registry.k8s.io/coredns/coredns:v{case.version}

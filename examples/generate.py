@@ -38,6 +38,12 @@ COREFILE_PLAIN = COREFILE_AUTOPATH.replace("        pods verified\n", "        p
     "    autopath @kubernetes\n", ""
 )
 
+COREFILE_PLAIN_SIZED = COREFILE_PLAIN.replace(
+    "    cache 30\n", "    cache 30 {\n        denial 40000\n    }\n"
+)
+"""Autopath off with a denial cache that holds every negative key: 400 namespaces x
+20 names x 2 qtypes per namespace search candidate, plus the shared ones."""
+
 
 def configmap(corefile: str) -> str:
     body = "".join(f"    {line}\n" if line else "\n" for line in corefile.splitlines())
@@ -186,6 +192,16 @@ lookups:
     surge_rate: 0.06   # a traffic spike: 3x the lookups per pod
 check:
   horizon: 60
+"""
+
+ASSUMED_ENV = INCIDENT_ENV.replace(
+    "coredns:\n",
+    "coredns:\n"
+    "  shard_balance: even  # ASSUMPTION: keys spread evenly over the cache's 256 shards (D3)\n",
+) + """\
+  arrivals: spread     # ASSUMPTION: no 20 ms holds more than twice its share of a key's queries
+  burst: 2
+  reply_ms: 20         # the slowest upstream reply measured against real CoreDNS
 """
 
 
@@ -418,6 +434,12 @@ def main() -> None:
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         **common,
     })
+    write("datadog-autopath-off-sized", {
+        "coredns-configmap.yaml": configmap(COREFILE_PLAIN_SIZED),
+        "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
+        "workloads.yaml": common["workloads.yaml"],
+        "kalc.yaml": ASSUMED_ENV,
+    })
     write("upstream-blips", {
         "coredns-configmap.yaml": configmap(COREFILE_PLAIN),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
@@ -428,7 +450,8 @@ def main() -> None:
         "coredns-configmap.yaml": configmap(COREFILE_AUTOPATH),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         "nodelocaldns.yaml": nodelocal(),
-        **common,
+        "workloads.yaml": common["workloads.yaml"],
+        "kalc.yaml": ASSUMED_ENV,
     })
     write("small-cluster", {
         "coredns-configmap.yaml": configmap(COREFILE_PLAIN),

@@ -28,6 +28,7 @@ from kalc_formal.autoscaling import (
 from kalc_formal.errors import ConfigError, ConfigErrors
 from kalc_formal.inputs import cyclic_gc_paused
 from kalc_formal.manifests import WORKLOAD_KINDS, Document, Limits, load_documents
+from kalc_formal.placement import Placement, cpu_millis, memory_bytes, read_placement
 from kalc_formal.podspec import (
     DNS_POLICIES,
     DnsConfig,
@@ -99,7 +100,8 @@ class Workload:
     ``replicas`` is the pod count the manifest asks for: ``spec.replicas``
     (default 1), a Job's ``parallelism`` (default 1), a CronJob's job template
     ``parallelism``, 1 for a Pod; ``None`` with ``per_node`` for a DaemonSet,
-    which runs one pod per eligible node.
+    which runs one pod per eligible node. ``placement``: the hard scheduling rules
+    that bound how many of its pods share a node.
     """
 
     kind: str
@@ -116,6 +118,7 @@ class Workload:
     owner: tuple[str, str] | None
     span: Span
     api_version: str = ""
+    placement: Placement = field(default_factory=Placement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +273,8 @@ class ProportionalAutoscaler:
 
 @dataclass(frozen=True)
 class Node:
-    """A Node object: zone and instance type from its well-known labels."""
+    """A Node object: zone and instance type from its well-known labels; allocatable
+    cpu, memory and pods (None where the object does not say)."""
 
     name: str
     labels: Mapping[str, str] = field(hash=False)
@@ -279,6 +283,8 @@ class Node:
     unschedulable: bool
     allocatable_cpu_millis: int | None
     span: Span
+    allocatable_memory_bytes: int | None = None
+    allocatable_pods: int | None = None
 
 
 @dataclass(frozen=True)
@@ -680,6 +686,7 @@ def _workload(reader: FieldReader, namespace: str) -> Workload:
     labels_path = (
         ("metadata", "labels") if kind == "Pod" else (*pod[:-1], "metadata", "labels")
     )
+    labels = reader.strings(*labels_path)
     return Workload(
         kind=kind,
         name=document.name,
@@ -689,12 +696,13 @@ def _workload(reader: FieldReader, namespace: str) -> Workload:
         per_node=kind == "DaemonSet",
         replicas_span=reader.span(*replicas_path),
         replicas_defaulted=defaulted,
-        labels=reader.strings(*labels_path),
+        labels=labels,
         dns=read_pod_dns(reader, pod),
         images=read_images(reader, pod),
         owner=read_owner(reader),
         span=document.span,
         api_version=document.api_version,
+        placement=read_placement(reader, kind, labels),
     )
 
 
@@ -971,22 +979,18 @@ def _node(reader: FieldReader) -> Node:
         zone,
         instance,
         bool(unschedulable),
-        _cpu_millis(reader.get("status", "allocatable", "cpu")),
+        cpu_millis(reader.get("status", "allocatable", "cpu")),
         reader.document.span,
+        memory_bytes(reader.get("status", "allocatable", "memory")),
+        _pod_count(reader.get("status", "allocatable", "pods")),
     )
 
 
-def _cpu_millis(quantity: object) -> int | None:
-    """CPU quantity in millicores ("4", "3920m", "1.5", 2); None for other forms."""
-    if isinstance(quantity, int) and not isinstance(quantity, bool):
-        return quantity * 1000
-    if isinstance(quantity, float):
-        return round(quantity * 1000)
-    if isinstance(quantity, str) and (
-        match := re.fullmatch(r"(\d+(?:\.\d+)?)(m?)", quantity)
-    ):
-        number = float(match.group(1))
-        return round(number if match.group(2) else number * 1000)
+def _pod_count(quantity: object) -> int | None:
+    if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity >= 0:
+        return quantity
+    if isinstance(quantity, str) and quantity.isdigit():
+        return int(quantity)
     return None
 
 

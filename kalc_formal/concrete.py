@@ -7,10 +7,8 @@ are replayed in and that the Z3 encoding is tested against.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from kalc_formal.flowmodel import FlowModel, KeyClass
 
@@ -39,8 +37,7 @@ class Choices:
     group_lookups: list[dict[tuple[str, str], int]] = field(default_factory=list)
     restarts: list[frozenset[str]] = field(default_factory=list)
     misses: list[dict[str, int]] = field(default_factory=list)
-    evictions: list[dict[str, int]] = field(default_factory=list)
-    expiries: list[dict[str, int]] = field(default_factory=list)
+    fills: list[dict[str, int]] = field(default_factory=list)
     outages: list[frozenset[str]] = field(default_factory=list)
     restarts_used: dict[str, int] = field(default_factory=dict)
     surge_used: int | None = None
@@ -59,8 +56,8 @@ class StepResult:
     expired: dict[str, int]
     queries: dict[str, int]
     misses: dict[str, int]
+    fills: dict[str, int]
     failed: dict[str, int]
-    evictions: dict[str, int]
     sent: dict[str, int]
     upstream: dict[str, int]
     violated: tuple[str, ...]
@@ -74,21 +71,12 @@ def highest(_name: str, _low: int, high: int) -> int:
     return high
 
 
-def floor_share(share: Fraction, lookups: int) -> int:
-    return math.floor(share * lookups)
-
-
-def ceil_share(share: Fraction, lookups: int) -> int:
-    return math.ceil(share * lookups)
-
-
 @dataclass(slots=True)
 class _ClassState:
     live: int
     end: int
     start_expiry: tuple[int, ...]
     fills: dict[int, int] = field(default_factory=dict)
-    evicted: dict[int, int] = field(default_factory=dict)
     start_valid: bool = True
     last_restart: int | None = None
 
@@ -120,9 +108,10 @@ class Simulator:
         self.failed: dict[str, dict[int, int]] = {k.id: {} for k in model.key_classes}
         self.first_failures: dict[str, dict[int, int]] = {k.id: {} for k in model.key_classes}
         self.states: dict[str, _ClassState] = {}
+        self.upstream_history: list[dict[str, int]] = []
         self._start_budgets()
         for key in model.key_classes:
-            if key.cached:
+            if model.kept(key):
                 self.states[key.id] = self._start_cache(key)
 
     def _pick(self, name: str, given: int | None, low: int, high: int) -> int:
@@ -182,30 +171,39 @@ class Simulator:
         group_lookups = self._group_lookups(t, lookups)
         queries: dict[str, int] = {}
         misses: dict[str, int] = {}
+        fills: dict[str, int] = {}
         failed: dict[str, int] = {}
         self.taken.misses.append({})
+        self.taken.fills.append({})
         for key in self.model.key_classes:
             failing = bool(out & set(key.scopes))
             queries[key.id] = self._queries(t, key, group_lookups, misses)
-            misses[key.id] = self._misses(t, key, queries[key.id], failing)
+            if self.model.kept(key):
+                fills[key.id], misses[key.id] = self._misses(t, key, queries[key.id], failing)
+            else:
+                misses[key.id] = self.model.most_misses(key, queries[key.id])
             failed[key.id] = misses[key.id] if failing else 0
             original = queries[key.id] - self.followup_queries(key.id, t)
             self.failed[key.id][t] = failed[key.id]
             self.first_failures[key.id][t] = min(failed[key.id], original)
-        fills = {k: misses[k] - failed[k] for k in misses}
-        evictions = self._evict(t, fills)
-        self._fill(t, fills, evictions)
-        upstream = self._upstream(t, misses, failed, out)
-        violated = tuple(s.id for s in self.model.scopes if upstream[s.id] > s.limit)
+        self._fill(t, fills)
+        upstream = self._upstream(t, lookups, misses, failed, out)
+        self.upstream_history.append(upstream)
+        violated = tuple(s.id for s in self.model.scopes if self.window(s.id, t) > s.limit)
         live = {k: s.live for k, s in self.states.items()}
         sent = {
             k.id: self.sends(k, k.scopes[0], t, misses, failed)
             for k in self.model.key_classes if k.scopes
         }
         return StepResult(
-            t, lookups, group_lookups, restarted, out, live, expired, queries, misses,
-            failed, evictions, sent, upstream, violated,
+            t, lookups, group_lookups, restarted, out, live, expired, queries, misses, fills,
+            failed, sent, upstream, violated,
         )
+
+    def window(self, scope_id: str, t: int) -> int:
+        """Packets of ``scope_id`` in the window of its limit that ends with step ``t``."""
+        first = max(0, t - self.model.scope(scope_id).window_steps + 1)
+        return sum(self.upstream_history[i][scope_id] for i in range(first, t + 1))
 
     def _outages(self, t: int) -> frozenset[str]:
         given = self.choices.outages[t] if t < len(self.choices.outages) else None
@@ -232,7 +230,7 @@ class Simulator:
                 chosen.add(group.id)
                 self.restarts_used[group.id] += 1
         for key in self.model.key_classes:
-            if key.cached and key.group in chosen:
+            if key.id in self.states and key.group in chosen:
                 state = self.states[key.id]
                 state.last_restart = t
                 state.start_valid = False
@@ -241,40 +239,26 @@ class Simulator:
 
     def _expire(self, t: int, restarted: frozenset[str]) -> dict[str, int]:
         expired: dict[str, int] = {}
-        taken: dict[str, int] = {}
         for key in self.model.key_classes:
-            if not key.cached:
-                continue
-            state = self.states[key.id]
-            amount = 0
-            if t > 0:
-                low, high = self.expiry_bounds(key, t)
-                if self.model.evicting(key):
-                    given = self._given(self.choices.expiries, t, key.id)
-                    amount = self._pick(f"expired[{key.id}]@{t}", given, low, high)
-                    taken[key.id] = amount
-                else:
-                    amount = high
-            state.live = 0 if key.group in restarted else state.end - amount
-            expired[key.id] = amount
-        self.taken.expiries.append(taken)
+            if key.id in self.states:
+                state = self.states[key.id]
+                amount = self.expiring(key, t) if t > 0 else 0
+                state.live = 0 if key.group in restarted else state.end - amount
+                expired[key.id] = amount
         return expired
 
-    def expiry_bounds(self, key: KeyClass, t: int) -> tuple[int, int]:
-        """Bounds on the entries of ``key`` that expire at the start of step ``t``."""
+    def expiring(self, key: KeyClass, t: int) -> int:
+        """Entries of ``key`` that expire at the start of step ``t``: the fills of step
+        ``t - tau`` (or the start schedule), unless a restart came in between."""
         state = self.states[key.id]
         cohort = t - key.ttl_steps
         if cohort >= 0:
             valid = state.last_restart is None or state.last_restart <= cohort
             scheduled = state.fills.get(cohort, 0) if valid else 0
-            since = sum(state.evicted.get(j, 0) for j in range(cohort, t))
         else:
-            valid = state.start_valid
             expiry = state.start_expiry
-            scheduled = expiry[t - 1] if valid and t - 1 < len(expiry) else 0
-            since = sum(state.evicted.get(j, 0) for j in range(0, t))
-        high = min(scheduled, state.end)
-        return max(0, min(high, scheduled - since)), high
+            scheduled = expiry[t - 1] if state.start_valid and t - 1 < len(expiry) else 0
+        return min(scheduled, state.end)
 
     def _lookups(self, t: int) -> dict[str, int]:
         limit = self.model.surge_steps
@@ -294,8 +278,7 @@ class Simulator:
         result: dict[tuple[str, str], int] = {}
         for group in self.model.groups:
             for flow in self.model.flows:
-                low = floor_share(group.share_min, lookups[flow.id])
-                high = ceil_share(group.share_max, lookups[flow.id])
+                low, high = group.lookup_bounds(flow.id, lookups[flow.id])
                 given = given_all.get((group.id, flow.id))
                 name = f"group_lookups[{group.id},{flow.id}]@{t}"
                 result[(group.id, flow.id)] = self._pick(name, given, low, high)
@@ -323,65 +306,70 @@ class Simulator:
             if target == key_id
         )
 
-    def _misses(self, t: int, key: KeyClass, queries: int, failing: bool) -> int:
-        if not key.cached:
-            return queries
-        low, high = self.miss_bounds(key, queries, failing)
+    def _misses(self, t: int, key: KeyClass, queries: int, failing: bool) -> tuple[int, int]:
+        """New cache entries and misses of a cached class in step ``t``."""
+        low, high = self.fill_bounds(key, queries, failing)
+        name = f"fills[{key.id}]@{t}"
+        fills = self._pick(name, self._given(self.choices.fills, t, key.id), low, high)
+        low, high = self.miss_bounds(key, queries, fills, failing)
         given = self._given(self.choices.misses, t, key.id)
-        amount = self._pick(f"misses[{key.id}]@{t}", given, low, high)
-        self.taken.misses[t][key.id] = amount
-        return amount
+        misses = self._pick(f"misses[{key.id}]@{t}", given, low, high)
+        self.taken.fills[t][key.id] = fills
+        self.taken.misses[t][key.id] = misses
+        return fills, misses
 
-    def miss_bounds(self, key: KeyClass, queries: int, failing: bool = False) -> tuple[int, int]:
-        """Bounds on the misses of a cached class given this step's queries.
-
-        While its upstream is out, every query for a key that is not cached is an
-        exchange of its own (no coalescing, D10).
-        """
-        live = self.states[key.id].live
+    def _required(self, key: KeyClass, queries: int) -> int:
+        """Misses that must happen: keys queried in every step that are not cached."""
         required = key.keys if key.every_key_every_step else 0
-        uncached = key.keys - live
-        high = (queries if uncached > 0 else 0) if failing else min(queries, uncached)
-        return max(0, min(required, queries) - live), high
+        return max(0, min(required, queries) - self.states[key.id].live)
 
-    def _evict(self, t: int, fills: Mapping[str, int]) -> dict[str, int]:
-        evictions: dict[str, int] = {}
-        for pool in self.model.pools:
-            if not self.model.may_evict(pool.id):
-                continue
-            classes = self.model.pool_classes(pool.id)
-            room = {k.id: self.states[k.id].live + fills[k.id] for k in classes}
-            needed = max(0, sum(room.values()) - pool.capacity)
-            for index, key in enumerate(classes):
-                later = sum(room[k.id] for k in classes[index + 1 :])
-                low, high = max(0, needed - later), min(room[key.id], needed)
-                given = self._given(self.choices.evictions, t, key.id)
-                evictions[key.id] = self._pick(f"evictions[{key.id}]@{t}", given, low, high)
-                needed -= evictions[key.id]
-        self.taken.evictions.append(dict(evictions))
-        return evictions
+    def fill_bounds(self, key: KeyClass, queries: int, failing: bool) -> tuple[int, int]:
+        """Bounds on the keys of a cached class that miss and are cached in this step
+        (none while its upstream is out: a failure is not cached, A24, D7)."""
+        if failing:
+            return 0, 0
+        uncached = key.keys - self.states[key.id].live
+        return self._required(key, queries), min(queries, uncached)
 
-    def _fill(self, t: int, fills: Mapping[str, int], evictions: Mapping[str, int]) -> None:
-        for key in self.model.key_classes:
-            if key.cached:
-                state = self.states[key.id]
-                state.fills[t] = fills[key.id]
-                state.evicted[t] = evictions.get(key.id, 0)
-                state.end = state.live + fills[key.id] - evictions.get(key.id, 0)
+    def miss_bounds(
+        self, key: KeyClass, queries: int, fills: int, failing: bool = False
+    ) -> tuple[int, int]:
+        """Bounds on the misses of a kept class given its queries and new entries.
+
+        Identical misses are not merged (D10): every query for a key whose answer is
+        not yet cached is an exchange of its own, up to ``misses_per_fill`` per new
+        entry; while the upstream is out, every query for a key that is not cached.
+        """
+        if failing:
+            uncached = key.keys - self.states[key.id].live
+            return self._required(key, queries), queries if uncached > 0 else 0
+        if key.misses_per_fill is None:
+            return fills, queries if fills > 0 else 0
+        return fills, min(queries, fills * key.misses_per_fill)
+
+    def _fill(self, t: int, fills: Mapping[str, int]) -> None:
+        for key_id, state in self.states.items():
+            state.fills[t] = fills[key_id]
+            state.end = state.live + fills[key_id]
 
     def _upstream(
-        self, t: int, misses: Mapping[str, int], failed: Mapping[str, int], out: frozenset[str]
+        self, t: int, lookups: Mapping[str, int], misses: Mapping[str, int],
+        failed: Mapping[str, int], out: frozenset[str],
     ) -> dict[str, int]:
         per_group: dict[tuple[str, str], int] = {}
         for key in self.model.key_classes:
             for scope_id in key.scopes:
                 slot = (key.group, scope_id)
                 per_group[slot] = per_group.get(slot, 0) + self.sends(key, scope_id, t, misses, failed)
-        return {
-            scope.id: sum(n * per_group.get((g, scope.id), 0) for g, n in scope.members)
-            + (scope.probe_packets if scope.id in out else 0)
-            for scope in self.model.scopes
-        }
+        result = {}
+        for scope in self.model.scopes:
+            sent = sum(n * per_group.get((g, scope.id), 0) for g, n in scope.members) + (
+                scope.probe_packets if scope.id in out else 0
+            )
+            if scope.lookup_packets:
+                sent = min(sent, sum(n * lookups[f] for f, n in scope.lookup_packets))
+            result[scope.id] = sent
+        return result
 
     def sends(
         self, key: KeyClass, scope_id: str, t: int, misses: Mapping[str, int],

@@ -9,8 +9,9 @@ pod: the client is described by its namespace label and whether autopath can see
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from kalc_formal.source import Span
@@ -22,6 +23,18 @@ MIN_CACHE_TTL = 5
 """D4: minTTL and minNTTL (dnsutil.MinimalDefaultTTL)."""
 FORWARD_DEADLINE = 5.0
 """E5: forward's total deadline per query (defaultTimeout)."""
+PROBE_TIMEOUT = 1.0
+"""E7: how long a health probe waits for its reply; a silent upstream is probed once per
+``health_check + PROBE_TIMEOUT`` seconds (measured on 1.11.1, 1.14.6, 1.14.7: 1.50 s
+apart with the default 0.5 s interval, tests/data/coredns_observations)."""
+TCP_EXCHANGE_PACKETS = 6
+"""IP packets an upstream receives for one exchange over a new TCP connection: SYN,
+ACK, the query, the ACK of the reply, FIN and the ACK of the upstream's FIN (measured:
+5-6 for a prefetch or a serve_stale refresh, which CoreDNS sends over TCP; a send that
+gets no reply: SYN, ACK, the query, FIN, ACK)."""
+TCP_CLOSE_PACKETS = 2
+"""The FIN and ACK of a TCP exchange, which come when forward closes the connection:
+a read timeout after a send that got no reply (measured: 2 s later)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +85,15 @@ class CacheLookup:
 
 @dataclass(frozen=True, slots=True)
 class Upstream:
-    """One exchange with an upstream (one packet out when it answers, E5)."""
+    """One exchange with an upstream: ``packets`` IP packets out when it answers (one
+    over UDP, E5; ``TCP_EXCHANGE_PACKETS`` when the cache refreshes an entry itself),
+    and as many per send when it does not."""
 
     forward: str
     targets: tuple[str, ...]
     query: Query
     span: Span | None = None
+    packets: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +153,12 @@ class CacheStep:
     disabled_denial: tuple[str, ...] | None = None
     keepttl: bool = False
     span: Span | None = None
+    serve_stale: bool = False
+
+    @property
+    def refreshes_over_tcp(self) -> bool:
+        """prefetch and serve_stale refresh entries over TCP (measured on 1.11.1-1.14.7)."""
+        return self.prefetch_percentage is not None or self.serve_stale
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +201,8 @@ class ForwardStep:
     health_check: float = 0.5
 
     def send_times(self) -> tuple[float, ...]:
-        """Seconds after the first send at which a query that gets no reply is sent."""
+        """Seconds after the first send at which a query that gets no reply is sent
+        (while the upstream is not yet marked down; once it is, one send, E5, E6)."""
         times: list[float] = []
         at = 0.0
         while at < FORWARD_DEADLINE and (
@@ -188,6 +211,19 @@ class ForwardStep:
             times.append(at)
             at += self.read_timeout
         return tuple(times)
+
+    def servfail_times(self) -> tuple[float, ...]:
+        """Seconds after the first send at which the client can get SERVFAIL for a query
+        that gets no reply: one read timeout after its last send, which is its first once
+        the upstream is marked down, and any of ``send_times`` while it is being marked
+        down (measured: 2.0, 4.0 and 6.0 s up to 1.14.6; 2.0 and 4.0 s from 1.14.7)."""
+        return tuple(at + self.read_timeout for at in self.send_times())
+
+    def probes_within(self, seconds: float) -> int:
+        """The most health probes one silent target gets within ``seconds`` (E7)."""
+        if self.health_check <= 0:
+            return 0
+        return math.floor(seconds / (self.health_check + PROBE_TIMEOUT)) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,7 +362,8 @@ class Server:
     ) -> Served:
         inner = self._run(block, position + 1, query, client)
         pool, duration = cache_duration(step, query.qname, inner.reply)
-        lookup = CacheLookup(step.id, query, pool, duration, inner.operations, step.span)
+        on_miss = _over_tcp(inner.operations) if step.refreshes_over_tcp else inner.operations
+        lookup = CacheLookup(step.id, query, pool, duration, on_miss, step.span)
         return Served(inner.reply, (lookup,))
 
     def _autopath(
@@ -424,6 +461,20 @@ def cache_duration(step: CacheStep, qname: str, reply: Reply) -> tuple[Pool | No
     if step.prefetch_percentage is not None:
         duration = max(1, duration - -(-duration * step.prefetch_percentage // 100))
     return pool, duration
+
+
+def _over_tcp(operations: tuple[Operation, ...]) -> tuple[Operation, ...]:
+    """The exchanges of a miss counted as TCP exchanges (a refresh by prefetch or
+    serve_stale); a later cache on the path refreshes its own entries."""
+    result: list[Operation] = []
+    for operation in operations:
+        if isinstance(operation, Upstream):
+            result.append(replace(operation, packets=max(operation.packets, TCP_EXCHANGE_PACKETS)))
+        elif isinstance(operation, Walk):
+            result.append(replace(operation, internal=_over_tcp(operation.internal)))
+        else:
+            result.append(operation)
+    return tuple(result)
 
 
 def _in_zones(qname: str, zones: tuple[str, ...]) -> bool:

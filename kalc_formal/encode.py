@@ -19,10 +19,6 @@ from kalc_formal.flowmodel import FlowModel, KeyClass
 Expr = Any  # z3.ArithRef | z3.BoolRef; the z3 package has no type hints
 
 
-def _max0(value: Expr) -> Expr:
-    return z3.If(value > 0, value, 0)
-
-
 def _min(a: Expr, b: Expr) -> Expr:
     return z3.If(a <= b, a, b)
 
@@ -43,8 +39,7 @@ class _Step:
     queries: dict[str, Expr] = field(default_factory=dict)
     live: dict[str, Expr] = field(default_factory=dict)
     misses: dict[str, Expr] = field(default_factory=dict)
-    evictions: dict[str, Expr] = field(default_factory=dict)
-    expired: dict[str, Expr] = field(default_factory=dict)
+    fills: dict[str, Expr] = field(default_factory=dict)
     end: dict[str, Expr] = field(default_factory=dict)
     upstream: dict[str, Expr] = field(default_factory=dict)
     out: dict[str, Expr] = field(default_factory=dict)
@@ -66,12 +61,11 @@ class Unrolling:
         self.starts: dict[str, _Start] = {}
         self.restart_counts: dict[str, list[Expr]] = {g.id: [] for g in model.groups}
         self.outage_counts: dict[str, list[Expr]] = {s.id: [] for s in model.scopes}
-        self.eviction_sums: dict[str, list[Expr]] = {}
         self.surge_count: list[Expr] = []
         self.initial: list[Expr] = []
         self._start_budgets()
         for key in model.key_classes:
-            if key.cached:
+            if model.kept(key):
                 self.initial += self._start_cache(key)
 
     def _n(self, kind: str, item: str) -> str:
@@ -124,15 +118,11 @@ class Unrolling:
         facts += self._lookups(t, step)
         for key in self.model.key_classes:
             facts += self._key_step(t, step, key)
-        facts += self._evictions(t, step)
         for key in self.model.key_classes:
-            if key.cached:
-                step.end[key.id] = self._fills(step, key) - step.evictions.get(key.id, 0) + step.live[key.id]
+            if self.model.kept(key):
+                step.end[key.id] = step.fills[key.id] + step.live[key.id]
         self._upstream(t, step)
         return facts
-
-    def _fills(self, step: _Step, key: KeyClass) -> Expr:
-        return step.misses[key.id] - step.failed[key.id]
 
     def _outages(self, t: int, step: _Step) -> list[Expr]:
         facts: list[Expr] = []
@@ -179,10 +169,19 @@ class Unrolling:
         total = step.lookups[flow_id]
         amount = z3.Int(f"group_lookups[{self._n('g', group_id)},{self._n('f', flow_id)}]@{t}")
         step.group_lookups[(group_id, flow_id)] = amount
-        low, high = group.share_min, group.share_max
+        low, high = group.shares(flow_id)
+        serving, replicas = group.split_serving(flow_id), group.split_replicas(flow_id)
+        ceiling = (low.numerator * total + low.denominator - 1) / low.denominator
         return [
-            low.denominator * amount >= low.numerator * total - low.denominator + 1,
-            high.denominator * amount <= high.numerator * total + high.denominator - 1,
+            z3.If(
+                replicas * ceiling <= total,
+                low.denominator * amount >= low.numerator * total,
+                low.denominator * amount >= low.numerator * total - low.denominator + 1,
+            ),
+            z3.Or(
+                high.denominator * amount <= high.numerator * total,
+                serving * amount <= total + serving - 1,
+            ),
             amount >= 0,
         ]
 
@@ -196,23 +195,35 @@ class Unrolling:
         step.queries[key.id] = queries
         failing = z3.Or([step.out[s] for s in key.scopes] + [False])
         step.failing[key.id] = failing
-        if not key.cached:
-            step.misses[key.id] = queries
-            step.failed[key.id] = z3.If(failing, queries, 0)
-            step.first_failures[key.id] = z3.If(failing, original, 0)
+        if not self.model.kept(key):
+            most = z3.IntVal(key.key_queries * key.keys) if (
+                key.cached and key.key_queries is not None) else None
+            misses = queries if most is None else _min(queries, most)
+            step.misses[key.id] = misses
+            step.failed[key.id] = z3.If(failing, misses, 0)
+            step.first_failures[key.id] = z3.If(failing, _min(misses, original), 0)
             return []
         facts = self._live(t, step, key)
         live = step.live[key.id]
         miss = z3.Int(f"misses[{self._n('k', key.id)}]@{t}")
+        fill = z3.Int(f"fills[{self._n('k', key.id)}]@{t}")
         step.misses[key.id] = miss
+        step.fills[key.id] = fill
         step.failed[key.id] = z3.If(failing, miss, 0)
         step.first_failures[key.id] = z3.If(failing, _min(miss, original), 0)
         required = key.keys if key.every_key_every_step else 0
+        low = _min(z3.IntVal(required), queries) - live
+        answered = [fill == 0, miss >= low, z3.Or(miss == 0, live < key.keys)]
+        answering = [fill >= low, fill <= key.keys - live, miss >= fill]
+        if key.misses_per_fill is None:
+            answering.append(z3.Implies(fill == 0, miss == 0))
+        else:
+            answering.append(miss <= key.misses_per_fill * fill)
         facts += [
             miss >= 0,
-            miss >= _min(z3.IntVal(required), queries) - live,
+            fill >= 0,
             miss <= queries,
-            z3.If(failing, z3.Or(miss == 0, live < key.keys), miss <= key.keys - live),
+            z3.If(failing, z3.And(answered), z3.And(answering)),
         ]
         return facts
 
@@ -230,54 +241,23 @@ class Unrolling:
         live = z3.Int(f"live[{self._n('k', key.id)}]@{t}")
         step.live[key.id] = live
         if t == 0:
-            step.expired[key.id] = z3.IntVal(0)
             return [live == z3.If(restart, 0, self.starts[key.id].live)]
-        scheduled, since = self._scheduled(t, key)
         previous_end = self.steps[t - 1].end[key.id]
-        high = _min(scheduled, previous_end)
-        if self.model.evicting(key):
-            expired = z3.Int(f"expired[{self._n('k', key.id)}]@{t}")
-            low = _max0(_min(high, scheduled - since))
-            facts = [expired >= low, expired <= high]
-        else:
-            expired, facts = high, []
-        step.expired[key.id] = expired
-        facts.append(live == z3.If(restart, 0, previous_end - expired))
-        return facts
+        expired = _min(self._scheduled(t, key), previous_end)
+        return [live == z3.If(restart, 0, previous_end - expired)]
 
-    def _scheduled(self, t: int, key: KeyClass) -> tuple[Expr, Expr]:
-        """Entries of ``key`` due to expire at step ``t``, and evictions since their fill."""
+    def _scheduled(self, t: int, key: KeyClass) -> Expr:
+        """Entries of ``key`` due to expire at step ``t``: the fills of ``t - tau``."""
         counts = self.restart_counts[key.group]
-        sums = self.eviction_sums.get(key.id, [])
         cohort = t - key.ttl_steps
         if cohort >= 0:
             restarted = counts[t] - counts[cohort] > 0
-            due = self._fills(self.steps[cohort], key)
-            since = _window(sums, cohort, t)
+            due = self.steps[cohort].fills[key.id]
         else:
             restarted = counts[t] - self.restarts_used[key.group] > 0
             schedule = self.starts[key.id].schedule
             due = schedule[t - 1] if t - 1 < len(schedule) else z3.IntVal(0)
-            since = _window(sums, 0, t)
-        return z3.If(restarted, 0, due), since
-
-    def _evictions(self, t: int, step: _Step) -> list[Expr]:
-        facts: list[Expr] = []
-        for pool in self.model.pools:
-            classes = self.model.pool_classes(pool.id)
-            if not self.model.may_evict(pool.id):
-                continue
-            total = z3.Sum([step.live[k.id] + self._fills(step, k) for k in classes])
-            amounts = []
-            for key in classes:
-                amount = z3.Int(f"evictions[{self._n('k', key.id)}]@{t}")
-                amounts.append(amount)
-                step.evictions[key.id] = amount
-                facts += [amount >= 0, amount <= step.live[key.id] + self._fills(step, key)]
-                sums = self.eviction_sums.setdefault(key.id, [])
-                sums.append((sums[-1] if sums else 0) + amount)
-            facts.append(z3.Sum(amounts) == _max0(total - pool.capacity))
-        return facts
+        return z3.If(restarted, 0, due)
 
     def _upstream(self, t: int, step: _Step) -> None:
         for scope in self.model.scopes:
@@ -288,7 +268,10 @@ class Unrolling:
                         terms.append(replicas * self._sends(t, step, key, scope.id))
             if scope.probe_packets:
                 terms.append(z3.If(step.out[scope.id], scope.probe_packets, 0))
-            step.upstream[scope.id] = z3.Sum(terms) if terms else z3.IntVal(0)
+            sent = z3.Sum(terms) if terms else z3.IntVal(0)
+            if scope.lookup_packets:
+                sent = _min(sent, z3.Sum([n * step.lookups[f] for f, n in scope.lookup_packets]))
+            step.upstream[scope.id] = sent
 
     def _sends(self, t: int, step: _Step, key: KeyClass, scope_id: str) -> Expr:
         """Packets one replica sends for ``key`` to ``scope_id`` in step ``t``."""
@@ -299,10 +282,14 @@ class Unrolling:
                 terms.append(per_failure * self.steps[t - delay].failed[key.id])
         return z3.Sum(terms)
 
+    def window(self, scope_id: str, t: int) -> Expr:
+        """Packets of ``scope_id`` in the window of its limit that ends with step ``t``."""
+        first = max(0, t - self.model.scope(scope_id).window_steps + 1)
+        return z3.Sum([self.steps[i].upstream[scope_id] for i in range(first, t + 1)])
+
     def violation(self, t: int) -> Expr:
-        """Some scope is over its limit in step ``t``."""
-        step = self.steps[t]
-        return z3.Or([step.upstream[s.id] > s.limit for s in self.model.scopes] + [False])
+        """Some scope is over its limit in the window that ends with step ``t``."""
+        return z3.Or([self.window(s.id, t) > s.limit for s in self.model.scopes] + [False])
 
     def surge(self) -> Expr:
         """Lookups above baseline, summed over the steps unrolled so far."""
@@ -329,8 +316,7 @@ class Unrolling:
             facts += [flag == (g in choices.restarts[t]) for g, flag in step.restart.items()]
             facts += [flag == (s in choices.outages[t]) for s, flag in step.out.items()]
             facts += [step.misses[k] == n for k, n in choices.misses[t].items()]
-            facts += [step.evictions[k] == n for k, n in choices.evictions[t].items()]
-            facts += [step.expired[k] == n for k, n in choices.expiries[t].items()]
+            facts += [step.fills[k] == n for k, n in choices.fills[t].items()]
         return facts
 
     def decode(self, model: z3.ModelRef) -> Choices:
@@ -355,11 +341,8 @@ class Unrolling:
             choices.outages.append(
                 frozenset(s for s, flag in step.out.items() if z3.is_true(model.eval(flag, model_completion=True)))
             )
-            cached = {k.id for k in self.model.key_classes if k.cached}
-            choices.misses.append({k: value(v) for k, v in step.misses.items() if k in cached})
-            choices.evictions.append({k: value(v) for k, v in step.evictions.items()})
-            evicting = {k.id for k in self.model.key_classes if self.model.evicting(k)}
-            choices.expiries.append({k: value(v) for k, v in step.expired.items() if k in evicting})
+            choices.misses.append({k: value(v) for k, v in step.misses.items() if k in step.fills})
+            choices.fills.append({k: value(v) for k, v in step.fills.items()})
         return choices
 
 
@@ -384,15 +367,6 @@ def _budgeted(name: str, counts: list[Expr], used: Expr, budget: int, facts: lis
     counts.append((counts[-1] if counts else used) + z3.If(flag, 1, 0))
     facts.append(counts[-1] <= budget)
     return flag
-
-
-def _window(sums: list[Expr], first: int, stop: int) -> Expr:
-    """Sum of the per-step values ``first .. stop-1`` from running sums."""
-    if not sums:
-        return z3.IntVal(0)
-    upper = sums[stop - 1] if stop - 1 < len(sums) else sums[-1]
-    lower = sums[first - 1] if first >= 1 else 0
-    return upper - lower
 
 
 @dataclass(frozen=True, slots=True)

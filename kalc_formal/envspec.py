@@ -61,6 +61,7 @@ class LookupSpec:
     rate: float | None = None
     surge_rate: float | None = None
     libc: str | None = None
+    max_per_node: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class UpstreamSpec:
     limit: int | None = None
     scope: str | None = None
     outage_steps: int | None = None
+    window: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +334,8 @@ class _Checker:
             return
         if "minimum" in rule and value < rule["minimum"]:
             self.error(node, f"{_name(path)}: must be >= {rule['minimum']}")
+        if "exclusiveMinimum" in rule and value <= rule["exclusiveMinimum"]:
+            self.error(node, f"{_name(path)}: must be > {rule['exclusiveMinimum']}")
         if "maximum" in rule and value > rule["maximum"]:
             self.error(node, f"{_name(path)}: must be <= {rule['maximum']}")
 
@@ -459,4 +463,5 @@ def _lookup(item: dict[str, Any], span: Span | None) -> LookupSpec:
         rate=item.get("rate"),
         surge_rate=item.get("surge_rate"),
         libc=item.get("libc"),
+        max_per_node=item.get("max_per_node"),
     )

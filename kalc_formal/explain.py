@@ -7,10 +7,12 @@ E5-E8, D7, G3-G15), not solved.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kalc_formal.analysis import Analysis, FlowInfo
 from kalc_formal.concrete import StepResult
+from kalc_formal.flowmodel import KeyClass
 from kalc_formal.keyclasses import KeyInfo
 from kalc_formal.solve import Counterexample
 from kalc_formal.source import Span
@@ -35,16 +37,18 @@ def event_chain(analysis: Analysis, trace: Counterexample) -> list[Event]:
     """The events of a replayed counterexample, step by step, then the consequences."""
     events: list[Event] = []
     previous: StepResult | None = None
+    last = trace.steps[-1]
+    window = trace.steps[-max(s.window_steps for s in analysis.model.scopes) :]
     for step in trace.steps:
         events += _restarts(analysis, step)
         events += _outages(analysis, step)
         events += _demand(analysis, step, previous)
-        if step is not trace.steps[-1]:
+        if step is not last:
             events += _failures(analysis, step)
+        if step in window:
+            events += _misses(analysis, step)
         previous = step
-    last = trace.steps[-1]
-    events += _misses(analysis, last)
-    events += _overload(analysis, last)
+    events += _overload(analysis, window)
     events += consequences(analysis, last)
     return events
 
@@ -136,9 +140,16 @@ def _misses(analysis: Analysis, step: StepResult) -> list[Event]:
         resent = packets - sum(n for _, n in key.upstream) * (missed - failed) - failed * dict(
             key.failed_sends).get(0, 0)
         again = f", {_n(resent)} of them re-sends of earlier failures" if resent else ""
+        filled = step.fills.get(key.id)
+        coincident = (
+            f"; {_n(missed - filled)} of them arrive while the answer for their key is on "
+            f"its way ({_n(filled)} keys filled): identical misses are not merged (D10)"
+            if filled is not None and missed > filled and not failed else ""
+        )
         text = (
             f"{group}: {_n(step.queries[key.id])} queries for {_describe(info, key.keys)}; "
-            f"{_n(missed)} miss{_cache_text(info, step.live.get(key.id))}{failing} -> "
+            f"{_n(missed)} miss{_cache_text(analysis, key, step.live.get(key.id))}{coincident}"
+            f"{failing} -> "
             f"{_upstream_text(info, key.upstream)} -> {_n(packets)} upstream packets{again}"
         )
         facts = ("C5", "C8", "D8", "K2") if info.walk else ("D2", "D4", "E2")
@@ -152,9 +163,19 @@ def _describe(info: KeyInfo, keys: int) -> str:
     return f"{info.display} {qtypes} ({_n(keys)} keys, {scope})"
 
 
-def _cache_text(info: KeyInfo, live: int | None) -> str:
+def _cache_text(analysis: Analysis, key: KeyClass, live: int | None) -> str:
+    info = analysis.keys[key.id]
+    model = analysis.model
     if not info.pool:
         return " (not cached" + (": autopath answers above the cache, D8)" if info.walk else ")")
+    if not model.kept(key) and key.pool is not None:
+        pool = model.pool(key.pool)
+        keys = sum(k.keys for k in model.pool_classes(pool.id))
+        why = (f"its pool's {_n(keys)} keys can crowd one of its 256 shards of "
+               f"{_n(pool.shard_capacity)}") if model.shard_overflow(pool.id) else (
+               f"its pool holds {_n(pool.capacity)} of {_n(keys)} keys")
+        return (f" ({why}: any entry can be evicted at any insert, D3, and miss again, "
+                "up to every query of each key, D10)")
     return f" ({_n(live or 0)} were cached; the cache keeps them {info.duration} s)"
 
 
@@ -165,25 +186,41 @@ def _upstream_text(info: KeyInfo, upstream: tuple[tuple[str, int], ...]) -> str:
     return f"forward sends {per_miss} per miss"
 
 
-def _overload(analysis: Analysis, step: StepResult) -> list[Event]:
+def _overload(analysis: Analysis, steps: Sequence[StepResult]) -> list[Event]:
+    """The limits over in the window that ends with the last of ``steps``."""
     events = []
     seconds = analysis.step_seconds
+    last = steps[-1]
     for scope in analysis.model.scopes:
-        packets = step.upstream[scope.id]
+        window = steps[-scope.window_steps :]
+        packets = sum(step.upstream[scope.id] for step in window)
         if packets <= scope.limit:
             continue
         info = analysis.scopes[scope.id]
         probes = (
             f", {_n(scope.probe_packets)} of them health checks of the silent upstream (E7)"
-            if scope.id in step.out and scope.probe_packets else ""
+            if scope.id in last.out and scope.probe_packets else ""
+        )
+        when = f"in {seconds} s" if len(window) == 1 else (
+            f"in steps t={window[0].t * seconds}..{last.t * seconds} s "
+            f"({' + '.join(_n(step.upstream[scope.id]) for step in window)}; one sliding "
+            "one-second window can hold them all)"
+        )
+        capped = (
+            " (in a step where that is all the cluster's lookups cause: the replicas' "
+            "lookups above are each one's bound, and together they serve each lookup once)"
+            if scope.lookup_packets and any(
+                step.upstream[scope.id] == sum(n * step.lookups[f] for f, n in scope.lookup_packets)
+                for step in window
+            ) else ""
         )
         text = (
-            f"{info.label} sends {_n(packets)} packets in {seconds} s to "
-            f"{', '.join(info.addresses)}{probes}: over the limit of "
-            f"{_n(info.limit_per_second)}/s (scope {info.kind})"
+            f"{info.label} sends {_n(packets)} packets to {', '.join(info.addresses)} "
+            f"{when}{probes}{capped}: over the limit of {_n(info.limit_per_second)}/s "
+            f"(scope {info.kind})"
         )
         spans = (info.span,) if info.span else ()
-        events.append(Event(step.t, "violation", text, spans, ("I1", "I5")))
+        events.append(Event(last.t, "violation", text, spans, ("I1", "I5")))
     return events
 
 
@@ -193,7 +230,9 @@ def _version(text: str) -> tuple[int, ...]:
 
 def consequences(analysis: Analysis, step: StepResult) -> list[Event]:
     """What follows a violation, by the rules (not solved)."""
-    sends = "2 sends" if _version(analysis.coredns_version) >= (1, 14, 7) else "about 3 sends"
+    newer = _version(analysis.coredns_version) >= (1, 14, 7)
+    sends = "2 sends" if newer else "about 3 sends"
+    servfail = "4 s" if newer else "6 s"
     libcs = sorted({f.libc for f in analysis.flows.values()})
     client = {
         "glibc": "glibc re-sends after its timeout (attempts:2), then stops the search and tries the name as given (G3, G5, G7)",
@@ -203,7 +242,7 @@ def consequences(analysis: Analysis, step: StepResult) -> list[Event]:
     texts = [
         "the upstream drops the packets above its limit; clients see timeouts, not errors (I1)",
         f"forward re-sends a dropped query after its 2 s read timeout, {sends} within its 5 s deadline (E5, E6)",
-        "at the deadline CoreDNS answers SERVFAIL, which is not cached, so the next query for that name misses again (E8, D7, A24, D10)",
+        f"{servfail} after the first send CoreDNS answers SERVFAIL (after 2 s, with one send, once the upstream is marked down about 6.5 s after the first failure; measured), which is not cached, so the next query for that name misses again (E8, D7, A24, D10)",
         *[client[libc] for libc in libcs if libc in client],
     ]
     return [Event(step.t, "then", text) for text in texts]

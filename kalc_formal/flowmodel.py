@@ -5,6 +5,7 @@ Plain data, no z3. See specs/model.md sections 1-2 for what each field means.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, TypeVar
@@ -24,22 +25,72 @@ class Flow:
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    """Identical DNS server replicas; one representative is modelled."""
+    """Identical DNS server replicas; one representative is modelled.
+
+    The representative gets between ``share_min`` and ``share_max`` of each flow's
+    lookups, or the bounds of ``flow_shares`` (flow id, min, max) for the flows listed
+    there. ``replicas`` and ``serving`` are how many replicas (or nodes) the lookups
+    are split among for the lower and the upper bound; None: the fewest that the
+    shares allow. ``lookup_bounds`` gives the integral bounds (specs/model.md section 2).
+    """
 
     id: str
     share_min: Fraction
     share_max: Fraction
     restarts: int = 0
     label: str = ""
+    flow_shares: tuple[tuple[str, Fraction, Fraction], ...] = ()
+    replicas: int | None = None
+    serving: int | None = None
+
+    def shares(self, flow_id: str) -> tuple[Fraction, Fraction]:
+        """The (min, max) share of ``flow_id``'s lookups that reach the representative."""
+        for flow, low, high in self.flow_shares:
+            if flow == flow_id:
+                return low, high
+        return self.share_min, self.share_max
+
+    def split_serving(self, flow_id: str) -> int:
+        """How many replicas carry the lookups, each at most the maximum share."""
+        if self.serving is not None:
+            return self.serving
+        high = self.shares(flow_id)[1]
+        return math.ceil(1 / high) if high else 1
+
+    def split_replicas(self, flow_id: str) -> int:
+        """How many replicas each get at least the minimum share."""
+        if self.replicas is not None:
+            return self.replicas
+        low = self.shares(flow_id)[0]
+        return max(math.floor(1 / low) if low else 1, self.split_serving(flow_id))
+
+    def lookup_bounds(self, flow_id: str, lookups: int) -> tuple[int, int]:
+        """The representative's lookups of ``lookups`` in the cluster: ``[low, high]``.
+
+        Upper: ``floor(max x L)`` where the serving replicas can carry ``L`` that way,
+        else ``ceil(L / serving)`` (the busiest gets at least that much). Lower:
+        ``ceil(min x L)`` where every replica can get that much, else ``floor(min x L)``.
+        """
+        low_share, high_share = self.shares(flow_id)
+        high = max(math.floor(high_share * lookups), -(-lookups // self.split_serving(flow_id)))
+        ceiling = math.ceil(low_share * lookups)
+        if self.split_replicas(flow_id) * ceiling <= lookups:
+            return ceiling, high
+        return math.floor(low_share * lookups), high
 
 
 @dataclass(frozen=True, slots=True)
 class Pool:
-    """One cache pool (positive or denial) of one cache instance in a group."""
+    """One cache pool (positive or denial) of one cache instance in a group.
+
+    ``shard_capacity``: what one of its shards holds when keys may share a shard
+    (D3); 0 when the pool fills as one (evictions only once it is full).
+    """
 
     id: str
     group: str
     capacity: int
+    shard_capacity: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +104,10 @@ class KeyClass:
     scopes) that forward sends for it instead of ``upstream`` (delay 0: at once, then
     its re-sends), and ``followups`` are (key class id, delay in steps, queries per
     failed miss) that the clients send later (re-sends, the rest of their search).
+    ``key_queries``: the most queries one key can receive in one step; None when
+    only the class's queries bound them. ``misses_per_fill``: the most misses one key
+    that is not cached can take before its answer is cached (identical misses are not
+    merged, D10): ``key_queries``, or fewer under an assumption on arrival times.
     """
 
     @property
@@ -71,6 +126,8 @@ class KeyClass:
     label: str = ""
     failed_sends: tuple[tuple[int, int], ...] = ()
     followups: tuple[tuple[str, int, int], ...] = ()
+    misses_per_fill: int | None = None
+    key_queries: int | None = None
 
     @property
     def cached(self) -> bool:
@@ -83,6 +140,12 @@ class Scope:
 
     ``outage_steps``: how many steps of the horizon the upstream may answer nothing.
     ``probe_packets``: forward's health-check packets per step while it is out (E7).
+    ``limit`` counts the packets of ``window_steps`` consecutive steps together (2 for
+    a limit over any sliding window as long as one step: the window can hold the end
+    of one step and the start of the next).
+    ``lookup_packets``: (flow id, packets per lookup when every cache misses); when
+    given, the scope counts at most ``sum packets x L[f,t]`` in a step: every lookup
+    of the cluster reaches one replica, so all of them together cannot send more.
     """
 
     id: str
@@ -91,6 +154,8 @@ class Scope:
     label: str = ""
     outage_steps: int = 0
     probe_packets: int = 0
+    window_steps: int = 1
+    lookup_packets: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,17 +186,42 @@ class FlowModel:
         return tuple(k for k in self.key_classes if k.pool == pool_id)
 
     def may_evict(self, pool_id: str) -> bool:
-        """True when the pool's classes together have more keys than it holds."""
-        return sum(k.keys for k in self.pool_classes(pool_id)) > self.pool(pool_id).capacity
+        """True when the pool's classes together have more keys than it, or one of
+        its shards, holds."""
+        keys = sum(k.keys for k in self.pool_classes(pool_id))
+        return keys > self.pool(pool_id).capacity or self.shard_overflow(pool_id)
+
+    def shard_overflow(self, pool_id: str) -> bool:
+        """True when a shard can fill before the pool does: then any insert may evict."""
+        pool = self.pool(pool_id)
+        keys = sum(k.keys for k in self.pool_classes(pool_id))
+        return 0 < pool.shard_capacity < keys
 
     def evicting(self, key: KeyClass) -> bool:
         return key.pool is not None and self.may_evict(key.pool)
+
+    def kept(self, key: KeyClass) -> bool:
+        """True when the class's cache entries are state: cached, in a pool that
+        cannot evict. Where any entry can be evicted at any insert (D3), which keys are
+        cached is the environment's choice at every moment, and a step's misses are
+        bounded by its queries and each key's queries alone."""
+        return key.cached and not self.evicting(key)
+
+    def most_misses(self, key: KeyClass, queries: int) -> int:
+        """The misses of a class that is not ``kept``: every query, or as many as its
+        keys can take when their queries are bounded (misses of an evicting pool)."""
+        if key.cached and key.key_queries is not None:
+            return min(queries, key.key_queries * key.keys)
+        return queries
 
     def scope(self, scope_id: str) -> Scope:
         for scope in self.scopes:
             if scope.id == scope_id:
                 return scope
         raise KeyError(scope_id)
+
+    def max_window_steps(self) -> int:
+        return max((s.window_steps for s in self.scopes), default=1)
 
     def may_fail(self) -> bool:
         return any(scope.outage_steps for scope in self.scopes)
@@ -160,16 +250,17 @@ def validate(model: FlowModel) -> None:
         if not 0 <= flow.base <= flow.peak:
             raise ValueError(f"flow {flow.id}: need 0 <= base <= peak")
     for group in model.groups:
-        if not 0 <= group.share_min <= group.share_max <= 1 or group.restarts < 0:
-            raise ValueError(f"group {group.id}: need 0 <= share_min <= share_max <= 1")
+        _validate_group(group, flow_ids)
     for pool in model.pools:
-        if pool.group not in group_ids or pool.capacity < 0:
+        if pool.group not in group_ids or pool.capacity < 0 or pool.shard_capacity < 0:
             raise ValueError(f"pool {pool.id}: unknown group or negative capacity")
     for key in model.key_classes:
         _validate_key(key, flow_ids, group_ids, pool_ids, seen)
         seen.add(key.id)
     for scope in model.scopes:
         _validate_scope(scope, group_ids)
+        if any(f not in flow_ids or n < 0 for f, n in scope.lookup_packets):
+            raise ValueError(f"scope {scope.id}: lookup packets of an unknown flow")
     ids = {k.id for k in model.key_classes}
     for key in model.key_classes:
         _validate_failures(key, ids)
@@ -177,11 +268,29 @@ def validate(model: FlowModel) -> None:
         raise ValueError("surge_steps must be >= 0")
 
 
+def _validate_group(group: Group, flow_ids: set[str]) -> None:
+    shares = [(group.share_min, group.share_max)] + [(lo, hi) for _, lo, hi in group.flow_shares]
+    if any(not 0 <= lo <= hi <= 1 for lo, hi in shares) or group.restarts < 0:
+        raise ValueError(f"group {group.id}: need 0 <= share_min <= share_max <= 1")
+    if any(f not in flow_ids for f, _, _ in group.flow_shares):
+        raise ValueError(f"group {group.id}: a flow share names an unknown flow")
+    if any(n is not None and n < 1 for n in (group.replicas, group.serving)):
+        raise ValueError(f"group {group.id}: replicas and serving must be >= 1")
+    for flow_id in ["", *(f for f, _, _ in group.flow_shares)]:
+        serving = group.split_serving(flow_id)
+        if group.split_replicas(flow_id) < serving or group.shares(flow_id)[1] * serving < 1:
+            raise ValueError(
+                f"group {group.id}: need replicas >= serving and share_max x serving >= 1"
+            )
+
+
 def _validate_scope(scope: Scope, groups: set[str]) -> None:
     if scope.limit < 0 or any(g not in groups or n < 0 for g, n in scope.members):
         raise ValueError(f"scope {scope.id}: bad limit or members")
     if scope.outage_steps < 0 or scope.probe_packets < 0:
         raise ValueError(f"scope {scope.id}: bad outage steps or probes")
+    if scope.window_steps < 1:
+        raise ValueError(f"scope {scope.id}: a window spans at least one step")
 
 
 def _validate_failures(key: KeyClass, ids: set[str]) -> None:
@@ -204,3 +313,11 @@ def _validate_key(
         raise ValueError(f"key class {key.id}: fed by a class that is not before it")
     if any(n < 0 for _, n in key.upstream):
         raise ValueError(f"key class {key.id}: negative upstream packets")
+    for bound in (key.misses_per_fill, key.key_queries):
+        if bound is not None and bound < 1:
+            raise ValueError(f"key class {key.id}: misses per fill and key queries must be >= 1")
+    if (key.misses_per_fill is None) != (key.key_queries is None) or (
+        key.misses_per_fill is not None and key.key_queries is not None
+        and key.misses_per_fill > key.key_queries
+    ):
+        raise ValueError(f"key class {key.id}: misses per fill must be at most the key's queries")

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from kalc_formal.analysis import Analysis, FlowInfo, GroupInfo, ScopeInfo
-from kalc_formal.cluster import Cluster, Workload, choose_dns_service
+from kalc_formal.cluster import Cluster, DnsServer, Workload, choose_dns_service
 from kalc_formal.dnsserver import (
     FORWARD_DEADLINE,
+    PROBE_TIMEOUT,
+    TCP_EXCHANGE_PACKETS,
     CacheLookup,
+    CacheStep,
     Client,
     ForwardStep,
     KubernetesStep,
@@ -36,12 +39,20 @@ from kalc_formal.dnsserver import (
 from kalc_formal.envspec import EnvSpec, LookupSpec, NameSpec, PodSelector, UpstreamSpec
 from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
 from kalc_formal.keyclasses import (
+    Arrivals,
     KeyClassBuilder,
     KeyInfo,
+    KeyPeak,
     NamePlaceholder,
     NamespacePlaceholder,
 )
-from kalc_formal.podclasses import PodClass, lookups_per_step, pod_classes
+from kalc_formal.placement import (
+    DEFAULT_MAX_PODS,
+    NodeBound,
+    eligible_nodes,
+    pods_per_node,
+)
+from kalc_formal.podclasses import PodClass, lookups_per_step, node_bound, pod_classes
 from kalc_formal.resolvconf import (
     Libc,
     PodDNSConfig,
@@ -90,6 +101,7 @@ class Settings:
     version: str
     replicas: int
     replicas_per_node: int
+    max_pods: NodeBound
     skew: Fraction
     restarts: int
     rollout: bool
@@ -107,6 +119,8 @@ class Settings:
     initial_cache: str
     surge_steps: int | None
     scale_to_hpa_max: bool
+    arrivals: Arrivals | None
+    shard_balance: str
     recorder: Recorder
 
     @property
@@ -119,7 +133,7 @@ def decide_settings(
     horizon: int | None, kubernetes_zone: Callable[[], str | None],
 ) -> Settings:
     """Take each setting from the command line, kalc.yaml, the manifests or a default."""
-    record = Recorder()
+    record = Recorder(kalc_spans=env.spans)
     coredns = env.coredns
     servers = [s for s in cluster.dns_servers if s.software == "coredns"]
     server = servers[0] if servers else None
@@ -152,29 +166,28 @@ def decide_settings(
         [("kalc.yaml", env.cluster.get("domain")), ("Corefile", kubernetes_zone())],
         "cluster.local", "the kubernetes plugin's zone (F1)",
     )
+    nodes = record.take(
+        "cluster.nodes", [("kalc.yaml", env.cluster.get("nodes")), ("manifests", nodes_default)], 1,
+    )
+    max_pods = _max_pods(cluster, env, record)
     settings = Settings(
         version=str(chosen_version),
         replicas=replicas,
-        replicas_per_node=record.take(
-            "coredns.replicas_per_node",
-            [("kalc.yaml", coredns.get("replicas_per_node")),
-             ("manifests", 1 if server and server.anti_affinity == "required" else None)],
-            1,
-            "replicas sharing one node's network interface"
-            + ("" if server and server.anti_affinity == "required"
-               else "; without required pod anti-affinity more can share one"),
+        replicas_per_node=_replicas_per_node(
+            cluster, server, coredns.get("replicas_per_node"), replicas, nodes, max_pods, record,
         ),
+        max_pods=max_pods,
         skew=Fraction(str(record.take(
             "coredns.skew", [("kalc.yaml", coredns.get("skew"))], 0.1,
-            "kube-proxy imbalance between replicas, K7",
+            "kube-proxy imbalance between replicas, K7: no replica gets more than "
+            "(1 + skew) / replicas of any name's queries",
+            narrows=lambda _value: True,
         ))),
         restarts=restarts,
         rollout=rollout,
         unavailable=unavailable,
         domain=domain.rstrip(".") or "cluster.local",
-        nodes=record.take(
-            "cluster.nodes", [("kalc.yaml", env.cluster.get("nodes")), ("manifests", nodes_default)], 1,
-        ),
+        nodes=nodes,
         dns_ip=record.take(
             "cluster.dns_ip",
             [("kalc.yaml", env.cluster.get("dns_ip")),
@@ -208,33 +221,120 @@ def decide_settings(
         scale_to_hpa_max=record.take(
             "surge.scale_to_hpa_max", [("kalc.yaml", env.surge.get("scale_to_hpa_max"))], True,
         ),
+        arrivals=_arrivals(env, record),
+        shard_balance=record.take(
+            "coredns.shard_balance", [("kalc.yaml", coredns.get("shard_balance"))], "any",
+            "any: keys may share one of the cache's 256 shards, so a pool that holds more "
+            "keys than one shard evicts before it is full (D3); even: an assumption",
+            narrows=lambda value: value != "any",
+        ),
         recorder=record,
     )
     settings.lookups = _lookups(env, settings)
     return settings
 
 
+def _arrivals(env: EnvSpec, record: Recorder) -> Arrivals | None:
+    arrivals = record.take(
+        "check.arrivals", [("kalc.yaml", env.check.get("arrivals"))], "any",
+        "any: a step's queries may arrive at any moment, so every query for a key whose "
+        "answer is still on its way misses too (D10, measured on real CoreDNS); "
+        "spread: an assumption",
+        narrows=lambda value: value != "any",
+    )
+    if arrivals != "spread":
+        return None
+    burst = record.take(
+        "check.burst", [("kalc.yaml", env.check.get("burst"))], 2,
+        "assumption: one reply time holds at most this many times its even share of a "
+        "key's queries",
+        narrows=lambda _value: True,
+    )
+    reply_ms = record.take(
+        "check.reply_ms", [("kalc.yaml", env.check.get("reply_ms"))], 20,
+        "assumption: the upstream's longest reply time",
+        narrows=lambda _value: True,
+    )
+    step = env.check.get("step") or 1
+    return Arrivals(Fraction(str(burst)), Fraction(str(reply_ms)) / 1000 / step)
+
+
+def _max_pods(cluster: Cluster, env: EnvSpec, record: Recorder) -> NodeBound:
+    """The kubelet's maxPods: kalc.yaml, else the Node objects' largest allocatable pods."""
+    given = env.cluster.get("max_pods_per_node")
+    counts = [n.allocatable_pods for n in cluster.nodes]
+    from_nodes = max(c for c in counts if c is not None) if counts and None not in counts else None
+    node_span = cluster.nodes[0].span if cluster.nodes else None
+    value = record.take(
+        "cluster.max_pods_per_node", [("kalc.yaml", given), ("manifests", from_nodes)],
+        DEFAULT_MAX_PODS, "pods the kubelet runs on one node (maxPods)",
+        at={"manifests": node_span}, narrows=lambda _value: given is not None,
+    )
+    taken = record.assumptions[-1]
+    if taken.origin == "kalc.yaml":
+        return NodeBound(int(value), "cluster.max_pods_per_node", "kalc.yaml", taken.at)
+    if taken.origin == "manifests":
+        return NodeBound(int(value), "the Node objects' status.allocatable.pods", "manifests",
+                         taken.at)
+    return NodeBound(int(value), f"kubelet maxPods default {DEFAULT_MAX_PODS}", "default")
+
+
+def _replicas_per_node(
+    cluster: Cluster, server: DnsServer | None, given: int | None, replicas: int, nodes: int,
+    max_pods: NodeBound, record: Recorder,
+) -> int:
+    """The most CoreDNS replicas on one node: kalc.yaml, else what the Deployment's hard
+    rules and maxPods allow (all replicas when nothing keeps them apart)."""
+    note = "CoreDNS replicas sharing one node's network interface"
+    if given is not None:
+        record.note("coredns.replicas_per_node", given, "kalc.yaml", note, narrows=True)
+        return int(given)
+    if server is None:
+        value = min(replicas, max_pods.pods)
+        record.note("coredns.replicas_per_node", value, "default",
+                    note + "; no CoreDNS Deployment read: all replicas may share one node")
+        return value
+    workload = server.workload
+    bound = pods_per_node(
+        workload.kind, replicas, workload.placement,
+        eligible_nodes=eligible_nodes(workload.placement, [n.labels for n in cluster.nodes], nodes),
+        workload_span=workload.span,
+    )
+    if max_pods.pods < bound.pods:
+        bound = max_pods
+    record.note("coredns.replicas_per_node", bound.pods, bound.origin, f"{note}: {bound.reason}",
+                bound.span)
+    return bound.pods
+
+
 def _upstreams(env: EnvSpec, record: Recorder) -> tuple[UpstreamSpec, ...]:
+    window_note = (
+        "sliding: the limit holds over any one-second window (AWS does not say which it "
+        "enforces, I1); fixed: an assumption"
+    )
     if env.upstreams is not None:
         shown = "; ".join(
             f"{u.address} {u.limit or DEFAULT_UPSTREAM_LIMIT}/s per {u.scope or 'node'}"
+            + f", {u.window or 'sliding'} window"
             + (f", out up to {u.outage_steps} steps" if u.outage_steps else "")
             for u in env.upstreams
         )
-        record.note("upstreams", shown, "kalc.yaml", "defaults: 1024/s (I1), scope node")
+        record.note("upstreams", shown, "kalc.yaml",
+                    "defaults: 1024/s (I1), scope node, " + window_note,
+                    narrows=any(u.window == "fixed" for u in env.upstreams))
         return tuple(
             UpstreamSpec(
                 u.address, u.span,
                 u.limit if u.limit is not None else DEFAULT_UPSTREAM_LIMIT,
-                u.scope or "node", u.outage_steps or 0,
+                u.scope or "node", u.outage_steps or 0, u.window or "sliding",
             )
             for u in env.upstreams
         )
     record.note(
-        "upstreams", f"node nameservers, {DEFAULT_UPSTREAM_LIMIT}/s, scope node", "default",
-        "AWS VPC resolver limit per network interface, I1",
+        "upstreams", f"node nameservers, {DEFAULT_UPSTREAM_LIMIT}/s, scope node, sliding window",
+        "default", "AWS VPC resolver limit per network interface, I1; " + window_note,
     )
-    return (UpstreamSpec("node", None, DEFAULT_UPSTREAM_LIMIT, "node"),)
+    return (UpstreamSpec("node", None, DEFAULT_UPSTREAM_LIMIT, "node", 0, "sliding"),)
 
 
 def _names(env: EnvSpec, record: Recorder) -> tuple[NameSpec, ...]:
@@ -433,6 +533,9 @@ class _Analyser:
         self.targets_sent_to: set[str] = set()
         self.idle_lookups: list[tuple[str, Span | None]] = []
         self.may_fail = any(u.outage_steps for u in settings.upstreams)
+        self.flow_shares: dict[str, tuple[Fraction, Fraction]] = {}
+        self.node_bounds: dict[str, NodeBound] = {}
+        self.lookup_packets: dict[str, dict[str, int]] = {}
 
     def run(self) -> Analysis:
         special = {n.namespace for n in self.names if n.namespace}
@@ -467,8 +570,8 @@ class _Analyser:
             kind = upstream.scope or "node"
             label = {"node": "the busiest node", "pod": "one replica", "cluster": "the cluster"}[kind]
             info = ScopeInfo(scope_id, label, tuple(addresses), limit, kind, upstream.span)
-            scope = Scope(scope_id, limit * self.settings.step, (), label,
-                          outage_steps=upstream.outage_steps or 0)
+            scope = Scope(scope_id, limit, (), label, outage_steps=upstream.outage_steps or 0,
+                          window_steps=2 if upstream.window == "sliding" else 1)
             result.append((scope, info))
         return result
 
@@ -488,36 +591,63 @@ class _Analyser:
             low = (1 - s.skew) / s.replicas
             high = min(Fraction(1), (1 + s.skew) / serving)
             hot_members = {"node": s.replicas_per_node, "pod": 1, "cluster": s.replicas_per_node}
+            split = (s.replicas, serving)
             self._add_group("coredns", low, high, s.restarts, "the busiest CoreDNS replica",
-                            s.replicas_per_node, hot_members)
+                            s.replicas_per_node, hot_members, split)
             others = s.replicas - s.replicas_per_node
             if others > 0 and any(i.kind == "cluster" for _, i in self.scopes):
                 self._add_group("coredns-others", low, high, s.restarts,
-                                "each other CoreDNS replica", others, {"cluster": others})
+                                "each other CoreDNS replica", others, {"cluster": others}, split)
         else:
-            low = (1 - s.skew) / s.nodes
-            high = min(Fraction(1), (1 + s.skew) / s.nodes)
+            # Shares per flow come from placement (``_node_shares``), set in ``_result``.
             label = "the node-local cache of the busiest node" if kind == "nodelocal" else \
                 "the pods of the busiest node, asking the upstream directly"
-            self._add_group(kind, low, high, 0, label, 1, {"node": 1, "pod": 1, "cluster": 1})
+            split = (s.nodes, s.nodes)
+            self._add_group(kind, Fraction(0), Fraction(1), 0, label, 1,
+                            {"node": 1, "pod": 1, "cluster": 1}, split)
             if s.nodes > 1 and any(i.kind == "cluster" for _, i in self.scopes):
-                self._add_group(f"{kind}-others", low, high, 0, f"{label} (each other node)",
-                                s.nodes - 1, {"cluster": s.nodes - 1})
+                self._add_group(f"{kind}-others", Fraction(0), Fraction(1), 0,
+                                f"{label} (each other node)", s.nodes - 1,
+                                {"cluster": s.nodes - 1}, split)
         return [g for g in self.groups.info if g.startswith(kind)]
 
+    def _node_shares(self, pod_class: PodClass) -> tuple[Fraction, Fraction]:
+        """The share of the class's lookups sent from the busiest node: at most
+        ``min(P, cap) / P`` (``cap``: the most pods of the class on one node, ``P``: its
+        pods at baseline, the fewest that share the lookups); at least 0: nothing forces
+        a pod onto a given node (a DaemonSet skips nodes whose taints it does not
+        tolerate)."""
+        s = self.settings
+        pods = pod_class.pods_base
+        bound = self.node_bounds.get(pod_class.id)
+        if bound is None:
+            bound = node_bound(pod_class, nodes=s.nodes, node_objects=self.cluster.nodes,
+                               max_pods=s.max_pods)
+            self.node_bounds[pod_class.id] = bound
+            s.recorder.note(
+                "pods per node", f"at most {min(bound.pods, pods)} of {pods}: {pod_class.label}",
+                bound.origin, bound.reason, bound.span, narrows=bound.origin == "kalc.yaml",
+            )
+        high = Fraction(1) if pods <= 0 else min(Fraction(1), Fraction(bound.pods, pods))
+        return Fraction(0), max(high, Fraction(1, s.nodes))
+
     def _add_group(self, group_id: str, low: Fraction, high: Fraction, restarts: int,
-                   label: str, replicas: int, members: dict[str, int]) -> None:
+                   label: str, replicas: int, members: dict[str, int],
+                   split: tuple[int, int]) -> None:
         setup = self.coredns if group_id.startswith("coredns") else self.nodelocal
         scope_of = {}
         schedules: dict[str, tuple[float, ...]] = {"direct": (0.0,)}
+        closes: dict[str, tuple[float, ...]] = {}
         forwards = _forwards(setup) if setup else {}
         for forward_id, forward in forwards.items():
             scope_of[forward_id] = self._scope_ids_for(forward.targets)
             schedules[forward_id] = forward.send_times()
+            closes[forward_id] = forward.servfail_times()
         scope_of["direct"] = self._scope_ids_for(self.settings.node_nameservers)
-        builder = KeyClassBuilder(group_id, self.settings.step, scope_of, schedules)
-        self.groups.add(Group(group_id, low, high, restarts, label), label, replicas, builder,
-                        members)
+        builder = KeyClassBuilder(group_id, self.settings.step, scope_of, schedules, closes,
+                                  arrivals=self.settings.arrivals)
+        group = Group(group_id, low, high, restarts, label, replicas=split[0], serving=split[1])
+        self.groups.add(group, label, replicas, builder, members)
 
     # -- flows
 
@@ -553,26 +683,41 @@ class _Analyser:
         name_ph = NamePlaceholder(name.id, name.text, name.count)
         ns_ph = NamespacePlaceholder(pod_class.namespace_label, len(pod_class.namespaces),
                                      pod_class.pods_min_per_namespace)
+        peak_name = lookups_per_step(pod_class.pods_peak, surge, 1, s.step, up=True)
+        peak_name_namespace = lookups_per_step(
+            pod_class.pods_peak_max_per_namespace, surge, 1, s.step, up=True
+        )
         uniform = lookups_per_step(
             pod_class.pods_min_per_namespace * len(pod_class.namespaces), rate, name.count,
             s.step, up=False,
         )
         queries = []
         cold = 0
+        shares = None
+        if kind != "coredns":
+            shares = self._node_shares(pod_class)
+            self.flow_shares[flow_id] = shares
         for group_id in self._group(kind):
             group = next(g for g in self.groups.groups if g.id == group_id)
-            guaranteed = float(uniform * group.share_min)
+            guaranteed = float(uniform * (shares[0] if shares else group.share_min))
             builder = self.groups.builders[group_id]
+            share_max = shares[1] if shares else group.share_max
+            peak_per_key = KeyPeak(
+                math.ceil(share_max * peak_name), math.ceil(share_max * peak_name_namespace)
+            )
             for packet in trace.packets:
                 operations = served[(packet.qname, packet.qtype)][1]
-                builder.add_query(flow_id, operations, name_ph, ns_ph, guaranteed)
+                builder.add_query(flow_id, operations, name_ph, ns_ph, guaranteed, peak_per_key)
             if self.may_fail:
-                self._followups(builder, trace.packets, conf, libc, reply, served, name_ph, ns_ph)
+                self._followups(builder, trace.packets, conf, libc, reply, served, name_ph, ns_ph, kind)
         for packet in trace.packets:
             operations = served[(packet.qname, packet.qtype)][1]
             queries.append(f"{packet.qname} {packet.qtype}")
             cold += _upstream_packets(operations)
             self.targets_sent_to |= _upstream_targets(operations)
+            for scope_id, packets in _scope_packets(operations, self._scope_ids_for).items():
+                per_scope = self.lookup_packets.setdefault(scope_id, {})
+                per_scope[flow_id] = per_scope.get(flow_id, 0) + packets
         self.flows.append(Flow(flow_id, base, peak, f"{pod_class.label} -> {name.label}"))
         self.flow_info[flow_id] = FlowInfo(
             flow_id, pod_class.label, len(pod_class.namespaces), pod_class.pods_base,
@@ -583,40 +728,81 @@ class _Analyser:
     def _followups(
         self, builder: KeyClassBuilder, packets: Sequence[Packet], conf: ResolvConf, libc: Libc,
         reply: ClientReplyFunction, served: dict[tuple[str, str], tuple[Reply, tuple[Operation, ...]]],
-        name: NamePlaceholder, namespace: NamespacePlaceholder,
+        name: NamePlaceholder, namespace: NamespacePlaceholder, kind: str,
     ) -> None:
         """What a client sends after one of its queries fails (K4): the lookup re-run
         with that query and every later one that needs the upstream unanswered; its
-        later packets are follow-ups of the classes whose failure started it."""
-        settings = conf.settings(libc)
-        failure = ClientReply.TIMEOUT if settings.timeout <= FORWARD_DEADLINE else ClientReply.SERVFAIL
+        later packets are follow-ups of the classes whose failure started it. A failure
+        reaches the client as each of ``_failure_modes`` says; per (class, delay) the
+        largest count over the modes is kept."""
+        modes = self._failure_modes(conf.settings(libc).timeout, kind)
         for index, packet in enumerate(packets):
             failing = builder.failing(served[(packet.qname, packet.qtype)][1], name, namespace)
             if not failing:
                 continue
             answered = {(p.qname, p.qtype) for p in packets[:index]}
-
-            def failed_reply(
-                qname: str, qtype: str, nameserver: str, answered: set[tuple[str, str]] = answered
-            ) -> ClientReply:
-                normal = reply(qname, qtype, nameserver)
-                needs_upstream = _upstream_packets(served[(qname, qtype)][1]) > 0
-                if (qname, qtype) in answered or not needs_upstream:
-                    return normal
-                return failure
-
-            rerun = simulate_lookup(name.text, conf, libc, failed_reply)
-            start = next(
-                p.time for p in rerun.packets if (p.qname, p.qtype) == (packet.qname, packet.qtype)
-            )
-            for later in rerun.packets:
-                delay = math.floor((later.time - start) / self.settings.step)
-                if later.time <= start or delay < 1:
-                    continue
-                targets = builder.register(served[(later.qname, later.qtype)][1], name, namespace)
+            largest: dict[tuple[str, int], int] = {}
+            for failure, arrives in modes:
+                counts: dict[tuple[str, int], int] = {}
+                for later, delay in self._failure_path(
+                    name.text, conf, libc, reply, served, answered, packet, failure, arrives
+                ):
+                    for target in builder.register(served[(later.qname, later.qtype)][1], name, namespace):
+                        counts[(target, delay)] = counts.get((target, delay), 0) + 1
+                for slot, count in counts.items():
+                    largest[slot] = max(largest.get(slot, 0), count)
+            for (target, delay), count in largest.items():
                 for key_id in failing:
-                    for target in targets:
+                    for _ in range(count):
                         builder.add_followup(key_id, target, delay)
+
+    def _failure_path(
+        self, text: str, conf: ResolvConf, libc: Libc, reply: ClientReplyFunction,
+        served: dict[tuple[str, str], tuple[Reply, tuple[Operation, ...]]],
+        answered: set[tuple[str, str]], packet: Packet, failure: ClientReply, arrives: float,
+    ) -> list[tuple[Packet, int]]:
+        """The packets a client sends after ``packet`` fails, with their delay in steps:
+        each round of the client's queries that meets a failure waits ``arrives``
+        seconds for it (a timeout's wait is the resolver model's own)."""
+        injected: set[tuple[str, str]] = set()
+
+        def failed_reply(qname: str, qtype: str, nameserver: str) -> ClientReply:
+            normal = reply(qname, qtype, nameserver)
+            needs_upstream = _upstream_packets(served[(qname, qtype)][1]) > 0
+            if (qname, qtype) in answered or not needs_upstream:
+                return normal
+            injected.add((qname, qtype))
+            return failure
+
+        rerun = simulate_lookup(text, conf, libc, failed_reply)
+        shifted = _shifted_times(rerun.packets, injected, arrives if failure is ClientReply.SERVFAIL else 0.0)
+        start = next(
+            at for p, at in zip(rerun.packets, shifted, strict=True) if (p.qname, p.qtype) == (packet.qname, packet.qtype)
+        )
+        result = []
+        for later, at in zip(rerun.packets, shifted, strict=True):
+            delay = math.floor((at - start) / self.settings.step)
+            if at <= start or delay < 1:
+                continue
+            result.append((later, delay))
+        return result
+
+    def _failure_modes(self, timeout: float, kind: str) -> list[tuple[ClientReply, float]]:
+        """How a failed exchange can reach a client whose timeout is ``timeout``: a
+        timeout, or SERVFAIL after some seconds. CoreDNS answers SERVFAIL after each of
+        its forwards' ``servfail_times`` (once the upstream is marked down, and before);
+        a client whose timeout is shorter times out first. Every client also keeps the
+        path of forward's 5 s deadline (a timeout if its timeout is at most 5 s, else
+        SERVFAIL), the only one for pods that ask the node's nameservers directly."""
+        modes = {(ClientReply.TIMEOUT if timeout <= FORWARD_DEADLINE else ClientReply.SERVFAIL,
+                  FORWARD_DEADLINE)}
+        setup = {"coredns": self.coredns, "nodelocal": self.nodelocal}.get(kind)
+        if setup is None:
+            return sorted(modes, key=lambda m: (m[0].value, m[1]))
+        for forward in _forwards(setup).values():
+            for at in forward.servfail_times():
+                modes.add((ClientReply.TIMEOUT, timeout) if timeout <= at else (ClientReply.SERVFAIL, at))
+        return sorted(modes, key=lambda m: (m[0].value, m[1]))
 
     def _resolv_conf(self, pod_class: PodClass) -> ResolvConf:
         config = pod_class.dns_config
@@ -688,7 +874,27 @@ class _Analyser:
 
     # -- result
 
+    def _note_measured(self) -> None:
+        """The figures measured on real CoreDNS that this model's counts rest on."""
+        setups = [setup for setup in (self.coredns, self.nodelocal) if setup is not None]
+        steps = [step for setup in setups for block in setup.blocks for step in block.steps]
+        origin = "measured on CoreDNS 1.11.1, 1.14.6, 1.14.7 (specs/coredns-observations.md)"
+        if any(isinstance(step, CacheStep) and step.refreshes_over_tcp for step in steps):
+            self.settings.recorder.note(
+                "coredns.tcp_exchange_packets", TCP_EXCHANGE_PACKETS, "default",
+                f"per exchange of a cache with prefetch or serve_stale (refreshed over TCP); {origin}",
+            )
+        forwards = [step for step in steps if isinstance(step, ForwardStep)]
+        if self.may_fail and forwards:
+            times = "/".join(f"{t:g}" for t in forwards[0].servfail_times())
+            period = forwards[0].health_check + PROBE_TIMEOUT
+            self.settings.recorder.note(
+                "coredns.forward_failure", f"SERVFAIL at {times} s, a probe per {period:g} s", "default",
+                f"2 s once the upstream is marked down; {origin}",
+            )
+
     def _result(self) -> Analysis:
+        self._note_measured()
         keys: list[KeyClass] = []
         info: dict[str, KeyInfo] = {}
         pools: dict[str, Pool] = {}
@@ -698,7 +904,10 @@ class _Analyser:
             for key in builder.key_classes():
                 keys.append(key)
                 if key.pool and key.pool not in pools:
-                    pools[key.pool] = Pool(key.pool, group.id, _capacity(setup, key.pool))
+                    cache, kind = builder.pools[key.pool]
+                    capacity = _capacity(setup, cache, kind)
+                    shard = capacity // CACHE_SHARDS if self.settings.shard_balance == "any" else 0
+                    pools[key.pool] = Pool(key.pool, group.id, capacity, shard)
             info.update(builder.info)
             self.unmodelled += builder.unmodelled
         scopes = []
@@ -707,9 +916,20 @@ class _Analyser:
                 (g, n[scope_info.kind]) for g, n in self.groups.members.items() if scope_info.kind in n
             )
             probes = sum(n * self._probes(g, scope_info.addresses) for g, n in members)
-            scopes.append(replace(scope, members=members, probe_packets=probes))
+            caused = () if self.may_fail else tuple(
+                (f.id, self.lookup_packets.get(scope.id, {}).get(f.id, 0)) for f in self.flows
+            )
+            scopes.append(replace(scope, members=members, probe_packets=probes,
+                                  lookup_packets=caused))
+        groups = [
+            g if g.id.startswith("coredns") else replace(g, flow_shares=tuple(
+                (f.id, *self.flow_shares[f.id]) for f in self.flows if f.id in self.flow_shares
+                and self.flow_info[f.id].server == g.id.split("-")[0]
+            ))
+            for g in self.groups.groups
+        ]
         model = FlowModel(
-            flows=tuple(self.flows), groups=tuple(self.groups.groups), key_classes=tuple(keys),
+            flows=tuple(self.flows), groups=tuple(groups), key_classes=tuple(keys),
             scopes=tuple(scopes), pools=tuple(pools.values()),
             initial_cache="cold" if self.settings.initial_cache == "cold" else "warm",
             surge_steps=self.settings.surge_steps,
@@ -756,14 +976,14 @@ class _Analyser:
 
     def _probes(self, group_id: str, addresses: tuple[str, ...]) -> int:
         """Health-check packets per step one replica sends to ``addresses`` while they
-        do not answer: one per upstream every ``health_check`` seconds (E7)."""
+        do not answer: one per upstream every ``health_check`` plus the probe's 1 s
+        timeout (E7, measured)."""
         setup = self.coredns if group_id.startswith("coredns") else self.nodelocal
         if setup is None or group_id.startswith("direct"):
             return 0
         return sum(
-            math.ceil(self.settings.step / forward.health_check) * len(set(forward.targets) & set(addresses))
+            forward.probes_within(self.settings.step) * len(set(forward.targets) & set(addresses))
             for forward in _forwards(setup).values()
-            if forward.health_check > 0
         )
 
 
@@ -776,9 +996,11 @@ def _forwards(setup: ServerSetup) -> dict[str, ForwardStep]:
     }
 
 
-def _capacity(setup: ServerSetup | None, pool_id: str) -> int:
-    cache = pool_id.split("/")[1]
-    kind = pool_id.rsplit("/", 1)[1]
+CACHE_SHARDS = 256
+"""Each cache pool is split into this many shards of equal capacity (D3)."""
+
+
+def _capacity(setup: ServerSetup | None, cache: str, kind: str) -> int:
     success, denial = (setup.cache_capacity.get(cache, (9984, 9984)) if setup else (9984, 9984))
     return success if kind == "success" else denial
 
@@ -802,6 +1024,47 @@ def _upstream_targets(operations: Sequence[Operation]) -> set[str]:
         elif isinstance(operation, Walk):
             targets |= _upstream_targets(operation.internal)
     return targets
+def _scope_packets(
+    operations: Sequence[Operation], scopes_of: Callable[[tuple[str, ...]], tuple[str, ...]],
+) -> dict[str, int]:
+    """Upstream packets per scope when every cache on the path misses."""
+    total: dict[str, int] = {}
+
+    def add(found: dict[str, int]) -> None:
+        for scope_id, packets in found.items():
+            total[scope_id] = total.get(scope_id, 0) + packets
+
+    for operation in operations:
+        if isinstance(operation, Upstream):
+            add(dict.fromkeys(scopes_of(operation.targets), operation.packets))
+        elif isinstance(operation, CacheLookup):
+            add(_scope_packets(operation.on_miss, scopes_of))
+        elif isinstance(operation, Walk):
+            add(_scope_packets(operation.internal, scopes_of))
+    return total
+
+
+def _shifted_times(packets: Sequence[Packet], failed: set[tuple[str, str]], wait: float) -> list[float]:
+    """Send times of ``packets`` when each failed query's reply takes ``wait`` seconds.
+
+    The resolver model answers at once, so a client's rounds can share one time. A
+    round is a run of packets sent together for one name (A and AAAA side by side);
+    a round that holds a failed query delays every later round by ``wait``."""
+    shift = 0.0
+    result: list[float] = []
+    round_key: tuple[float, str] | None = None
+    round_members: set[str] = set()
+    round_failed = False
+    for packet in packets:
+        same_round = round_key == (packet.time, packet.qname) and packet.qtype not in round_members
+        if not same_round:
+            if round_failed:
+                shift += wait
+            round_key, round_members, round_failed = (packet.time, packet.qname), set(), False
+        round_members.add(packet.qtype)
+        round_failed = round_failed or (packet.qname, packet.qtype) in failed
+        result.append(packet.time + shift)
+    return result
 
 
 def _upstream_packets(operations: Sequence[Operation]) -> int:

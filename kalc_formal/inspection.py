@@ -592,7 +592,8 @@ def render_text(inspection: Inspection) -> str:
                          headers=["class", "field", "value", "at", "status", "reason"],
                      ))
     parts.append("Assumptions (* = default; set them in kalc.yaml):\n" + tabulate(
-        [[a.key + ("*" if a.origin == "default" else ""), a.value, a.origin, a.note]
+        [[a.key + ("*" if a.origin == "default" else ""), a.value,
+          a.origin + (f" ({a.at})" if a.at else ""), a.note]
          for a in inspection.assumptions],
         headers=["setting", "value", "from", "note"],
     ))
@@ -754,7 +755,7 @@ def as_json(inspection: Inspection) -> dict[str, Any]:
         },
         "assumptions": [
             {"key": a.key, "value": a.value, "origin": a.origin, "default": a.origin == "default",
-             "note": a.note}
+             "note": a.note, "at": _at(a.at)}
             for a in inspection.assumptions
         ],
         "warnings": [

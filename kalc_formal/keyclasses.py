@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from kalc_formal.dnsserver import (
+    TCP_CLOSE_PACKETS,
     CacheLookup,
     Local,
     Operation,
@@ -72,6 +74,26 @@ class _Draft:
     failed_sends: dict[int, int] = field(default_factory=dict)
     followups: dict[tuple[str, int], int] = field(default_factory=dict)
     guaranteed: float = 0.0
+    peak_per_name: int = 0
+    peak_per_name_and_namespace: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPeak:
+    """The most lookups of one name in one step: by all pods of a pod class, and by
+    the pods of its busiest namespace."""
+
+    per_name: int
+    per_name_and_namespace: int
+
+
+@dataclass(frozen=True, slots=True)
+class Arrivals:
+    """An assumption on when a step's queries arrive: no window of the upstream's
+    reply time holds more than ``burst`` times its even share of a key's queries."""
+
+    burst: Fraction
+    reply_steps: Fraction
 
 
 @dataclass(slots=True)
@@ -79,16 +101,23 @@ class KeyClassBuilder:
     """Accumulates key classes of one server group from client queries' operations.
 
     ``scope_of``: forward id -> the scopes its packets count in; ``schedules``: forward
-    id -> the seconds at which it sends a query that gets no reply (E5, E6).
+    id -> the seconds at which it sends a query that gets no reply (E5, E6);
+    ``closes``: forward id -> the seconds at which it gives each of those sends up
+    (a TCP send's connection is closed then: ``TCP_CLOSE_PACKETS`` more packets);
+    ``arrivals``: None when a step's queries may arrive at any moment.
+    ``pools``: pool id -> (cache id, pool kind) of each pool met.
     """
 
     group: str
     step_seconds: int
     scope_of: dict[str, tuple[str, ...]]
     schedules: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    closes: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    arrivals: Arrivals | None = None
     drafts: dict[str, _Draft] = field(default_factory=dict)
     info: dict[str, KeyInfo] = field(default_factory=dict)
     unmodelled: list[Unmodelled] = field(default_factory=list)
+    pools: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def add_query(
         self,
@@ -97,15 +126,22 @@ class KeyClassBuilder:
         name: NamePlaceholder,
         namespace: NamespacePlaceholder,
         guaranteed_per_step: float,
+        peak: KeyPeak,
     ) -> None:
         """One client query of one lookup of ``flow`` and what serving it takes.
 
         ``guaranteed_per_step``: this query's copies per step that reach one replica of
         the group at baseline, at the least, counted as if spread evenly over the keys
-        (for ``every_key_every_step``).
+        (for ``every_key_every_step``). ``peak``: the most lookups that ask one key.
         """
         for operation in operations:
-            self._operation(operation, name, namespace, ("flow", flow), guaranteed_per_step)
+            key_id = self._operation(
+                operation, name, namespace, ("flow", flow), guaranteed_per_step
+            )
+            if key_id is not None:
+                draft = self.drafts[key_id]
+                draft.peak_per_name += peak.per_name
+                draft.peak_per_name_and_namespace += peak.per_name_and_namespace
 
     def register(
         self, operations: Iterable[Operation], name: NamePlaceholder,
@@ -197,11 +233,15 @@ class KeyClassBuilder:
         when the upstream is out (an autopath walk stops at a forward error, C6)."""
         draft = self.drafts[key_id]
         for scope in self.scope_of.get(operation.forward, ()):
-            draft.upstream[scope] = draft.upstream.get(scope, 0) + 1
+            draft.upstream[scope] = draft.upstream.get(scope, 0) + operation.packets
         if not draft.failed_sends and self.scope_of.get(operation.forward):
             for at in self.schedules.get(operation.forward, (0.0,)):
                 delay = math.floor(at / self.step_seconds)
-                draft.failed_sends[delay] = draft.failed_sends.get(delay, 0) + 1
+                draft.failed_sends[delay] = draft.failed_sends.get(delay, 0) + operation.packets
+            if operation.packets > 1:
+                for at in self.closes.get(operation.forward, ()):
+                    delay = math.floor(at / self.step_seconds)
+                    draft.failed_sends[delay] = draft.failed_sends.get(delay, 0) + TCP_CLOSE_PACKETS
         self.info[key_id].upstream_targets.update(operation.targets)
         if operation.span:
             self.info[key_id].spans.append(operation.span)
@@ -234,6 +274,8 @@ class KeyClassBuilder:
     ) -> tuple[str, bool]:
         template = self._template(lookup.query.qname, name, namespace)
         pool = f"{self.group}/{lookup.cache}/{lookup.pool}" if lookup.pool else None
+        if pool is not None and lookup.pool is not None:
+            self.pools[pool] = (lookup.cache, lookup.pool)
         ttl_steps = lookup.duration // self.step_seconds if pool else 0
         key_id = self._cache_id(lookup, name, namespace)
         created = self._draft(key_id, ttl_steps, pool, self._count(template, name, namespace))
@@ -291,6 +333,8 @@ class KeyClassBuilder:
 
     def key_classes(self) -> list[KeyClass]:
         """The key classes, A and AAAA merged where they behave alike, in feed order."""
+        ordered = _feed_order(list(self.drafts.values()))
+        most = self._key_queries(ordered)
         classes = [
             KeyClass(
                 id=d.key_id, group=d.group, keys=d.keys, ttl_steps=d.ttl_steps, pool=d.pool,
@@ -300,10 +344,49 @@ class KeyClassBuilder:
                 label=self.info[d.key_id].template,
                 failed_sends=tuple(sorted(d.failed_sends.items())),
                 followups=tuple((t, delay, n) for (t, delay), n in sorted(d.followups.items())),
+                misses_per_fill=self._within_reply(most[d.key_id]),
+                key_queries=most[d.key_id],
             )
-            for d in _feed_order(list(self.drafts.values()))
+            for d in ordered
         ]
         return merge_qtypes(classes, self.info)
+
+    def _key_queries(self, ordered: list[_Draft]) -> dict[str, int | None]:
+        """Per class, the most queries one key can get in a step: the peak lookups of
+        one name (and namespace, for per-namespace keys), directly or through the
+        misses of the classes that feed it (every feeding query can miss, D10); a
+        class that failures send follow-ups to is bounded by its queries only."""
+        followed = {target for d in ordered for target, _ in d.followups}
+        peaks: dict[str, KeyPeak | None] = {}
+        for draft in ordered:
+            peak: KeyPeak | None = KeyPeak(draft.peak_per_name, draft.peak_per_name_and_namespace)
+            for source, per_miss in draft.fed_by.items():
+                feeding = peaks[source]
+                if feeding is None or peak is None:
+                    peak = None
+                    continue
+                peak = KeyPeak(
+                    peak.per_name + per_miss * feeding.per_name,
+                    peak.per_name_and_namespace + per_miss * feeding.per_name_and_namespace,
+                )
+            peaks[draft.key_id] = None if draft.key_id in followed else peak
+        most: dict[str, int | None] = {}
+        for key_id, found in peaks.items():
+            if found is None:
+                most[key_id] = None
+            elif self.info[key_id].per_namespace:
+                most[key_id] = max(1, found.per_name_and_namespace)
+            else:
+                most[key_id] = max(1, found.per_name)
+        return most
+
+    def _within_reply(self, queries: int | None) -> int | None:
+        """The most misses one key takes before its answer is cached (D10): all its
+        queries, or with ``arrivals`` those within one reply time of the first."""
+        if queries is None or self.arrivals is None:
+            return queries
+        share = self.arrivals.burst * queries * self.arrivals.reply_steps
+        return min(queries, 1 + math.ceil(share))
 
 
 def _feed_order(drafts: list[_Draft]) -> list[_Draft]:
@@ -333,7 +416,8 @@ def merge_qtypes(classes: list[KeyClass], info: dict[str, KeyInfo]) -> list[KeyC
         head, _, _qtype = key.id.rpartition("/")
         fed_by = tuple(sorted((renames.get(k, k), n) for k, n in key.fed_by))
         signature = (head, key.ttl_steps, key.pool, key.keys, key.demand, fed_by,
-                     key.upstream, key.every_key_every_step, key.failed_sends)
+                     key.upstream, key.every_key_every_step, key.failed_sends,
+                     key.misses_per_fill, key.key_queries)
         if signature in merged:
             first = merged[signature]
             merged[signature] = replace(

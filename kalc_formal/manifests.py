@@ -765,6 +765,10 @@ def _read_fields(kind: str) -> list[tuple[_Pattern, frozenset[str]]]:
             ((*pod, "dnsConfig", "options", "**"), TYPED),
             ((*pod, "containers", "*", "image"), TYPED),
             ((*pod, "affinity", "podAntiAffinity", "**"), ANY),
+            ((*pod, "affinity", "nodeAffinity", "**"), ANY),
+            ((*pod, "nodeSelector", "**"), ANY),
+            ((*pod, "containers", "*", "resources", "requests", "**"), ANY),
+            ((*pod, "containers", "*", "ports", "**"), ANY),
             ((*pod, "topologySpreadConstraints", "**"), ANY),
             ((*pod, "volumes", "*", "configMap", "**"), ANY),
         ]
@@ -791,6 +795,8 @@ def _read_fields(kind: str) -> list[tuple[_Pattern, frozenset[str]]]:
         fields += [
             (("spec", "unschedulable"), ANY),
             (("status", "allocatable", "cpu"), ANY),
+            (("status", "allocatable", "memory"), ANY),
+            (("status", "allocatable", "pods"), ANY),
         ]
     return fields
 

@@ -113,7 +113,7 @@ class _PlanBuilder:
             prefetch_percentage=prefetch,
             disabled_success=plugin.disable_success_zones or None,
             disabled_denial=plugin.disable_denial_zones or None,
-            keepttl=plugin.keepttl, span=plugin.span,
+            keepttl=plugin.keepttl, span=plugin.span, serve_stale=plugin.serve_stale is not None,
         )
 
     def autopath(self, plugin: AutopathConfig, zones: tuple[str, ...]) -> PlanStep:

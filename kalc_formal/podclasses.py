@@ -14,8 +14,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from kalc_formal.cluster import Cluster, DnsConfig, HorizontalPodAutoscaler, Workload
+from kalc_formal.cluster import (
+    Cluster,
+    DnsConfig,
+    HorizontalPodAutoscaler,
+    Node,
+    Workload,
+)
 from kalc_formal.envspec import LookupSpec, PodSelector
+from kalc_formal.placement import NodeBound, eligible_nodes, pods_per_node
 from kalc_formal.source import Span
 
 DnsKey = tuple[str, bool, tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str | None], ...]] | None]
@@ -32,11 +39,13 @@ class PodClass:
     pods_base: int
     pods_peak: int
     pods_min_per_namespace: int
+    pods_peak_max_per_namespace: int
     dns_policy: str
     host_network: bool
     dns_config: DnsConfig | None
     lookup: LookupSpec
     workloads: tuple[Workload, ...]
+    workload_pods: tuple[int, ...] = ()
 
     @property
     def spans(self) -> tuple[Span, ...]:
@@ -134,12 +143,16 @@ def _pod_class(
     lookup: LookupSpec, hpas: HpaIndex, nodes: int, scale: bool,
 ) -> PodClass:
     per_namespace: dict[str, int] = defaultdict(int)
+    peak_per_namespace: dict[str, int] = defaultdict(int)
     base = peak = 0
+    most: list[int] = []
     for workload in members:
         low, high = pod_counts(workload, nodes, hpas, scale)
         base += low
         peak += high
+        most.append(high)
         per_namespace[workload.namespace] += low
+        peak_per_namespace[workload.namespace] += high
     namespaces = tuple(sorted(per_namespace))
     label_ns = namespace_key if namespace_key is not None else f"kf-ns-{class_id}"
     first = members[0]
@@ -151,11 +164,13 @@ def _pod_class(
         pods_base=base,
         pods_peak=peak,
         pods_min_per_namespace=min(per_namespace.values()) if per_namespace else 0,
+        pods_peak_max_per_namespace=max(peak_per_namespace.values(), default=0),
         dns_policy=first.dns.policy.value,
         host_network=first.dns.host_network.value,
         dns_config=first.dns.config,
         lookup=lookup,
         workloads=tuple(members),
+        workload_pods=tuple(most),
     )
 
 
@@ -167,6 +182,62 @@ def _label(namespaces: tuple[str, ...], members: list[Workload]) -> str:
         return f"pods of ns {namespaces[0]} ({workloads})"
     listed = ", ".join(namespaces[:3]) + (", ..." if len(namespaces) > 3 else "")
     return f"pods of {len(namespaces)} namespaces ({listed}; {workloads})"
+
+
+def node_bound(
+    pod_class: PodClass, *, nodes: int, node_objects: Sequence[Node], max_pods: NodeBound,
+) -> NodeBound:
+    """The most pods of the class on one node, and the rule or setting that bounds it.
+
+    Each workload's own bound (``placement.pods_per_node``, narrowed by the lookup's
+    ``max_per_node``), summed over the class; at most maxPods; at most what the nodes'
+    allocatable cpu and memory hold at the pods' smallest requests (when every workload
+    requests some and every Node object says).
+    """
+    labels = [n.labels for n in node_objects]
+    lookup = pod_class.lookup
+    narrowed = None
+    if lookup.max_per_node is not None:
+        narrowed = NodeBound(lookup.max_per_node, "lookups max_per_node", "kalc.yaml", lookup.span)
+    bounds = [
+        pods_per_node(
+            workload.kind, pods, workload.placement,
+            eligible_nodes=eligible_nodes(workload.placement, labels, nodes),
+            workload_span=workload.span, narrowed=narrowed,
+        )
+        for workload, pods in zip(pod_class.workloads, pod_class.workload_pods, strict=True)
+    ]
+    total = sum(b.pods for b in bounds)
+    binding = max(bounds, key=lambda b: b.pods, default=None)
+    if binding is None:
+        return NodeBound(0, "no pods", "manifests")
+    summed = binding if len(bounds) == 1 else NodeBound(
+        total, f"sum over {len(bounds)} workloads, the largest: {binding.reason}", binding.origin,
+        binding.span,
+    )
+    candidates = [summed, max_pods, *_resource_bounds(pod_class, node_objects)]
+    return min(candidates, key=lambda b: b.pods)
+
+
+def _resource_bounds(pod_class: PodClass, node_objects: Sequence[Node]) -> list[NodeBound]:
+    if not node_objects:
+        return []
+    result = []
+    span = pod_class.workloads[0].span
+    for what, request, allocatable in (
+        ("cpu", [w.placement.cpu_millis for w in pod_class.workloads],
+         [n.allocatable_cpu_millis for n in node_objects]),
+        ("memory", [w.placement.memory_bytes for w in pod_class.workloads],
+         [n.allocatable_memory_bytes for n in node_objects]),
+    ):
+        if min(request) <= 0 or None in allocatable:
+            continue
+        largest = max(a for a in allocatable if a is not None)
+        result.append(NodeBound(
+            largest // min(request),
+            f"{what} requests vs the largest node's allocatable {what}", "manifests", span,
+        ))
+    return result
 
 
 def lookups_per_step(pods: int, rate: float, names: int, step: int, *, up: bool) -> int:

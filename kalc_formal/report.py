@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import textwrap
 from typing import Any
 
@@ -53,7 +52,10 @@ def render_text(analysis: Analysis, outcome: Outcome) -> str:
         parts.append("Event chain (replayed in the simulator):")
         parts.append(_events_text(analysis, event_chain(analysis, outcome.counterexample)))
         parts.append(_trace_table(analysis, outcome))
-    if outcome.verdict is Verdict.PROVED and outcome.induction_depth == 0:
+    rests_on = _rests_on_text(analysis, outcome)
+    if rests_on:
+        parts.append(rests_on)
+    if outcome.verdict is Verdict.PROVED and outcome.worst_step:
         parts.append(_headroom_text(analysis, outcome))
     parts.append("Lookups (what one lookup costs):")
     parts.append(_flows_table(analysis))
@@ -61,7 +63,7 @@ def render_text(analysis: Analysis, outcome: Outcome) -> str:
     parts.append(_load_table(analysis))
     parts.append("Upstream limits:")
     parts.append(_scopes_table(analysis))
-    parts.append("Assumptions (* = default; set them in kalc.yaml):")
+    parts.append("Assumptions (* = default, ! = narrower than what the real system allows; set them in kalc.yaml):")
     parts.append(_assumptions_table(analysis))
     for check in outcome.checks:
         parts.append(f"checked: {check}")
@@ -119,14 +121,18 @@ def _trace_table(analysis: Analysis, outcome: Outcome) -> str:
           f"(limit {s.limit:,})" for s in scopes],
     ]
     rows = [
-        [
-            step.t * analysis.step_seconds,
-            f"{sum(step.lookups.values()):,}",
-            *[f"{step.upstream[s.id]:,}" for s in scopes],
-        ]
-        for step in outcome.counterexample.steps
+        [row["t"], f"{sum(row['lookups'].values()):,}",
+         *[_window_cell(row["upstream"][s.id]) for s in scopes]]
+        for row in _trace_json(analysis, outcome)
     ]
-    return "Upstream packets per step:\n" + tabulate(rows, headers=headers)
+    return ("Upstream packets per step (in brackets: the limit window that ends there):\n"
+            + tabulate(rows, headers=headers))
+
+
+def _window_cell(upstream: dict[str, Any]) -> str:
+    if upstream["window"] == upstream["packets"]:
+        return f"{upstream['packets']:,}"
+    return f"{upstream['packets']:,} [{upstream['window']:,}]"
 
 
 def _flows_table(analysis: Analysis) -> str:
@@ -148,7 +154,7 @@ def _flows_table(analysis: Analysis) -> str:
 
 
 def _headroom_text(analysis: Analysis, outcome: Outcome) -> str:
-    lines = ["Headroom (the most any one step can carry, from any cache state):"]
+    lines = ["Headroom (the most any one window of a limit can carry, from any cache state):"]
     for scope in analysis.model.scopes:
         worst = outcome.worst_step.get(scope.id)
         info = analysis.scopes[scope.id]
@@ -159,9 +165,14 @@ def _headroom_text(analysis: Analysis, outcome: Outcome) -> str:
             )
             continue
         share = 100 * worst / scope.limit if scope.limit else 0
+        window = (
+            f"{analysis.step_seconds} s" if scope.window_steps == 1
+            else f"any {scope.window_steps} consecutive steps of {analysis.step_seconds} s "
+            "(a sliding one-second window)"
+        )
         lines.append(
-            f"  {info.label} -> {', '.join(info.addresses)}: at most {worst:,} packets per "
-            f"{analysis.step_seconds} s, {share:.1f}% of the limit ({scope.limit:,})"
+            f"  {info.label} -> {', '.join(info.addresses)}: at most {worst:,} packets in "
+            f"{window}, {share:.1f}% of the limit ({scope.limit:,})"
         )
     return "\n".join(lines)
 
@@ -177,8 +188,8 @@ def client_load(analysis: Analysis) -> dict[str, tuple[int, int]]:
             if not group.id.startswith(info.server):
                 continue
             queries = len(info.client_queries)
-            base += queries * math.ceil(group.share_max * flow.base)
-            peak += queries * math.ceil(group.share_max * flow.peak)
+            base += queries * group.lookup_bounds(flow.id, flow.base)[1]
+            peak += queries * group.lookup_bounds(flow.id, flow.peak)[1]
         load[group.id] = (base // analysis.step_seconds, peak // analysis.step_seconds)
     return load
 
@@ -201,10 +212,24 @@ def _scopes_table(analysis: Analysis) -> str:
 
 def _assumptions_table(analysis: Analysis) -> str:
     rows = [
-        [a.key + ("*" if a.origin == "default" else ""), a.value, a.origin, a.note]
+        [a.key + ("*" if a.origin == "default" else "") + ("!" if a.narrows else ""),
+         a.value, a.origin + (f" ({a.at})" if a.at else ""), a.note]
         for a in analysis.assumptions
     ]
     return tabulate(rows, headers=["setting", "value", "from", "note"])
+
+
+def _rests_on_text(analysis: Analysis, outcome: Outcome) -> str:
+    """What a verdict of no violation holds only under: the narrowing settings."""
+    narrowing = [a for a in analysis.assumptions if a.narrows]
+    if not narrowing or outcome.verdict not in (Verdict.PROVED, Verdict.SAFE_BOUNDED):
+        return ""
+    lines = ["This verdict rests on these assumptions about your cluster (a run that breaks "
+             "one is not covered):"]
+    for a in narrowing:
+        origin = a.origin + (f" {a.at}" if a.at else "")
+        lines.append(f"  {a.key} = {a.value} (from {origin}): {a.note}")
+    return "\n".join(lines)
 
 
 def render_json(analysis: Analysis, outcome: Outcome) -> str:
@@ -226,7 +251,7 @@ def as_json(analysis: Analysis, outcome: Outcome) -> dict[str, Any]:
         "checks": list(outcome.checks),
         "assumptions": [
             {"key": a.key, "value": a.value, "origin": a.origin, "default": a.origin == "default",
-             "note": a.note}
+             "narrows": a.narrows, "note": a.note, "at": str(a.at) if a.at else None}
             for a in analysis.assumptions
         ],
         "unmodelled": [
@@ -266,17 +291,23 @@ def _flow_json(flow: Any) -> dict[str, Any]:
 
 def _trace_json(analysis: Analysis, outcome: Outcome) -> list[dict[str, Any]]:
     assert outcome.counterexample is not None
-    limits = {s.id: s.limit for s in analysis.model.scopes}
-    return [
-        {
+    steps = outcome.counterexample.steps
+    rows = []
+    for index, step in enumerate(steps):
+        upstream = {}
+        for scope in analysis.model.scopes:
+            first = max(0, index - scope.window_steps + 1)
+            window = sum(s.upstream[scope.id] for s in steps[first : index + 1])
+            upstream[scope.id] = {
+                "packets": step.upstream[scope.id], "window": window, "limit": scope.limit,
+                "over": window > scope.limit,
+            }
+        rows.append({
             "t": step.t * analysis.step_seconds,
             "lookups": step.lookups,
             "restarted": sorted(step.restarted),
             "misses": {k: n for k, n in step.misses.items() if n},
-            "upstream": {
-                s: {"packets": n, "limit": limits[s], "over": n > limits[s]}
-                for s, n in step.upstream.items()
-            },
-        }
-        for step in outcome.counterexample.steps
-    ]
+            "fills": {k: n for k, n in step.fills.items() if n},
+            "upstream": upstream,
+        })
+    return rows

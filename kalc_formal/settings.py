@@ -6,8 +6,11 @@ one is recorded as an ``Assumption`` so the report can say which defaults it use
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from kalc_formal.source import Span
 
 Origin = Literal["command line", "kalc.yaml", "manifests", "Corefile", "default"]
 
@@ -24,19 +27,30 @@ DEFAULT_EXTERNAL_COUNT = 10
 
 @dataclass(frozen=True, slots=True)
 class Assumption:
-    """One setting, its value, and where the value came from."""
+    """One setting, its value, and where the value came from (``at``: the line).
+
+    ``narrows``: the value excludes runs the real system may have, so a proof holds
+    only where it is true of the cluster.
+    """
 
     key: str
     value: str
     origin: Origin
     note: str = ""
+    at: Span | None = None
+    narrows: bool = False
 
 
 @dataclass(slots=True)
 class Recorder:
-    """Collects the settings used, in the order they were decided."""
+    """Collects the settings used, in the order they were decided.
+
+    ``kalc_spans``: the positions of kalc.yaml's fields by dotted key, so that a setting
+    taken from kalc.yaml is recorded with its line.
+    """
 
     assumptions: list[Assumption] = field(default_factory=list)
+    kalc_spans: Mapping[str, Span] = field(default_factory=dict)
 
     def take(
         self,
@@ -44,17 +58,35 @@ class Recorder:
         candidates: list[tuple[Origin, Any]],
         default: Any,
         note: str = "",
+        at: Mapping[Origin, Span | None] | None = None,
+        narrows: Callable[[Any], bool] = lambda _value: False,
     ) -> Any:
-        """The first candidate that is not None, else ``default``; recorded either way."""
+        """The first candidate that is not None, else ``default``; recorded either way,
+        flagged where ``narrows`` says the value excludes runs of the real system.
+
+        ``at``: where a candidate's value is written, by origin.
+        """
         for origin, value in candidates:
             if value is not None:
-                self.assumptions.append(Assumption(key, _show(value), origin, note))
+                span = (at or {}).get(origin)
+                self.note(key, value, origin, note, span, narrows=narrows(value))
                 return value
-        self.assumptions.append(Assumption(key, _show(default), "default", note))
+        self.assumptions.append(
+            Assumption(key, _show(default), "default", note, narrows=narrows(default))
+        )
         return default
 
-    def note(self, key: str, value: Any, origin: Origin, note: str = "") -> None:
-        self.assumptions.append(Assumption(key, _show(value), origin, note))
+    def note(
+        self, key: str, value: Any, origin: Origin, note: str = "", at: Span | None = None,
+        *, narrows: bool = False,
+    ) -> None:
+        if at is None and origin == "kalc.yaml":
+            at = self.kalc_spans.get(key)
+        self.assumptions.append(Assumption(key, _show(value), origin, note, at, narrows))
+
+    def narrowing(self) -> list[Assumption]:
+        """The settings a proof rests on beyond what the real system guarantees."""
+        return [a for a in self.assumptions if a.narrows]
 
     def defaults(self) -> list[Assumption]:
         return [a for a in self.assumptions if a.origin == "default"]

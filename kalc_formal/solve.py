@@ -241,17 +241,26 @@ def replay(model: FlowModel, choices: Choices, steps: int) -> list[StepResult]:
 def prove_by_induction(
     model: FlowModel, max_depth: int, *, rlimit: int = DEFAULT_RLIMIT
 ) -> int | None:
-    """The least k <= max_depth for which the property is k-inductive, else None."""
+    """The least k <= max_depth for which the property is k-inductive, else None.
+
+    k is at least ``first_depth(model)``: the step checked must hold a whole window.
+    """
     unrolling = Unrolling(model, max_depth + 1, free_start=True)
     solver = make_solver(rlimit)
     solver.add(*unrolling.initial)
     for k in range(max_depth + 1):
         _at("k-induction", k)
         solver.add(*unrolling.extend())
-        if not check(solver, unrolling.violation(k)):
+        if k >= first_depth(model) and not check(solver, unrolling.violation(k)):
             return k
         solver.add(z3.Not(unrolling.violation(k)))
     return None
+
+
+def first_depth(model: FlowModel) -> int:
+    """The least induction depth: from an arbitrary state, the first step whose limit
+    window lies wholly inside the unrolling (a window can span several steps)."""
+    return model.max_window_steps() - 1
 
 
 def induction_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLIMIT) -> bool:
@@ -310,13 +319,14 @@ MAX_INDUCTION = 64
 
 
 def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: int) -> Outcome:
-    limit = min(horizon - 1, model.max_ttl_steps() + 1, MAX_INDUCTION)
+    first = first_depth(model)
+    limit = max(first, min(horizon - 1, model.max_ttl_steps() + first + 1, MAX_INDUCTION))
     if max_induction is not None:
-        limit = min(horizon - 1, max_induction)
+        limit = max(first, min(horizon - 1, max_induction))
     if model.may_fail():
         return _bounded_search(model, horizon, rlimit)
-    if prove_by_induction(model, 0, rlimit=rlimit) == 0:
-        return _proved_or_unsafe(model, horizon, 0, rlimit)
+    if prove_by_induction(model, first, rlimit=rlimit) == first:
+        return _proved_or_unsafe(model, horizon, first, rlimit)
     quick = find_shortest_violation(model, min(QUICK_STEPS, horizon), rlimit=rlimit)
     if quick is not None:
         return _unsafe(model, horizon, *quick, rlimit)
@@ -365,19 +375,21 @@ def _proved_or_unsafe(model: FlowModel, horizon: int, depth: int, rlimit: int) -
 
 
 def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, int]:
-    """The most upstream packets one step can carry from any state, per scope.
+    """The most upstream packets one window of each limit can carry from any state.
 
     Found by binary search over incremental checks; a scope where Z3 gives up is left
     out (the headroom is information, not part of the verdict).
     """
     result = {}
     _at("headroom")
-    unrolling = Unrolling(model, 1, free_start=True)
+    last = first_depth(model)
+    unrolling = Unrolling(model, last + 1, free_start=True)
     solver = make_solver(max(1, rlimit // SURGE_PROBE_SHARE))
     solver.add(*unrolling.initial)
-    solver.add(*unrolling.extend())
+    for _ in range(last + 1):
+        solver.add(*unrolling.extend())
     for scope in model.scopes:
-        packets = unrolling.steps[0].upstream[scope.id]
+        packets = unrolling.window(scope.id, last)
         try:
             result[scope.id] = _maximum(solver, packets, scope.id)
         except SolverGaveUp:
@@ -417,7 +429,7 @@ def _proved(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
     if induction_holds_afresh(model, depth, rlimit=rlimit) and base_holds_afresh(
         model, depth, rlimit=rlimit
     ):
-        worst = worst_step(model, rlimit=rlimit) if depth == 0 else {}
+        worst = worst_step(model, rlimit=rlimit) if depth == first_depth(model) else {}
         return Outcome(Verdict.PROVED, horizon, induction_depth=depth, checks=checks,
                        worst_step=worst)
     return Outcome(

@@ -36,17 +36,42 @@ def test_the_incident_is_unsafe_with_a_replayed_shortest_trace(capsys):
     assert "coredns.skew" not in defaults
 
 
-def test_the_same_cluster_without_autopath_is_proved_at_five_times_the_queries(capsys):
-    _, on = run_json(capsys, str(EXAMPLES / "datadog-autopath"))
+def test_autopath_off_alone_is_not_proved_its_shared_keys_miss_together(capsys):
+    """Autopath off, default cache: the denial pool holds fewer entries than the
+    per-namespace negative keys, so any entry can be evicted at any insert (D3), and
+    the queries for a key whose answer is on its way all miss (D10)."""
     code, off = run_json(capsys, str(EXAMPLES / "datadog-autopath-off"))
-    assert code == 0
-    assert off["verdict"] == "proved"
+    assert (code, off["verdict"]) == (1, "unsafe")
+    assert len(off["flows"][0]["client_queries"]) == 10
+    assert not [a for a in off["assumptions"] if a["narrows"] and a["key"] != "coredns.skew"]
+
+
+def test_autopath_off_with_a_sized_denial_cache_is_proved_under_stated_assumptions(capsys):
+    _, on = run_json(capsys, str(EXAMPLES / "datadog-autopath"))
+    code, off = run_json(capsys, str(EXAMPLES / "datadog-autopath-off-sized"))
+    assert (code, off["verdict"]) == (0, "proved")
     assert len(off["flows"][0]["client_queries"]) == 10
     assert len(on["flows"][0]["client_queries"]) == 2
     peak_on = next(iter(on["client_load"].values()))["peak"]
     peak_off = next(iter(off["client_load"].values()))["peak"]
     assert peak_off == 5 * peak_on
-    assert next(iter(off["worst_step"].values())) == 80
+    assert next(iter(off["worst_step"].values())) == 320
+    narrowing = {a["key"]: a["value"] for a in off["assumptions"] if a["narrows"]}
+    assert narrowing == {
+        "coredns.skew": "0.1", "check.arrivals": "spread", "check.burst": "2",
+        "check.reply_ms": "20", "coredns.shard_balance": "even",
+    }
+
+
+def test_without_the_assumptions_the_sized_cluster_is_not_proved(tmp_path, capsys):
+    folder = copy_example(tmp_path, "datadog-autopath-off-sized")
+    (folder / "kalc.yaml").write_text(
+        (EXAMPLES / "datadog-autopath-off" / "kalc.yaml").read_text()
+    )
+    code, report = run_json(capsys, str(folder))
+    assert (code, report["verdict"]) == (1, "unsafe")
+    misses = [e["text"] for e in report["events"] if e["kind"] == "misses"]
+    assert any("any entry can be evicted at any insert, D3" in " ".join(t.split()) for t in misses)
 
 
 @pytest.mark.parametrize("example", ["nodelocal-dns", "small-cluster"])
@@ -65,11 +90,21 @@ def test_text_output_names_the_verdict_and_the_chain(capsys):
     assert f"autopath {autopath_line}:19:9" in " ".join(out.split())
 
 
-def test_the_coredns_version_decides_the_chain_order(capsys):
-    code, report = run_json(capsys, str(EXAMPLES / "datadog-autopath"), "--coredns-version", "1.14.7")
+def test_the_coredns_version_decides_the_chain_order(tmp_path, capsys):
+    """Autopath on, the sized cache and assumptions of the autopath-off-sized example:
+    up to 1.14.6 autopath's lookups go upstream once per namespace (below the cache,
+    B2); from 1.14.7 they are cached and shared by all namespaces (B3)."""
+    folder = copy_example(tmp_path, "datadog-autopath")
+    sized = EXAMPLES / "datadog-autopath-off-sized"
+    (folder / "kalc.yaml").write_text((sized / "kalc.yaml").read_text())
+    configmap = folder / "coredns-configmap.yaml"
+    configmap.write_text(configmap.read_text().replace(
+        "        cache 30\n", "        cache 30 {\n            denial 40000\n        }\n"))
+    code, report = run_json(capsys, str(folder), "--coredns-version", "1.14.7")
     assert report["coredns_version"] == "1.14.7"
-    assert code == 0  # autopath before the cache (B2): shared keys, like autopath off
-    assert report["verdict"] == "proved"
+    assert (code, report["verdict"]) == (0, "proved")
+    code, report = run_json(capsys, str(folder), "--coredns-version", "1.14.6")
+    assert (code, report["verdict"]) == (1, "unsafe")
 
 
 def copy_example(tmp_path, name="small-cluster"):
@@ -145,13 +180,26 @@ def test_a_spent_solver_budget_is_unknown_never_a_pass(capsys):
     assert "resource budget" in report["reason"]
 
 
-def test_the_answer_does_not_depend_on_where_the_files_are(tmp_path, capsys):
+def run_json_fresh(path):
+    """The JSON report of a check in a process of its own: Z3's choice among equally
+    good models may depend on what the process solved before."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "kalc_formal", "check", str(path), "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )
+    return json.loads(result.stdout)
+
+
+def test_the_answer_does_not_depend_on_where_the_files_are(tmp_path):
     near = tmp_path / "a"
     far = tmp_path / "b" / "much" / "deeper" / "folder"
     shutil.copytree(EXAMPLES / "datadog-autopath", near)
     shutil.copytree(EXAMPLES / "datadog-autopath", far)
-    _, first = run_json(capsys, str(near))
-    _, second = run_json(capsys, str(far))
+    first = run_json_fresh(near)
+    second = run_json_fresh(far)
     assert first["verdict"] == second["verdict"] == "unsafe"
     assert first["trace"] == [
         {**step, "misses": {k.replace(str(far), str(near)): n for k, n in step["misses"].items()}}

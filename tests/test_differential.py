@@ -12,6 +12,29 @@ from hypothesis import strategies as st
 from kalc_formal.concrete import ReplayError, Simulator, simulate
 from kalc_formal.encode import Unrolling
 from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
+from tests.test_abstraction import misses_bounds
+
+
+@st.composite
+def shares(draw, serving=None):
+    """A (min, max) share pair; max x serving >= 1 when ``serving`` is given."""
+    least = 1 if serving is None else -(-6 // serving)
+    high = Fraction(draw(st.integers(least, 6)), 6)
+    low = Fraction(draw(st.integers(0, high.numerator * 6 // high.denominator)), 6)
+    return low, high
+
+
+@st.composite
+def groups_of(draw, flows, group_id):
+    """A group with or without a split count and with or without per-flow shares."""
+    serving = draw(st.one_of(st.none(), st.integers(1, 6)))
+    replicas = None if serving is None else draw(st.integers(serving, 8))
+    low, high = draw(shares(serving))
+    flow_shares = tuple(
+        (f.id, *draw(shares(serving))) for f in flows if draw(st.booleans())
+    )
+    return Group(group_id, low, high, restarts=draw(st.integers(0, 2)), flow_shares=flow_shares,
+                 replicas=replicas, serving=serving)
 
 
 @st.composite
@@ -20,19 +43,22 @@ def flow_models(draw):
         Flow(f"f{i}", base, base + draw(st.integers(0, 30)))
         for i, base in enumerate(draw(st.lists(st.integers(0, 20), min_size=1, max_size=3)))
     )
-    groups = []
-    for i in range(draw(st.integers(1, 2))):
-        low = Fraction(draw(st.integers(0, 6)), 6)
-        high = low + Fraction(draw(st.integers(0, 6 - low.numerator * 6 // low.denominator)), 6)
-        groups.append(Group(f"g{i}", low, min(high, Fraction(1)), restarts=draw(st.integers(0, 2))))
+    groups = [draw(groups_of(flows, f"g{i}")) for i in range(draw(st.integers(1, 2)))]
     scopes = tuple(
         Scope(
             f"s{i}", draw(st.integers(0, 60)), tuple((g.id, draw(st.integers(0, 2))) for g in groups),
             outage_steps=draw(st.sampled_from([0, 0, 1, 2])), probe_packets=draw(st.integers(0, 3)),
+            window_steps=draw(st.integers(1, 2)),
+            lookup_packets=tuple(
+                (f.id, draw(st.integers(0, 3))) for f in flows if draw(st.booleans())
+            ),
         )
         for i in range(draw(st.integers(1, 2)))
     )
-    pools = tuple(Pool(f"p{g.id}", g.id, draw(st.integers(0, 25))) for g in groups)
+    pools = tuple(
+        Pool(f"p{g.id}", g.id, draw(st.integers(0, 25)), shard_capacity=draw(st.integers(0, 6)))
+        for g in groups
+    )
     keys = []
     for i in range(draw(st.integers(1, 4))):
         group = draw(st.sampled_from(groups))
@@ -49,6 +75,7 @@ def flow_models(draw):
                 failed_sends=tuple(
                     (d, draw(st.integers(0, 2))) for d in draw(st.sets(st.integers(0, 3), max_size=2))
                 ),
+                **draw(misses_bounds()),
             )
         )
     ids = [k.id for k in keys]
@@ -77,6 +104,7 @@ def _values(model, unrolling, zmodel):
                 {k: value(v) for k, v in step.live.items()},
                 {k: value(v) for k, v in step.queries.items()},
                 {k: value(v) for k, v in step.misses.items()},
+                {k: value(v) for k, v in step.fills.items()},
                 {k: value(v) for k, v in step.upstream.items()},
                 {k: value(v) for k, v in step.failed.items()},
             )
@@ -85,7 +113,7 @@ def _values(model, unrolling, zmodel):
 
 
 def _sim_rows(results):
-    return [(r.live, r.queries, r.misses, r.upstream, r.failed) for r in results]
+    return [(r.live, r.queries, r.misses, r.fills, r.upstream, r.failed) for r in results]
 
 
 def simulate_and_pin(model, steps, seed, *, free=False):
@@ -149,6 +177,7 @@ def test_a_choice_out_of_bounds_is_refused():
     )
     simulator = Simulator(model)
     simulator.choices.lookups.append({"f": 3})
+    simulator.choices.fills.append({"k": 2})
     simulator.choices.misses.append({"k": 4})
-    with pytest.raises(ReplayError, match=r"misses\[k\]@0 = 4, outside \[0, 3\]"):
+    with pytest.raises(ReplayError, match=r"misses\[k\]@0 = 4, outside \[2, 3\]"):
         simulator.step(0)

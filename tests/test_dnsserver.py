@@ -1,6 +1,7 @@
 """The static server model: routing, cache, autopath by version, kubernetes, forward."""
 
 from kalc_formal.dnsserver import (
+    TCP_EXCHANGE_PACKETS,
     AutopathStep,
     BlockPlan,
     CacheLookup,
@@ -163,3 +164,45 @@ def test_kubernetes_answers_its_zones_locally_with_its_ttl():
     long_ttl = KubernetesStep(("cluster.local.",), pods_verified=False, ttl=600)
     served = server(long_ttl).serve(Query("x.cluster.local.", "A"), WEB)
     assert served.reply == Reply("NXDOMAIN", ttl=300)
+
+
+def test_forward_sends_and_servfail_times_per_release_as_measured():
+    # E5, E6, measured on real CoreDNS (tests/data/coredns_observations/forward_silent_upstream.json)
+    before = ForwardStep("forward", ".", (), ("10.0.0.2",))
+    after = ForwardStep("forward", ".", (), ("10.0.0.2",), max_connect_attempts=2)
+    assert before.send_times() == (0.0, 2.0, 4.0)
+    assert before.servfail_times() == (2.0, 4.0, 6.0)
+    assert after.send_times() == (0.0, 2.0)
+    assert after.servfail_times() == (2.0, 4.0)
+
+
+def test_a_silent_upstream_gets_a_probe_per_health_check_plus_the_probe_timeout():
+    # E7, measured: probes 1.5 s apart with the default 0.5 s interval
+    forward = ForwardStep("forward", ".", (), ("10.0.0.2",))
+    assert [forward.probes_within(s) for s in (1, 2, 3, 5)] == [1, 2, 3, 4]
+    assert ForwardStep("f", ".", (), ("10.0.0.2",), health_check=0).probes_within(1) == 0
+
+
+def test_prefetch_and_serve_stale_refreshes_count_a_tcp_exchange():
+    # measured: refreshes go over TCP, several IP packets per exchange
+    query = Query("api.example.com.", "A")
+    plain = server(CACHE, FORWARD).serve(query, WEB)
+    assert [op.on_miss[0].packets for op in plain.operations] == [1]
+    for cache in (
+        CacheStep("cache", (".",), prefetch_percentage=10),
+        CacheStep("cache", (".",), serve_stale=True),
+    ):
+        (lookup,) = server(cache, FORWARD).serve(query, WEB).operations
+        (exchange,) = lookup.on_miss
+        assert isinstance(exchange, Upstream)
+        assert exchange.packets == TCP_EXCHANGE_PACKETS == 6
+
+
+def test_a_refresh_of_a_walk_cached_per_namespace_counts_every_exchange_over_tcp():
+    # <= 1.14.6: cache before autopath; the refresh re-runs the walk through forward
+    cache = CacheStep("cache", (".",), serve_stale=True)
+    (lookup,) = server(cache, AUTOPATH, KUBERNETES, FORWARD).serve(ORIGINAL, WEB).operations
+    (walk,) = lookup.on_miss
+    exchanges = [op for op in walk.internal if isinstance(op, Upstream)]
+    assert exchanges
+    assert all(op.packets == TCP_EXCHANGE_PACKETS for op in exchanges)

@@ -496,7 +496,7 @@ def test_the_json_shape(capsys):
     assert set(report["coverage"]) == {"directives", "pod_fields"}
     assert set(report["coverage"]["directives"][0]) == {"server", "block", "directive", "at", "status", "reason"}
     assert set(report["coverage"]["pod_fields"][0]) == {"pod_class", "field", "value", "at", "status", "reason"}
-    assert set(report["assumptions"][0]) == {"key", "value", "origin", "default", "note"}
+    assert set(report["assumptions"][0]) == {"key", "value", "origin", "default", "note", "at"}
     for cost in report["costs"]:
         assert cost["queries_per_lookup"] == len(cost["queries"])
 

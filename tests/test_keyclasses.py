@@ -1,5 +1,7 @@
 """From cost trees to counted key classes: templates, counts, feeds, merging A/AAAA."""
 
+from fractions import Fraction
+
 from kalc_formal.dnsserver import (
     AutopathStep,
     BlockPlan,
@@ -12,7 +14,9 @@ from kalc_formal.dnsserver import (
     Server,
 )
 from kalc_formal.keyclasses import (
+    Arrivals,
     KeyClassBuilder,
+    KeyPeak,
     NamePlaceholder,
     NamespacePlaceholder,
 )
@@ -31,14 +35,17 @@ def world(qname, qtype):
     return Reply("NXDOMAIN", ttl=60)
 
 
-def build(*steps, guaranteed=0.5):
+PEAK = KeyPeak(per_name=300, per_name_and_namespace=3)
+
+
+def build(*steps, guaranteed=0.5, arrivals=None):
     server = Server((BlockPlan((".",), steps),), world, lambda q, t: None,
                     own_search=("ec2.internal.",))
-    builder = KeyClassBuilder("hot", 1, {"forward": ("node",)})
+    builder = KeyClassBuilder("hot", 1, {"forward": ("node",)}, arrivals=arrivals)
     for qtype in ("A", "AAAA"):
         served = server.serve(Query("api.example.com.kf-ns-0.svc.cluster.local.", qtype),
                               Client("kf-ns-0"))
-        builder.add_query("ext", served.operations, NAME, NS, guaranteed)
+        builder.add_query("ext", served.operations, NAME, NS, guaranteed, PEAK)
     return builder
 
 
@@ -89,3 +96,26 @@ def test_every_key_every_step_when_the_baseline_reaches_each_key_each_step():
     keys = by_template(builder)
     assert keys[("<name:ext>.", "cache")].every_key_every_step
     assert not keys[("<name:ext>.<ns:kf-ns-0>.svc.cluster.local.", "cache")].every_key_every_step
+
+
+def test_a_key_misses_at_most_as_often_as_its_busiest_namespace_asks():
+    builder = build(CACHE, AUTOPATH, KUBERNETES, FORWARD)
+    (key,) = builder.key_classes()
+    assert key.misses_per_fill == 3
+
+
+def test_a_shared_key_fed_by_every_namespace_walk_takes_all_their_queries():
+    builder = build(AUTOPATH, CACHE, KUBERNETES, FORWARD)
+    keys = by_template(builder)
+    assert keys[("<name:ext>.<ns:kf-ns-0>.svc.cluster.local.", "walk")].misses_per_fill == 3
+    # 4,000 walk keys feed 40 bare-name keys: 100 namespaces x 3 queries each
+    assert keys[("<name:ext>.", "cache")].misses_per_fill == 300
+
+
+def test_spread_arrivals_bound_the_misses_within_one_reply_time():
+    spread = Arrivals(burst=Fraction(2), reply_steps=Fraction(1, 50))
+    keys = by_template(build(AUTOPATH, CACHE, KUBERNETES, FORWARD, arrivals=spread))
+    # 1 + ceil(2 x 300 x 0.02) = 13
+    assert keys[("<name:ext>.", "cache")].misses_per_fill == 13
+    # 1 + ceil(2 x 3 x 0.02) = 2
+    assert keys[("<name:ext>.<ns:kf-ns-0>.svc.cluster.local.", "cache")].misses_per_fill == 2

@@ -7,7 +7,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kalc_formal"
 
 STAGES = [
     {"source", "errors", "settings"},
-    {"inputs", "placeholders", "manifests", "podspec", "rollout", "autoscaling", "cluster",
+    {"inputs", "placeholders", "manifests", "podspec", "rollout", "placement", "autoscaling", "cluster",
      "corefile", "plugins", "resolvconf", "resolver", "envspec"},
     {"flowmodel", "dnsserver", "keyclasses", "analysis", "podclasses", "flows", "plans"},
     {"concrete", "encode", "solve"},

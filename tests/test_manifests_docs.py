@@ -35,6 +35,7 @@ def test_input_stage_modules_import_no_later_stage():
         "manifests",
         "podspec",
         "rollout",
+        "placement",
         "autoscaling",
         "cluster",
     }

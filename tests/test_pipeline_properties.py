@@ -59,17 +59,25 @@ spec:
   template:
     metadata: {{labels: {{app: a}}}}
     spec:
-{dns}      containers: [{{name: a, image: "a:1"}}]
+{dns}{rules}      containers: [{{name: a, image: "a:1"}}]
 """
 
+RULES = [
+    "",
+    "      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: "
+    "[{labelSelector: {matchLabels: {app: a}}, topologyKey: kubernetes.io/hostname}]}}\n",
+    "      topologySpreadConstraints: [{maxSkew: 1, topologyKey: kubernetes.io/hostname, "
+    "whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: a}}}]\n",
+]
+
 ENV = """\
-cluster: {{node_search: [{search}], node_nameservers: [10.0.0.2]}}
-upstreams: [{{address: node, limit: {limit}, outage_steps: {outages}}}]
+cluster: {{node_search: [{search}], node_nameservers: [10.0.0.2], nodes: {nodes}}}
+upstreams: [{{address: node, limit: {limit}, outage_steps: {outages}, scope: {scope}}}]
 names:
   - {{id: ext, example: {example}, count: {count}, ttl: {ttl}, negative_ttl: {negative}}}
   - {{id: svc, service: web, form: {form}}}
 lookups:
-  - {{names: [ext, svc], rate: {rate}, surge_rate: {surge}, libc: {libc}}}
+  - {{names: [ext, svc], rate: {rate}, surge_rate: {surge}, libc: {libc}{max_per_node}}}
 coredns: {{restarts: {restarts}}}
 check: {{horizon: 6, initial_cache: {initial}}}
 """
@@ -91,13 +99,15 @@ def clusters(draw, tmp_path_factory):
         version=draw(st.sampled_from(["1.11.1", "1.14.6", "1.14.7"])),
     )
     for index in range(draw(st.integers(1, 3))):
-        ndots = draw(st.sampled_from([None, 1, 2, 5]))
-        dns = "" if ndots is None else (
-            f"      dnsConfig: {{options: [{{name: ndots, value: \"{ndots}\"}}]}}\n"
-        )
+        ndots = draw(st.sampled_from([None, 1, 2, 5, "host", "default"]))
+        dns = {
+            None: "",
+            "host": "      hostNetwork: true\n      dnsPolicy: Default\n",
+            "default": "      dnsPolicy: Default\n",
+        }.get(ndots, f"      dnsConfig: {{options: [{{name: ndots, value: \"{ndots}\"}}]}}\n")
         text += WORKLOAD.format(
             index=index, namespace=draw(st.integers(0, 2)), replicas=draw(st.integers(1, 20)),
-            dns=dns,
+            dns=dns, rules=draw(st.sampled_from(RULES)),
         )
     (folder / "cluster.yaml").write_text(text)
     rate = draw(st.sampled_from([0.1, 0.5, 1, 2]))
@@ -114,6 +124,9 @@ def clusters(draw, tmp_path_factory):
         libc=draw(st.sampled_from(["glibc", "musl", "go"])),
         restarts=draw(st.integers(0, 1)),
         initial=draw(st.sampled_from(["warm", "cold"])),
+        nodes=draw(st.integers(1, 6)),
+        scope=draw(st.sampled_from(["node", "pod", "cluster"])),
+        max_per_node=draw(st.sampled_from(["", ", max_per_node: 2"])),
     ))
     return folder
 

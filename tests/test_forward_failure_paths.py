@@ -1,0 +1,44 @@
+"""How a failed exchange reaches the client (issue 7 items 3-4, measured on real
+CoreDNS): SERVFAIL after 2 s once forward has marked the upstream down, after 4 s in
+1.14.7, after 6 s before; the client follows its SERVFAIL path and its timeout path,
+and the model keeps, per (class, delay), the larger follow-up count of the two."""
+
+from pathlib import Path
+
+from kalc_formal.engine import analyse_inputs, read_inputs
+from kalc_formal.flows import _shifted_times
+from kalc_formal.resolver import Packet, Reply
+
+BLIPS = str(Path(__file__).resolve().parent.parent / "examples" / "upstream-blips")
+
+
+def _followups(version):
+    analysis = analyse_inputs(read_inputs([BLIPS], version=version))
+    return {
+        key.id.rsplit("/", 2)[-2] + "/" + key.id.rsplit("/", 1)[-1]: {
+            (target.rsplit("/", 2)[-2] + "/" + target.rsplit("/", 1)[-1], delay): count
+            for target, delay, count in key.followups
+        }
+        for key in analysis.model.key_classes if key.followups
+    }
+
+
+def test_servfail_after_two_seconds_starts_follow_ups_two_steps_later():
+    for version in ("1.11.1", "1.14.7"):
+        walk = _followups(version)["<name:external-apis>.ec2.internal./A"]
+        # the glibc client re-sends the failed candidate, then the as-is name
+        assert walk[("<name:external-apis>./A", 2)] == 1
+        assert walk[("<name:external-apis>.ec2.internal./A", 2)] == 1
+        # the timeout path is kept as well
+        assert walk[("<name:external-apis>./A", 10)] == 1
+
+
+def _packet(time, qname, qtype):
+    return Packet(qname, qtype, "10.96.0.10", 1, time, Reply.SERVFAIL)
+
+
+def test_a_round_with_a_failed_query_delays_the_later_rounds():
+    packets = [_packet(0.0, "a.", "A"), _packet(0.0, "a.", "AAAA"), _packet(0.0, "a.", "A"),
+               _packet(0.0, "b.", "A"), _packet(0.0, "b.", "AAAA")]
+    assert _shifted_times(packets, {("a.", "A")}, 2.0) == [0.0, 0.0, 2.0, 4.0, 4.0]
+    assert _shifted_times(packets, set(), 2.0) == [0.0] * 5

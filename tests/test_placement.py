@@ -1,0 +1,401 @@
+"""Pod placement and lookup shares (issue 6, items 2 and 3), on clusters of our own.
+
+Each cluster is written to a temporary folder and run through `kalc-formal check`.
+"""
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kalc_formal.cli import main
+from kalc_formal.flowmodel import Group
+from kalc_formal.placement import Placement, pods_per_node
+from kalc_formal.source import Span
+
+ANTI_AFFINITY = """\
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector:
+              matchLabels: {{{labels}}}
+            topologyKey: kubernetes.io/hostname
+"""
+
+SPREAD = """\
+      topologySpreadConstraints:
+      - maxSkew: {skew}
+        topologyKey: kubernetes.io/hostname
+        whenUnsatisfiable: {when}
+        labelSelector:
+          matchLabels: {{{labels}}}
+"""
+
+COREFILE = """\
+    .:53 {{
+        errors
+        kubernetes cluster.local in-addr.arpa ip6.arpa {{
+          pods insecure
+        }}
+        forward . /etc/resolv.conf
+{cache}    }}
+"""
+
+
+COREDNS_APART = ANTI_AFFINITY.format(labels="k8s-app: kube-dns")
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def coredns(replicas=2, rules=COREDNS_APART, cache="        cache 30\n"):
+    corefile = COREFILE.format(cache=cache)
+    return f"""\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: coredns
+  namespace: kube-system
+data:
+  Corefile: |
+{corefile}---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: coredns
+  namespace: kube-system
+  labels:
+    k8s-app: kube-dns
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels:
+      k8s-app: kube-dns
+  template:
+    metadata:
+      labels:
+        k8s-app: kube-dns
+    spec:
+      dnsPolicy: Default
+{rules}      containers:
+      - name: coredns
+        image: registry.k8s.io/coredns/coredns:v1.14.7
+        volumeMounts:
+        - name: config-volume
+          mountPath: /etc/coredns
+      volumes:
+      - name: config-volume
+        configMap:
+          name: coredns
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: kube-dns
+  namespace: kube-system
+spec:
+  selector:
+    k8s-app: kube-dns
+  clusterIP: 10.100.0.10
+  ports:
+  - {{name: dns, port: 53, protocol: UDP}}
+"""
+
+
+def workload(replicas, *, kind="Deployment", host_network=True, rules="", requests=""):
+    network = "      hostNetwork: true\n      dnsPolicy: Default\n" if host_network else ""
+    count = "" if kind == "DaemonSet" else f"  replicas: {replicas}\n"
+    return f"""\
+apiVersion: apps/v1
+kind: {kind}
+metadata:
+  name: agent
+  namespace: monitoring
+spec:
+{count}  selector:
+    matchLabels: {{app: agent}}
+  template:
+    metadata:
+      labels: {{app: agent}}
+    spec:
+{network}{rules}      containers:
+      - name: agent
+        image: example.com/agent:1
+{requests}"""
+
+
+def kalc_yaml(*, rate, nodes=20, scope="node", limit=1024, extra_cluster="", extra_lookup=""):
+    """Placement in isolation: each step is checked alone against the limit (window:
+    fixed), as placement and rounding do not depend on the window."""
+    return f"""\
+cluster:
+  nodes: {nodes}
+  node_nameservers: [10.0.0.2]
+{extra_cluster}upstreams:
+  - address: node
+    limit: {limit}
+    scope: {scope}
+    window: fixed
+names:
+  - id: api
+    example: api.example.com
+    ttl: 60
+lookups:
+  - pods: {{namespace: monitoring}}
+    names: [api]
+    rate: {rate}
+{extra_lookup}"""
+
+
+def check(tmp_path, capsys, files):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    code = main(["check", str(tmp_path), "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code in (0, 1), report
+    return report
+
+
+def assumption(report, key, contains=""):
+    found = [a for a in report["assumptions"] if a["key"] == key and contains in a["value"]]
+    assert len(found) == 1, [a for a in report["assumptions"] if a["key"] == key]
+    return found[0]
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+# ---- (a) 240 hostNetwork pods without a hard spread rule
+
+
+def test_hostnetwork_pods_without_a_hard_rule_may_crowd_one_node(tmp_path, capsys):
+    """1,200 lookups/s from 240 pods on 20 nodes: an even spread would put 66 on the
+    busiest node (132 packets/s); maxPods lets 110 pods there (1,100 packets/s)."""
+    report = check(tmp_path, capsys, {
+        "coredns.yaml": coredns(), "agent.yaml": workload(240), "kalc.yaml": kalc_yaml(rate=5),
+    })
+    assert report["verdict"] == "unsafe"
+    placed = assumption(report, "pods per node")
+    assert placed["value"].startswith("at most 110 of 240")
+    assert placed["origin"] == "default"
+    assert "maxPods default 110" in placed["note"]
+
+
+@pytest.mark.parametrize("setting", [
+    ("", "    max_per_node: 20\n"),
+    ("  max_pods_per_node: 20\n", ""),
+])
+def test_a_narrower_placement_in_kalc_yaml_is_a_listed_assumption(tmp_path, capsys, setting):
+    extra_cluster, extra_lookup = setting
+    report = check(tmp_path, capsys, {
+        "coredns.yaml": coredns(), "agent.yaml": workload(240),
+        "kalc.yaml": kalc_yaml(rate=5, extra_cluster=extra_cluster, extra_lookup=extra_lookup),
+    })
+    assert report["verdict"] == "proved"
+    assert report["worst_step"] == {"u0": 200}  # 20 pods x 5 lookups x A, AAAA
+    placed = assumption(report, "pods per node")
+    assert placed["value"].startswith("at most 20 of 240")
+    assert placed["origin"] == "kalc.yaml"
+    assert placed["at"].startswith(str(tmp_path / "kalc.yaml"))
+
+
+@pytest.mark.parametrize(("extra_lookup", "verdict"), [("", "unsafe"), ("    max_per_node: 20\n", "proved")])
+def test_node_local_dns_sends_what_the_pods_of_its_node_ask(tmp_path, capsys, extra_lookup, verdict):
+    """240 pods behind NodeLocal DNSCache look up 1,000 names at 5 lookups/s per pod:
+    110 pods on one node make 550 lookups, 1,100 packets (A, AAAA) on a cold cache;
+    20 pods make 200 packets."""
+    example = EXAMPLES / "nodelocal-dns"
+    env = kalc_yaml(rate=0.005, extra_lookup=extra_lookup).replace(
+        "    ttl: 60\n", "    ttl: 60\n    count: 1000\n  - id: other\n    example: b.example.com\n"
+    ).replace("names: [api]", "names: [api, other]")
+    report = check(tmp_path, capsys, {
+        "coredns.yaml": (example / "coredns.yaml").read_text(),
+        "coredns-configmap.yaml": (example / "coredns-configmap.yaml").read_text(),
+        "nodelocaldns.yaml": (example / "nodelocaldns.yaml").read_text(),
+        "agent.yaml": workload(240, host_network=False), "kalc.yaml": env,
+    })
+    assert {f["via"] for f in report["flows"]} == {"nodelocal"}
+    assert report["verdict"] == verdict
+    assumption(report, "pods per node")  # once per pod class, not per name
+
+
+# ---- (b) the same with hard rules in the manifest
+
+
+def test_required_anti_affinity_keeps_one_pod_per_node(tmp_path, capsys):
+    rules = ANTI_AFFINITY.format(labels="app: agent")
+    report = check(tmp_path, capsys, {
+        "coredns.yaml": coredns(), "agent.yaml": workload(240, rules=rules),
+        "kalc.yaml": kalc_yaml(rate=5),
+    })
+    assert report["verdict"] == "proved"
+    placed = assumption(report, "pods per node")
+    assert placed["value"].startswith("at most 1 of 240")
+    assert placed["origin"] == "manifests"
+    assert "podAntiAffinity" in placed["note"]
+    line = line_of(tmp_path / "agent.yaml", "- labelSelector")
+    assert placed["at"] == f"{tmp_path / 'agent.yaml'}:{line}:13"
+    # 240 pods on 20 nodes: the busiest node has at least 1/20 of the lookups (60/s)
+    assert report["worst_step"] == {"u0": 120}
+
+
+def test_a_do_not_schedule_spread_bounds_the_busiest_node(tmp_path, capsys):
+    """maxSkew 2 over 20 nodes: at most floor((240 + 2 x 19) / 20) = 13 pods on one node."""
+    rules = SPREAD.format(skew=2, when="DoNotSchedule", labels="app: agent")
+    report = check(tmp_path, capsys, {
+        "coredns.yaml": coredns(), "agent.yaml": workload(240, rules=rules),
+        "kalc.yaml": kalc_yaml(rate=5),
+    })
+    placed = assumption(report, "pods per node")
+    assert placed["value"].startswith("at most 13 of 240")
+    assert "maxSkew 2" in placed["note"]
+    assert report["worst_step"] == {"u0": 130}
+
+
+def test_a_schedule_anyway_spread_is_only_a_preference(tmp_path, capsys):
+    rules = SPREAD.format(skew=1, when="ScheduleAnyway", labels="app: agent")
+    report = check(tmp_path, capsys, {
+        "coredns.yaml": coredns(), "agent.yaml": workload(240, rules=rules),
+        "kalc.yaml": kalc_yaml(rate=5),
+    })
+    assert report["verdict"] == "unsafe"
+    assert assumption(report, "pods per node")["value"].startswith("at most 110 of 240")
+
+
+def test_hostnetwork_pods_with_a_port_take_one_node_each(tmp_path, capsys):
+    ports = "        ports: [{containerPort: 8126}]\n"
+    report = check(tmp_path, capsys, {
+        "coredns.yaml": coredns(), "agent.yaml": workload(240, requests=ports),
+        "kalc.yaml": kalc_yaml(rate=5),
+    })
+    placed = assumption(report, "pods per node")
+    assert placed["value"].startswith("at most 1 of 240")
+    assert "host port" in placed["note"]
+    assert report["verdict"] == "proved"
+
+
+def test_a_hostnetwork_daemonset_sends_from_every_node_alike(tmp_path, capsys):
+    report = check(tmp_path, capsys, {
+        "coredns.yaml": coredns(), "agent.yaml": workload(None, kind="DaemonSet"),
+        "kalc.yaml": kalc_yaml(rate=5),
+    })
+    assert report["verdict"] == "proved"
+    placed = assumption(report, "pods per node")
+    assert placed["value"].startswith("at most 1 of 20")
+    assert report["worst_step"] == {"u0": 10}
+
+
+def test_cpu_requests_against_allocatable_bound_the_pods_of_a_node(tmp_path, capsys):
+    nodes = "".join(
+        f"---\napiVersion: v1\nkind: Node\nmetadata:\n  name: n{i}\nstatus:\n"
+        f"  allocatable: {{cpu: 3920m, memory: 15Gi, pods: '58'}}\n"
+        for i in range(20)
+    )
+    requests = "        resources:\n          requests: {cpu: 500m}\n"
+    report = check(tmp_path, capsys, {
+        "coredns.yaml": coredns(), "agent.yaml": workload(240, requests=requests) + nodes,
+        "kalc.yaml": kalc_yaml(rate=5),
+    })
+    assert assumption(report, "cluster.max_pods_per_node")["value"] == "58"
+    placed = assumption(report, "pods per node")
+    assert placed["value"].startswith("at most 7 of 240")  # 3920m // 500m
+    assert "cpu requests" in placed["note"]
+
+
+# ---- CoreDNS replicas on one node
+
+
+@pytest.mark.parametrize(("rules", "expected", "reason"), [
+    (COREDNS_APART, "1", "podAntiAffinity"),
+    (SPREAD.format(skew=1, when="DoNotSchedule", labels="k8s-app: kube-dns"), "2", "maxSkew 1"),
+    ("", "4", "no hard rule"),
+    (SPREAD.format(skew=1, when="ScheduleAnyway", labels="k8s-app: kube-dns"), "4", "no hard rule"),
+])
+def test_coredns_replicas_per_node_come_from_the_deployment(tmp_path, capsys, rules, expected, reason):
+    report = check(tmp_path, capsys, {
+        "coredns.yaml": coredns(replicas=4, rules=rules),
+        "agent.yaml": workload(240, rules=ANTI_AFFINITY.format(labels="app: agent")),
+        "kalc.yaml": kalc_yaml(rate=5, nodes=3),
+    })
+    taken = assumption(report, "coredns.replicas_per_node")
+    assert taken["value"] == expected  # spread: floor((4 + 1 x 2) / 3) = 2
+    assert taken["origin"] == "manifests"
+    assert reason in taken["note"]
+    assert taken["at"].startswith(str(tmp_path / "coredns.yaml"))
+
+
+# ---- (c) rounding that follows the stated rule; (d) shares that add up
+
+
+def coredns_clients(pods, *, scope, limit):
+    """``pods`` ClusterFirst pods, one lookup/s each, through 4 uncached CoreDNS replicas
+    (skew 0.1: the busiest gets at most 11/40 of the lookups); 2 upstream packets per
+    lookup (A and AAAA of the name as given; the search names are answered locally)."""
+    return {
+        "coredns.yaml": coredns(replicas=4, cache=""),
+        "agent.yaml": workload(pods, host_network=False),
+        "kalc.yaml": kalc_yaml(rate=1, nodes=4, scope=scope, limit=limit),
+    }
+
+
+@pytest.mark.parametrize(("pods", "verdict"), [(1003, "proved"), (1004, "unsafe")])
+def test_a_replica_exactly_at_its_limit_is_safe(tmp_path, capsys, pods, verdict):
+    """floor(11/40 x 1003) = 275 lookups -> 550 packets: exactly the limit; 1,004 give 276."""
+    report = check(tmp_path, capsys, coredns_clients(pods, scope="pod", limit=550))
+    assert report["verdict"] == verdict
+
+
+@pytest.mark.parametrize(("pods", "verdict"), [(1000, "proved"), (1001, "unsafe")])
+def test_the_replicas_of_a_cluster_scope_share_the_cluster_lookups(tmp_path, capsys, pods, verdict):
+    """Every replica at its busiest share would be 4 x 275 = 1,100 lookups of 1,000; all
+    of them together send at most 2 packets per lookup of the cluster."""
+    report = check(tmp_path, capsys, coredns_clients(pods, scope="cluster", limit=2000))
+    assert report["verdict"] == verdict
+
+
+# ---- the rules themselves
+
+
+def brute_force_most_on_one_node(pods, nodes, skew):
+    """The most pods on one node over every order the scheduler's DoNotSchedule filter
+    allows: a pod may land on node n if count(n) + 1 - min(counts) <= maxSkew."""
+    seen = set()
+    frontier = {tuple([0] * nodes)}
+    best = 0
+    while frontier:
+        counts = frontier.pop()
+        best = max(best, max(counts))
+        if sum(counts) == pods:
+            continue
+        for n in range(nodes):
+            if counts[n] + 1 - min(counts) <= skew:
+                placed = tuple(sorted((*counts[:n], counts[n] + 1, *counts[n + 1:])))
+                if placed not in seen:
+                    seen.add(placed)
+                    frontier.add(placed)
+    return best
+
+
+@given(pods=st.integers(0, 14), nodes=st.integers(1, 5), skew=st.integers(1, 4))
+def test_the_spread_bound_is_the_most_the_filter_allows(pods, nodes, skew):
+    span = Span("x.yaml", 1, 1)
+    placement = Placement(spread=((skew, span),))
+    bound = pods_per_node("Deployment", pods, placement, eligible_nodes=nodes, workload_span=span)
+    assert bound.pods == brute_force_most_on_one_node(pods, nodes, skew)
+
+
+@given(
+    lookups=st.integers(0, 3000), replicas=st.integers(1, 8), skew=st.sampled_from(
+        [Fraction(0), Fraction(1, 10), Fraction(1, 4), Fraction(1)]
+    ),
+)
+def test_lookup_bounds_follow_the_rule_and_always_allow_a_split(lookups, replicas, skew):
+    low_share, high_share = (1 - skew) / replicas, min(Fraction(1), (1 + skew) / replicas)
+    group = Group("g", max(Fraction(0), low_share), high_share, replicas=replicas, serving=replicas)
+    low, high = group.lookup_bounds("f", lookups)
+    assert replicas * low <= lookups <= replicas * high  # some integral split fits
+    if replicas * (high_share * lookups // 1) >= lookups:
+        assert high <= high_share * lookups  # never above the stated share
+    assert low >= low_share * lookups - 1
