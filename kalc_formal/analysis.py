@@ -64,6 +64,13 @@ class Analysis:
     unmodelled: tuple[Unmodelled, ...] = ()
     plugins: dict[str, PluginRef] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """Findings about the input the verdict should be read with (an upstream no query reaches)."""
+    nothing_checked: str = ""
+    """Why no upstream limit would be checked at all ('' when some is): not a proof."""
+    nothing_checked_at: Span | None = None
+    idle_lookups: tuple[tuple[str, Span | None], ...] = ()
+    """kalc.yaml lookups that select no pods, and where they are."""
 
 
 __all__ = ["Analysis", "FlowInfo", "GroupInfo", "PluginRef", "ScopeInfo"]

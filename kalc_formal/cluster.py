@@ -9,11 +9,12 @@ out. Every other document is counted by kind in ``Cluster.ignored``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from kalc_formal.autoscaling import (
     AutoscalerParams,
@@ -52,7 +53,7 @@ from kalc_formal.rollout import (
     read_strategy,
     resolve_fenceposts,
 )
-from kalc_formal.source import Source, Span
+from kalc_formal.source import Source, Span, shown
 
 __all__ = [
     "DNS_POLICIES",
@@ -178,6 +179,55 @@ class DnsService:
     span: Span
 
 
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?-?")
+
+
+def _bad_names(document: Document) -> tuple[str, str] | None:
+    """The metadata field and message when the object's namespace is not an RFC 1123
+    label or its name not an RFC 1123 subdomain (the API server refuses both)."""
+    namespace = document.namespace
+    if namespace is not None and namespace != "" and not _DNS_LABEL.fullmatch(namespace):
+        return "namespace", (f"metadata.namespace '{shown(namespace)}' is not a Kubernetes namespace "
+                             "name (RFC 1123 label: lower-case letters, digits and -, at most 63)")
+    name = document.name
+    if len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name):
+        return "name", (f"metadata.name '{shown(name)}' is not a Kubernetes object name "
+                        "(RFC 1123 subdomain: lower-case letters, digits, - and ., at most 253)")
+    return None
+
+
+@dataclass(frozen=True)
+class MountedFile:
+    """A file the CoreDNS container sees: ``directory``/``name``, from a ConfigMap key."""
+
+    directory: str
+    name: str
+    source: Source
+
+
+def choose_dns_service(services: Sequence[DnsService]) -> tuple[DnsService | None, str]:
+    """The cluster DNS Service among those in front of the DNS servers, and why it was
+    chosen: the one named kube-dns (the name the kubelet's clusterDNS is set from), else
+    one with port 53; ties are broken by namespace and name, never by file order. A
+    Service without a cluster IP, or without port 53 (a metrics Service), is not chosen."""
+    with_ip = [s for s in services if s.cluster_ip is not None]
+    by_name = sorted((s for s in with_ip if s.name == "kube-dns"),
+                     key=lambda s: (s.namespace != "kube-system", s.namespace))
+    if by_name:
+        return by_name[0], f"Service {by_name[0].namespace}/kube-dns, chosen by its name"
+    on_53 = sorted((s for s in with_ip if any(p.port == 53 for p in s.ports)),
+                   key=lambda s: (s.namespace != "kube-system", s.namespace, s.name))
+    if on_53:
+        chosen = on_53[0]
+        why = f"Service {chosen.namespace}/{chosen.name}, chosen as the one with port 53"
+        if len(on_53) > 1:
+            others = ", ".join(f"{s.namespace}/{s.name}" for s in on_53[1:])
+            why += f" (first by namespace and name; also on port 53: {others})"
+        return chosen, why
+    return None, ""
+
+
 @dataclass(frozen=True)
 class NodeLocalDns:
     """A NodeLocal DNSCache DaemonSet (J1): node-cache on every node."""
@@ -255,6 +305,9 @@ class Cluster:
     dns_services: tuple[DnsService, ...] = ()
     corefile_configmaps: tuple[CorefileConfigMap, ...] = ()
     node_local_dns: tuple[NodeLocalDns, ...] = ()
+    coredns_mounted_files: tuple[MountedFile, ...] = ()
+    """Files the CoreDNS pod sees from ConfigMaps in the input, through its volume mounts
+    (what a Corefile's ``import /etc/coredns/custom/*.override`` reads)."""
     horizontal_autoscalers: tuple[HorizontalPodAutoscaler, ...] = ()
     proportional_autoscalers: tuple[ProportionalAutoscaler, ...] = ()
     autoscaler_params: tuple[AutoscalerParams, ...] = ()
@@ -390,6 +443,8 @@ class _Builder:
         elif not document.name:
             message = f"metadata.name is missing for this {kind} (a partial object, to be completed by a template or an operator?)"
             self.errors.append(document.error(message, "metadata"))
+        elif (problem := _bad_names(document)) is not None:
+            self.errors.append(document.error(problem[1], "metadata", problem[0]))
         else:
             self._add_typed(FieldReader(document), kind)
 
@@ -448,6 +503,7 @@ class _Builder:
             if self.collect(reader):
                 servers += [server] if server else []
                 node_local += [local] if local else []
+        self._mounted_without_corefile(servers)
         scalers, params = self._proportional(top)
         services = self._dns_services(servers)
         used = set(corefiles) | {(p.namespace, p.configmap) for p in params}
@@ -462,6 +518,7 @@ class _Builder:
             dns_services=tuple(services),
             corefile_configmaps=tuple(corefiles.values()),
             node_local_dns=tuple(node_local),
+            coredns_mounted_files=self._coredns_mounted_files(top, servers),
             horizontal_autoscalers=tuple(self.hpas),
             proportional_autoscalers=tuple(scalers),
             autoscaler_params=tuple(params),
@@ -486,6 +543,63 @@ class _Builder:
             if self.collect(reader) and corefile is not None:
                 found[key] = corefile
         return found
+
+    def _coredns_mounted_files(
+        self, top: list[tuple[Workload, FieldReader]], servers: list[DnsServer]
+    ) -> tuple[MountedFile, ...]:
+        coredns = [s for s in servers if s.software == "coredns"]
+        if not coredns:
+            return ()
+        workload = coredns[0].workload
+        reader = next(r for w, r in top if w is workload)
+        pod = pod_path(workload.kind)
+        volumes: dict[str, tuple[str, list[Any] | None]] = {}
+        for volume in reader.items(*pod, "volumes"):
+            source = volume.get("configMap") if isinstance(volume, dict) else None
+            if isinstance(source, dict) and isinstance(volume.get("name"), str) \
+                    and isinstance(source.get("name"), str):
+                items = source.get("items")
+                volumes[volume["name"]] = (source["name"], items if isinstance(items, list) else None)
+        files: list[MountedFile] = []
+        for container in reader.items(*pod, "containers"):
+            mounts = container.get("volumeMounts") if isinstance(container, dict) else None
+            for mount in mounts if isinstance(mounts, list) else []:
+                if not isinstance(mount, dict) or mount.get("subPath"):
+                    continue
+                volume_entry = volumes.get(str(mount.get("name")))
+                directory = mount.get("mountPath")
+                if volume_entry is None or not isinstance(directory, str):
+                    continue
+                configmap = self.configmaps.get((workload.namespace, volume_entry[0]))
+                data = configmap.get("data") if configmap is not None else None
+                if configmap is None or not isinstance(data, dict):
+                    continue
+                items = volume_entry[1]
+                pairs = [(str(i.get("key")), str(i.get("path"))) for i in items if isinstance(i, dict)] \
+                    if items is not None else [(str(k), str(k)) for k in data]
+                for key, name in pairs:
+                    source = configmap.document.embedded_source("data", key)
+                    if source is not None:
+                        files.append(MountedFile(os.path.normpath(directory), name, source))
+        return tuple(files)
+
+    def _mounted_without_corefile(self, servers: list[DnsServer]) -> None:
+        """An error at each ConfigMap a CoreDNS server mounts for its Corefile that is in
+        the input but has no ``Corefile`` key (naming the keys it has)."""
+        for server in servers:
+            mount = server.corefile_configmap
+            if server.corefile is not None or mount is None or server.software != "coredns":
+                continue
+            reader = self.configmaps.get((server.workload.namespace, mount.value))
+            if reader is None:
+                continue
+            data = reader.get("data")
+            keys = ", ".join(sorted(str(k) for k in data)) if isinstance(data, dict) and data else "none"
+            self.errors.append(reader.document.error(
+                f"ConfigMap {mount.value} is mounted by the CoreDNS {server.workload.kind} "
+                f"{server.workload.name} (at {mount.span}) but has no `Corefile` key "
+                f"(its data keys: {keys})", "data" if isinstance(data, dict) else "metadata",
+            ))
 
     def _proportional(
         self, top: list[tuple[Workload, FieldReader]]

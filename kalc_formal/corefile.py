@@ -27,7 +27,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -38,7 +38,8 @@ from lark.exceptions import UnexpectedInput
 from lark.lexer import Lexer, LexerState
 
 from kalc_formal.errors import ConfigError, ConfigErrors, InvalidArgument
-from kalc_formal.source import Source, Span
+from kalc_formal.inputs import NotRegularFile, read_regular_file
+from kalc_formal.source import Source, Span, shown
 
 MAX_SNIPPET_EXPANSIONS = 10_000
 """coredns/caddy parse.go ``maxSnippetExpansions`` (A16)."""
@@ -50,6 +51,10 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 """Bound on the size of the Corefile and of each imported file (ours)."""
 MAX_TOKEN_CHARS = 1024 * 1024
 """Bound on one token's text after environment expansion (ours)."""
+MAX_TOTAL_BYTES = MAX_FILE_BYTES
+"""Bound on the bytes of the Corefile and all the files it imports together (ours)."""
+MAX_BLOCK_DEPTH = 100
+"""Bound on blocks nested inside one another (ours; CoreDNS plugins use 2 or 3)."""
 
 DEFAULT_PORTS: Mapping[str, int] = {
     "dns": 53,
@@ -163,8 +168,13 @@ def parse_corefile(
     import_root: Path | None = None,
     allow_outside_root: bool = False,
     valid_directives: frozenset[str] | None = None,
+    mounted: Sequence[tuple[str, str, Source]] = (),
 ) -> Corefile:
     """Read a Corefile held in ``source`` into the typed model.
+
+    ``mounted`` lists the files the CoreDNS container sees from the input, as
+    (directory, name, source): an import of an absolute path reads them, not
+    the local disk (a glob that matches none of them is fine, as in CoreDNS).
 
     ``env`` gives the values of ``{$VAR}`` and ``{%VAR%}`` references (unset
     names read as "", as in CoreDNS; the process environment is never read).
@@ -180,10 +190,13 @@ def parse_corefile(
         root=root,
         allow_outside_root=allow_outside_root,
         valid_directives=valid_directives,
+        mounted=tuple(mounted),
     )
     if len(source.text) > MAX_FILE_BYTES:
         raise ConfigError(f"Corefile is larger than {MAX_FILE_BYTES} bytes", source.span(1, 1), line_text(source, source.span(1, 1).line))
-    tokens = _lex(source, "")
+    context.bytes_read = len(source.text)
+    context.main_key = os.path.normpath(os.path.abspath(source.path))
+    tokens = _lex(source, "", context)
     expander = _Expander(tokens, context)
     tree, emitted = _parse_structure(expander, source)
     return _build(tree, emitted, [source, *context.sources], context.warnings)
@@ -288,13 +301,22 @@ class _RawToken:
         return ConfigError(message, span, line_text(self.source, span.line))
 
 
-def _lex(source: Source, file_key: str) -> list[_RawToken]:
-    """The tokens of ``source.text`` (caddyfile lexer.go)."""
+def _lex(source: Source, file_key: str, context: _ExpandContext) -> list[_RawToken]:
+    """The tokens of ``source.text`` (caddyfile lexer.go), at most what is left of
+    MAX_TOKENS for the whole parse: a ConfigError at the first token over it."""
     text = source.text
     if text.startswith("\ufeff"):  # A5: a leading byte-order mark is discarded
         text = " " + text[1:]
     tokens = []
     for lark_token in _token_lexer().lex(text):
+        context.tokens_lexed += 1
+        if context.tokens_lexed > MAX_TOKENS:
+            line, column = lark_token.line or 1, lark_token.column or 1
+            span = source.span(line, column)
+            raise ConfigError(
+                f"the Corefile and its imports hold more than {MAX_TOKENS:,} tokens; not read further",
+                span, line_text(source, span.line),
+            )
         raw = str(lark_token.value)
         if lark_token.type == "QUOTED":
             value, closed = _unquote(raw)
@@ -344,6 +366,11 @@ def replace_env(text: str, env: Mapping[str, str]) -> str:
     return _replace_references(text, "{$", "}", env)
 
 
+def _references(text: str) -> list[str]:
+    """The names of the ``{$NAME}`` and ``{%NAME%}`` references in ``text``."""
+    return re.findall(r"\{\$([^}]*)\}", text) + re.findall(r"\{%(.*?)%\}", text)
+
+
 def _replace_references(text: str, start: str, end: str, env: Mapping[str, str]) -> str:
     for _ in range(10_000):
         index = text.find(start)
@@ -373,6 +400,12 @@ class _ExpandContext:
     snippet_expansions: int = 0
     file_expansions: int = 0
     tokens_read: int = 0
+    tokens_lexed: int = 0
+    bytes_read: int = 0
+    main_key: str = ""
+    mounted: tuple[tuple[str, str, Source], ...] = ()
+    imports: dict[str, set[str]] = field(default_factory=dict)
+    """File imports seen so far: importing file -> the files it imports ('' = the Corefile)."""
     file_cache: dict[str, list[_RawToken]] = field(default_factory=dict)
     sources: list[Source] = field(default_factory=list)
 
@@ -468,9 +501,18 @@ class _Expander:
 
     def env(self, token: _RawToken) -> _RawToken:
         try:
-            return token.with_text(replace_env(token.text, self.context.env))
+            replaced = token.with_text(replace_env(token.text, self.context.env))
         except ValueError as error:
             raise token.error(str(error)) from None
+        if replaced.text != token.text:
+            empty = [name for name in _references(token.text) if not self.context.env.get(name)]
+            if empty:
+                self.context.warnings.append(
+                    f"{token.span}: {', '.join(shown(n) for n in empty)} in {shown(token.text)} "
+                    "is not set here and reads as empty (environment variables are not read: "
+                    "CoreDNS reads them from its own pod)"
+                )
+        return replaced
 
     def __iter__(self) -> Iterator[_Emitted]:
         while (token := self.stream.next()) is not None:
@@ -624,10 +666,62 @@ class _Expander:
         if context.file_expansions >= MAX_FILE_EXPANSIONS:
             raise argument.error(f"maximum file import depth ({MAX_FILE_EXPANSIONS}) exceeded")
         context.file_expansions += 1
+        if context.mounted and pattern.startswith("/"):
+            self.stream.splice(self._mounted_tokens(pattern, argument))
+            return
         imported: list[_RawToken] = []
         for path in self._import_files(pattern, argument):
+            importer = argument.file_key or self.context.main_key
+            self._check_cycle(importer, os.path.normpath(str(path)), argument)
             imported += self._file_tokens(path, argument)
         self.stream.splice(imported)
+
+    def _mounted_tokens(self, pattern: str, argument: _RawToken) -> list[_RawToken]:
+        """The tokens of the files an absolute import names inside the CoreDNS container,
+        read from the ConfigMaps its volumes mount (in the input)."""
+        directory, _, base = os.path.normpath(pattern).rpartition("/")
+        directory = directory or "/"
+        try:
+            matcher = _component_regex(base) if not _GLOB_META.search(directory) else None
+        except ValueError as error:
+            raise argument.error(f"Failed to use import pattern {pattern}: {error}") from None
+        files = sorted(
+            (f for f in self.context.mounted if f[0] == directory and matcher and matcher.fullmatch(f[1])),
+            key=lambda f: f[1],
+        )
+        if not files:
+            where = "no ConfigMap in the input is mounted there in the CoreDNS pod"
+            if _GLOB_META.search(pattern):
+                self.context.warnings.append(
+                    f"{argument.span}: No files matching import glob pattern: {pattern} ({where})"
+                )
+                return []
+            raise argument.error(f"File to import not found: {pattern} ({where})")
+        tokens: list[_RawToken] = []
+        for directory_name, name, source in files:
+            key = f"{directory_name.rstrip('/')}/{name}"
+            self._check_cycle(argument.file_key or self.context.main_key, key, argument)
+            cached = self.context.file_cache.get(key)
+            if cached is None:
+                self.context.bytes_read += len(source.text)
+                if self.context.bytes_read > MAX_TOTAL_BYTES:
+                    raise argument.error(
+                        f"the Corefile and its imports are larger than {MAX_TOTAL_BYTES:,} bytes together"
+                    )
+                self.context.sources.append(source)
+                cached = _lex(source, key, self.context)
+                self.context.file_cache[key] = cached
+            tokens += cached
+        return tokens
+
+    def _check_cycle(self, importer: str, imported: str, argument: _RawToken) -> None:
+        """Refuse an import that closes a cycle of files (it would expand without end)."""
+        graph = self.context.imports
+        path = _import_path(graph, imported, importer) if imported != importer else [imported]
+        if path is not None:
+            names = [shown(p) for p in [importer, *path]]
+            raise argument.error(f"import cycle: {' -> '.join(names)} (each file imports the next)")
+        graph.setdefault(importer, set()).add(imported)
 
     def _import_files(self, pattern: str, argument: _RawToken) -> list[Path]:
         holder = argument.file_key or argument.source.path
@@ -654,7 +748,7 @@ class _Expander:
 
     def _check_inside_root(self, path: Path, pattern: str, argument: _RawToken) -> None:
         root = Path(os.path.realpath(self.context.root))
-        resolved = Path(os.path.realpath(path)) if path.exists() else Path(os.path.normpath(path))
+        resolved = Path(os.path.realpath(path))
         if not (resolved == root or resolved.is_relative_to(root)):
             raise argument.error(
                 f"import {pattern} leaves the import root {self.context.root} "
@@ -669,8 +763,14 @@ class _Expander:
         if path.is_dir():
             raise argument.error(f"Could not import {path}: is a directory")
         source = Source(key, _read_text(path, argument))
+        self.context.bytes_read += len(source.text)
+        if self.context.bytes_read > MAX_TOTAL_BYTES:
+            raise argument.error(
+                f"the Corefile and its imports are larger than {MAX_TOTAL_BYTES:,} bytes together; "
+                f"{path} not read"
+            )
         self.context.sources.append(source)
-        tokens = _lex(source, key)
+        tokens = _lex(source, key, self.context)
         self.context.file_cache[key] = tokens
         return tokens
 
@@ -686,13 +786,34 @@ def _read_text(path: Path, importer: _RawToken | None) -> str:
         return ConfigError(f"{path}: {message}")
 
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        data = read_regular_file(str(path), MAX_FILE_BYTES)
+    except NotRegularFile as error:
+        raise fail(f"Could not read {path}: {error}") from None
     except OSError as error:
         raise fail(f"Could not read {path}: {error.strerror or error}") from None
     if len(data) > MAX_FILE_BYTES:
         raise fail(f"{path} is larger than {MAX_FILE_BYTES} bytes")
     return data.decode("utf-8", errors="replace")
+
+
+def _import_path(graph: dict[str, set[str]], start: str, goal: str) -> list[str] | None:
+    """A path of imports from ``start`` to ``goal`` already seen, if any (breadth first)."""
+    parents: dict[str, str] = {start: start}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            if node == goal:
+                path = [node]
+                while path[-1] != start:
+                    path.append(parents[path[-1]])
+                return path[::-1]
+            for child in sorted(graph.get(node, ())):
+                if child not in parents:
+                    parents[child] = node
+                    following.append(child)
+        frontier = following
+    return None
 
 
 def _default_root(path: str) -> Path:
@@ -773,6 +894,8 @@ def _parse_structure(expander: _Expander, source: Source) -> tuple[Tree[LarkToke
         emitted.append(item)
         if item.kind == "LBRACE":
             opened.append(item.token)
+            if len(opened) > MAX_BLOCK_DEPTH:
+                raise item.token.error(f"blocks are nested more than {MAX_BLOCK_DEPTH} deep")
         elif item.kind == "RBRACE" and opened:
             opened.pop()
         last_kind = item.kind

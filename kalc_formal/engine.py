@@ -14,9 +14,9 @@ from kalc_formal.cluster import Cluster, Workload, read_cluster
 from kalc_formal.corefile import Corefile, load_corefile, parse_corefile
 from kalc_formal.dnsserver import ServerSetup
 from kalc_formal.envspec import EnvSpec, find_env_file, load_env
-from kalc_formal.errors import ConfigError
+from kalc_formal.errors import ConfigError, ConfigErrors
 from kalc_formal.flows import Settings, analyse, decide_settings
-from kalc_formal.inputs import NOT_MANIFESTS
+from kalc_formal.inputs import NOT_MANIFESTS, outside_folder
 from kalc_formal.manifests import MANIFEST_SUFFIXES
 from kalc_formal.plans import setup_from_config
 from kalc_formal.plugins import (
@@ -65,7 +65,7 @@ def read_inputs(
     manifests = [p for p in paths if not _is_corefile(p) and not _corefile_folder(p)]
     cluster = read_cluster(manifests, stdin=stdin, allow_outside_root=allow_outside_root) \
         if manifests else Cluster()
-    env = _env(paths, env_path)
+    env = _env(paths, env_path, allow_outside_root)
     chosen, origin = choose_version(version, env, cluster)
     corefile = _corefile(paths, cluster, chosen, allow_outside_root)
     if corefile is None and corefile_required:
@@ -110,11 +110,22 @@ def _is_corefile(path: str) -> bool:
     return name in COREFILE_NAMES or name.endswith(COREFILE_SUFFIXES)
 
 
-def _env(paths: list[str], env_path: str | None) -> EnvSpec:
+def _env(paths: list[str], env_path: str | None, allow_outside_root: bool) -> EnvSpec:
     if env_path is not None:
         return load_env(Path(env_path), display=env_path)
     found = find_env_file([Path(p) for p in paths if p != "-"])
-    return load_env(found, display=str(found)) if found else EnvSpec()
+    if found is None:
+        return EnvSpec()
+    if not allow_outside_root:
+        _refuse_outside(found)
+    return load_env(found, display=str(found))
+
+
+def _refuse_outside(found: Path) -> None:
+    """A file found beside the inputs (not named) must not lead outside their folder."""
+    error = outside_folder(str(found), str(found.parent))
+    if error is not None:
+        raise error
 
 
 def _corefile(
@@ -123,7 +134,11 @@ def _corefile(
     directives = valid_directives(version)
     files = [Path(p) for p in paths if _is_corefile(p)]
     for folder in (Path(p) for p in paths if p != "-" and Path(p).is_dir()):
-        files += [folder / n for n in COREFILE_NAMES if (folder / n).is_file()]
+        found = [folder / n for n in COREFILE_NAMES if (folder / n).is_file()]
+        if not allow_outside_root:
+            for path in found:
+                _refuse_outside(path)
+        files += found
     if files:
         return load_corefile(
             files[0], valid_directives=directives, allow_outside_root=allow_outside_root
@@ -131,7 +146,8 @@ def _corefile(
     source = cluster.corefile_source
     if source is None:
         return None
-    return parse_corefile(source, valid_directives=directives)
+    mounted = [(f.directory, f.name, f.source) for f in cluster.coredns_mounted_files]
+    return parse_corefile(source, valid_directives=directives, mounted=mounted)
 
 
 def analyse_inputs(inputs: Inputs, *, horizon: int | None = None, env: EnvSpec | None = None) -> Analysis:
@@ -195,13 +211,19 @@ NO_CLIENTS = (
 )
 
 
-def check(analysis: Analysis, *, rlimit: int | None = None) -> Outcome:
+def check(analysis: Analysis, *, rlimit: int | None = None, budget: int | None = None) -> Outcome:
     """The verdict; unknown when a query of the model meets an unmodelled plugin.
 
     A cluster with no client traffic is bad input, not a proof.
     """
     if not analysis.model.flows:
+        if analysis.idle_lookups:
+            raise ConfigErrors(
+                ConfigError(f"{NO_CLIENTS}: {text}", span) for text, span in analysis.idle_lookups
+            )
         raise ConfigError(NO_CLIENTS)
+    if analysis.nothing_checked:
+        raise ConfigError(analysis.nothing_checked, analysis.nothing_checked_at)
     if analysis.unmodelled:
         first = analysis.unmodelled[0]
         where = f" ({first.span})" if first.span else ""
@@ -210,5 +232,5 @@ def check(analysis: Analysis, *, rlimit: int | None = None) -> Outcome:
             reason=f"{first.reason}{where}; {len(analysis.unmodelled)} such place(s) in all",
         )
     if rlimit is None:
-        return decide(analysis.model, analysis.horizon)
-    return decide(analysis.model, analysis.horizon, rlimit=rlimit)
+        return decide(analysis.model, analysis.horizon, budget=budget)
+    return decide(analysis.model, analysis.horizon, rlimit=rlimit, budget=budget)

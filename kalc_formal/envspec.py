@@ -8,7 +8,9 @@ lists each one it used.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,6 +24,10 @@ from kalc_formal.inputs import InputFile, read_input_file
 from kalc_formal.source import Source, Span
 
 MAX_ENV_BYTES = 1 << 20
+MAX_ENV_DEPTH = 32
+"""Nesting levels of mappings and lists kalc.yaml may use (its schema needs 5)."""
+MAX_ENV_NODES = 500_000
+"""YAML nodes checked at most, aliases counted each time they are used."""
 ENV_FILE_NAMES = ("kalc.yaml", "kalc.yml")
 
 
@@ -156,17 +162,63 @@ def _cross_check(source: Source, spec: EnvSpec) -> list[ConfigError]:
     return errors
 
 
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's loader where PyYAML has it (the pure-Python one takes 16 s for 1 MiB)."""
+
+
 def _compose(source: Source) -> yaml.Node | None:
+    _check_depth(source)
     try:
-        node = yaml.compose(source.text, Loader=yaml.SafeLoader)
+        node = yaml.compose(source.text, Loader=_LOADER)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = error.problem or error.context or "bad YAML"
-        raise ConfigError.at(source, line, column, f"YAML: {message}") from None
+        raise _yaml_error(source, error) from None
+    except yaml.reader.ReaderError as error:
+        raise _reader_error(source, error) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{source.path}: YAML: {error}") from None
     return node
+
+
+def _yaml_error(source: Source, error: yaml.MarkedYAMLError) -> ConfigError:
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message = error.problem or error.context or "bad YAML"
+    return ConfigError.at(source, line, column, f"YAML: {message}")
+
+
+def _reader_error(source: Source, error: yaml.reader.ReaderError) -> ConfigError:
+    """A character YAML does not allow (NUL, other control characters), at its place."""
+    before = source.text[: max(0, min(error.position, len(source.text)))]
+    line = before.count("\n") + 1
+    column = error.position - (before.rfind("\n") + 1) + 1
+    character = error.character if isinstance(error.character, str) else chr(error.character)
+    return ConfigError.at(
+        source, line, column,
+        f"YAML: character U+{ord(character):04X} is not allowed in YAML text",
+    )
+
+
+def _check_depth(source: Source) -> None:
+    """Refuse nesting deeper than MAX_ENV_DEPTH before composing (PyYAML's composer
+    recurses once per level)."""
+    depth = 0
+    try:
+        for event in yaml.parse(source.text, Loader=_LOADER):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_ENV_DEPTH:
+                    mark = event.start_mark
+                    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                    raise ConfigError.at(
+                        source, line, column,
+                        f"YAML: nested more than {MAX_ENV_DEPTH} levels deep",
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as error:
+        raise _yaml_error(source, error) from None
+    except yaml.reader.ReaderError as error:
+        raise _reader_error(source, error) from None
 
 
 def _plain(node: yaml.Node) -> Any:
@@ -196,12 +248,19 @@ class _Checker:
         self.source = source
         self.errors: list[ConfigError] = []
         self.spans: dict[str, Span] = {}
+        self.nodes = 0
 
     def error(self, node: yaml.Node, message: str) -> None:
         mark = node.start_mark
         self.errors.append(ConfigError.at(self.source, mark.line + 1, mark.column + 1, message))
 
     def check(self, node: yaml.Node, rule: dict[str, Any], path: tuple[str, ...]) -> None:
+        self.nodes += 1
+        if self.nodes == MAX_ENV_NODES:
+            self.error(node, f"{_name(path)}: more than {MAX_ENV_NODES:,} values "
+                       "(aliases count each time they are used); not checked further")
+        if self.nodes >= MAX_ENV_NODES:
+            return
         mark = node.start_mark
         self.spans[".".join(path)] = self.source.span(mark.line + 1, mark.column + 1)
         if "enum" in rule:
@@ -226,6 +285,10 @@ class _Checker:
         extra = rule.get("additionalProperties", True)
         seen = set()
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.error(key_node, f"{_name(path)}: YAML merge keys (<<) are not supported; "
+                           "write the keys out")
+                continue
             key = _scalar(key_node)
             if not isinstance(key, str):
                 self.error(key_node, f"{_name(path)}: keys must be strings")
@@ -260,7 +323,14 @@ class _Checker:
         kind = rule["type"]
         wrong_bool = isinstance(value, bool) and kind != "boolean"
         if wrong_bool or not isinstance(value, _TYPES[kind]):
-            self.error(node, f"{_name(path)}: expected {kind}, got {_describe(value)}")
+            self.error(node, f"{_name(path)}: expected {kind}, got {_describe(value)}"
+                       + _yaml11_hint(value, kind))
+            return
+        if isinstance(value, float) and not math.isfinite(value):
+            self.error(node, f"{_name(path)}: must be a finite number, got {value}")
+            return
+        if isinstance(value, str):
+            self._text(node, value, rule, path)
             return
         if "minimum" in rule and value < rule["minimum"]:
             self.error(node, f"{_name(path)}: must be >= {rule['minimum']}")
@@ -268,8 +338,66 @@ class _Checker:
             self.error(node, f"{_name(path)}: must be > {rule['exclusiveMinimum']}")
         if "maximum" in rule and value > rule["maximum"]:
             self.error(node, f"{_name(path)}: must be <= {rule['maximum']}")
-        if "pattern" in rule and not re.search(rule["pattern"], str(value)):
-            self.error(node, f"{_name(path)}: must match {rule['pattern']}")
+
+    def _text(self, node: yaml.Node, value: str, rule: dict[str, Any], path: tuple[str, ...]) -> None:
+        limit = rule.get("maxLength", MAX_ENV_STRING)
+        if len(value) > limit:
+            self.error(node, f"{_name(path)}: longer than {limit} characters")
+            return
+        if "pattern" in rule and not re.search(rule["pattern"], value):
+            self.error(node, f"{_name(path)}: must match {rule['pattern']}, got {value!r}")
+        check = _FORMATS.get(rule.get("format", ""))
+        if check is not None and not check[0](value):
+            self.error(node, f"{_name(path)}: {check[1]}, got {value!r}")
+
+
+MAX_ENV_STRING = 253
+"""The longest text value kalc.yaml takes (a domain name), unless its schema says."""
+
+
+def _yaml11_hint(value: Any, kind: str) -> str:
+    """YAML 1.1 reads 1e308 (no dot) as a string: say so when a number was meant."""
+    if kind not in ("number", "integer") or not isinstance(value, str):
+        return ""
+    try:
+        float(value)
+    except ValueError:
+        return ""
+    return (" (YAML 1.1 reads a number without a dot before its exponent as a string: "
+            "write 1.0e3 for 1e3)")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_]([-A-Za-z0-9_]{0,61}[A-Za-z0-9_])?")
+
+
+def _is_domain(text: str) -> bool:
+    name = text[:-1] if text.endswith(".") else text
+    return 0 < len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in name.split("."))
+
+
+_VERSION = re.compile(r"v?[0-9]{1,4}\.[0-9]{1,4}(\.[0-9]{1,4})?")
+
+_FORMATS: dict[str, tuple[Any, str]] = {
+    "version": (lambda v: bool(_VERSION.fullmatch(v)), "expected a CoreDNS version like 1.14.7"),
+    "ip": (_is_ip, "expected an IPv4 or IPv6 address"),
+    "ip-or-node": (lambda v: v == "node" or _is_ip(v),
+                   "expected an IP address or `node` (the node's nameservers)"),
+    "domain": (_is_domain, "expected a domain name (labels of letters, digits, - and _)"),
+    "hostname": (_is_domain, "expected a host name (labels of letters, digits, - and _, "
+                 "a trailing dot for a FQDN)"),
+    "dns-label": (lambda v: bool(_DNS_LABEL.fullmatch(v)),
+                  "expected a Kubernetes name (RFC 1123 label: lower-case letters, digits "
+                  "and -, at most 63)"),
+}
 
 
 def _scalar(node: yaml.Node) -> Any:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from kalc_formal.analysis import Analysis, FlowInfo, GroupInfo, ScopeInfo
-from kalc_formal.cluster import Cluster, DnsServer, Workload
+from kalc_formal.cluster import Cluster, DnsServer, Workload, choose_dns_service
 from kalc_formal.dnsserver import (
     DEFAULT_READ_TIMEOUT,
     FORWARD_DEADLINE,
@@ -75,6 +75,7 @@ from kalc_formal.settings import (
     Origin,
     Recorder,
 )
+from kalc_formal.source import Span
 
 PlanBuilder = Callable[["Settings"], ServerSetup]
 
@@ -160,7 +161,7 @@ def decide_settings(
         "cold restarts of the busiest replica within the horizon",
     ) + (1 if rollout else 0)
     nodes_default = len(cluster.nodes) or None
-    services = [s for s in cluster.dns_services if s.cluster_ip is not None]
+    dns_service, dns_service_why = choose_dns_service(cluster.dns_services)
     domain = record.take(
         "cluster.domain",
         [("kalc.yaml", env.cluster.get("domain")), ("Corefile", kubernetes_zone())],
@@ -191,8 +192,9 @@ def decide_settings(
         dns_ip=record.take(
             "cluster.dns_ip",
             [("kalc.yaml", env.cluster.get("dns_ip")),
-             ("manifests", services[0].cluster_ip.value if services and services[0].cluster_ip else None)],
-            "10.96.0.10",
+             ("manifests", dns_service.cluster_ip.value
+              if dns_service and dns_service.cluster_ip else None)],
+            "10.96.0.10", dns_service_why,
         ),
         node_search=tuple(record.take(
             "cluster.node_search", [("kalc.yaml", env.cluster.get("node_search"))], [],
@@ -409,7 +411,10 @@ def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], Reply]:
     table = {
         _fqdn(n.text): n for n in names if n.kind == "external" and n.exists
     }
-    negative = {_fqdn(n.text): n.negative_ttl for n in names if n.kind == "external"}
+    negative: dict[str, tuple[int, int]] = {}
+    for order, name in enumerate(n for n in names if n.kind == "external"):
+        key = _fqdn(name.text)
+        negative[key] = (negative.get(key, (order, 0))[0], name.negative_ttl)
 
     def answer(qname: str, qtype: str) -> Reply:
         name = table.get(qname)
@@ -417,9 +422,14 @@ def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], Reply]:
             if qtype == "AAAA" and not name.aaaa:
                 return Reply("NOERROR", answer=False, ttl=name.negative_ttl)
             return Reply("NOERROR", answer=True, ttl=name.ttl)
-        for text, ttl in negative.items():
-            if qname.startswith(text):
-                return Reply("NXDOMAIN", ttl=ttl)
+        # the first name (in kalc.yaml's order) that qname starts with, probed per label
+        matches = [
+            negative[prefix]
+            for end in range(len(qname))
+            if qname[end] == "." and (prefix := qname[: end + 1]) in negative
+        ]
+        if matches:
+            return Reply("NXDOMAIN", ttl=min(matches)[1])
         return Reply("NXDOMAIN", ttl=DEFAULT_NEGATIVE_TTL)
 
     return answer
@@ -512,12 +522,17 @@ class _Analyser:
         self.nodelocal = nodelocal_plan(settings) if nodelocal_plan else None
         self.excluded = excluded
         self.names = name_classes(settings)
+        self.names_by_id = {n.id: n for n in reversed(self.names)}
+        self.world = upstream_world(self.names)
+        self.services = service_world(self.names, settings.domain, self._kubernetes_ttl)
         self.scopes = self._scopes()
         self.groups = _Groups()
         self.flows: list[Flow] = []
         self.flow_info: dict[str, FlowInfo] = {}
         self.unmodelled: list[Unmodelled] = list(self.coredns.unmodelled)
         self.notes: list[str] = []
+        self.targets_sent_to: set[str] = set()
+        self.idle_lookups: list[tuple[str, Span | None]] = []
         self.may_fail = any(u.outage_steps for u in settings.upstreams)
         self.flow_shares: dict[str, tuple[Fraction, Fraction]] = {}
         self.node_bounds: dict[str, NodeBound] = {}
@@ -532,9 +547,15 @@ class _Analyser:
         )
         if not classes:
             self.notes.append("no workload is selected by the lookups: no client traffic")
+        used = {id(c.lookup) for c in classes}
+        for index, lookup in enumerate(self.settings.lookups):
+            if id(lookup) not in used:
+                self.idle_lookups.append((
+                    f"lookups.{index} selects no pods ({_selector_text(lookup)})", lookup.span,
+                ))
         for pod_class in classes:
             for name_id in pod_class.lookup.names:
-                self._flow(pod_class, next(n for n in self.names if n.id == name_id))
+                self._flow(pod_class, self.names_by_id[name_id])
         return self._result()
 
     # -- scopes and groups
@@ -649,7 +670,7 @@ class _Analyser:
             key = (qname, qtype)
             if key not in served:
                 if server is None:
-                    answered = upstream_world(self.names)(qname, qtype)
+                    answered = self.world(qname, qtype)
                     ops: tuple[Operation, ...] = (
                         Upstream("direct", (nameserver,), Query(qname, qtype)),
                     )
@@ -694,6 +715,7 @@ class _Analyser:
             operations = served[(packet.qname, packet.qtype)][1]
             queries.append(f"{packet.qname} {packet.qtype}")
             cold += _upstream_packets(operations)
+            self.targets_sent_to |= _upstream_targets(operations)
             for scope_id, packets in _scope_packets(operations, self._scope_ids_for).items():
                 per_scope = self.lookup_packets.setdefault(scope_id, {})
                 per_scope[flow_id] = per_scope.get(flow_id, 0) + packets
@@ -803,8 +825,8 @@ class _Analyser:
     def _server_for(self, conf: ResolvConf, pod_class: PodClass) -> tuple[Server | None, str]:
         first = conf.nameservers[0] if conf.nameservers else ""
         local_ips = {ip.value for n in self.cluster.node_local_dns for ip in n.local_ips}
-        world = upstream_world(self.names)
-        services = service_world(self.names, self.settings.domain, self._kubernetes_ttl)
+        world = self.world
+        services = self.services
         own = tuple(f"{d.rstrip('.')}." for d in self.settings.node_search)
         if self.nodelocal is not None and (first == self.settings.dns_ip or first in local_ips):
             return Server(self.nodelocal.blocks, world, services, own_search=own,
@@ -930,6 +952,8 @@ class _Analyser:
             surge_steps=self.settings.surge_steps,
             in_flight_steps=self._in_flight_steps(),
         )
+        warnings, nothing_checked, nothing_checked_at = self._unreached_upstreams()
+        warnings += [f"{span}: {text}" if span else text for text, span in self.idle_lookups]
         plugins = dict(self.coredns.plugins)
         if self.nodelocal:
             plugins.update({f"nodelocal:{k}": v for k, v in self.nodelocal.plugins.items()})
@@ -939,7 +963,33 @@ class _Analyser:
             groups=self.groups.info, scopes={i.id: i for _, i in self.scopes},
             assumptions=tuple(self.settings.recorder.assumptions),
             unmodelled=tuple(self.unmodelled), plugins=plugins, notes=tuple(self.notes),
+            warnings=tuple(warnings), nothing_checked=nothing_checked,
+            idle_lookups=tuple(self.idle_lookups),
+            nothing_checked_at=nothing_checked_at,
         )
+
+    def _unreached_upstreams(self) -> tuple[list[str], str, Span | None]:
+        """A warning for each upstream no query of the model is sent to, and when there
+        are flows and none of the upstreams is reached, why nothing would be checked."""
+        unreached = [
+            info for _, info in self.scopes if not self.targets_sent_to & set(info.addresses)
+        ]
+        sent = ", ".join(sorted(self.targets_sent_to)) or "no upstream at all"
+        warnings = [
+            f"{info.span or 'upstream'}: the model sends nothing to upstream "
+            f"{', '.join(info.addresses)} (the Corefile and the pods send to {sent}): "
+            "its limit is not checked"
+            for info in unreached
+        ]
+        if self.flows and self.scopes and len(unreached) == len(self.scopes):
+            message = (
+                f"no upstream receives any query of the model (the upstreams are "
+                f"{'; '.join(', '.join(i.addresses) for i in unreached)}; the Corefile and the pods "
+                f"send to {sent}): nothing would be checked; set kalc.yaml's upstreams to the "
+                "servers the Corefile forwards to"
+            )
+            return warnings, message, unreached[0].span
+        return warnings, "", None
 
 
     def _probes(self, group_id: str, addresses: tuple[str, ...]) -> int:
@@ -973,6 +1023,25 @@ def _capacity(setup: ServerSetup | None, cache: str, kind: str) -> int:
     return success if kind == "success" else denial
 
 
+def _selector_text(lookup: LookupSpec) -> str:
+    pods = lookup.pods
+    parts = [f"namespaces {', '.join(pods.namespaces)}"] if pods.namespaces else []
+    parts += [f"workload {pods.workload}"] if pods.workload else []
+    parts += [f"labels {', '.join(f'{k}={v}' for k, v in pods.labels)}"] if pods.labels else []
+    return "; ".join(parts) or "every pod"
+
+
+def _upstream_targets(operations: Sequence[Operation]) -> set[str]:
+    """The addresses the operations send upstream packets to."""
+    targets: set[str] = set()
+    for operation in operations:
+        if isinstance(operation, Upstream):
+            targets.update(operation.targets)
+        elif isinstance(operation, CacheLookup):
+            targets |= _upstream_targets(operation.on_miss)
+        elif isinstance(operation, Walk):
+            targets |= _upstream_targets(operation.internal)
+    return targets
 def _scope_packets(
     operations: Sequence[Operation], scopes_of: Callable[[tuple[str, ...]], tuple[str, ...]],
 ) -> dict[str, int]:

@@ -163,6 +163,51 @@ class _Walk:
         return False
 
 
+def outside_folder(path: str, folder: str) -> ConfigError | None:
+    """An error when ``path``, found inside ``folder``, resolves (through symbolic
+    links) to a file outside it; None when it stays inside. Both sides are resolved."""
+    real = os.path.realpath(path)
+    root = os.path.realpath(folder)
+    if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
+        return None
+    return ConfigError(
+        f"{path}: a symbolic link to {real}, outside {root}: not read "
+        "(reading outside the input folder needs --allow-outside-root)"
+    )
+
+
+class NotRegularFile(OSError):
+    """A path names a FIFO, a device, a socket or a folder: not read (reading could block)."""
+
+
+def read_regular_file(path: str, max_bytes: int) -> bytes:
+    """At most ``max_bytes + 1`` bytes of the regular file at ``path``.
+
+    Opened without blocking and checked with fstat before any read, so a FIFO or a
+    device given as input is refused at once (NotRegularFile) instead of hanging.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) \
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else \
+                "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+            raise NotRegularFile(f"{kind}, not a regular file; not read")
+        chunks = []
+        remaining = max_bytes + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
 def read_input_file(
     file: InputFile, *, max_bytes: int, stdin: TextIO | None = None
 ) -> tuple[str | None, ConfigError | None]:
@@ -183,8 +228,9 @@ def read_input_file(
             return None, ConfigError(f"{display}: cannot read: {error}")
         return (None, too_big) if len(text) > max_bytes else (text, None)
     try:
-        with open(file.read_from, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+        data = read_regular_file(file.read_from, max_bytes)
+    except NotRegularFile as error:
+        return None, ConfigError(f"{display}: {error}")
     except OSError as error:
         return None, ConfigError(f"{display}: {error.strerror or 'cannot read'}")
     if len(data) > max_bytes:

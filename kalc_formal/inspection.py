@@ -355,6 +355,7 @@ def _costs(
     for item in (*analysis.unmodelled, *probe_analysis.unmodelled):
         notices.append(Notice("model", f"{NOT_MODELLED}{item.reason}", item.span))
     notices += [Notice("model", note) for note in analysis.notes]
+    notices += [Notice("model", warning) for warning in analysis.warnings]
     return costs
 
 

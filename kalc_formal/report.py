@@ -45,6 +45,7 @@ def verdict_line(analysis: Analysis, outcome: Outcome) -> str:
 
 def render_text(analysis: Analysis, outcome: Outcome) -> str:
     parts = [verdict_line(analysis, outcome)]
+    parts += [f"warning: {warning}" for warning in analysis.warnings]
     if outcome.verdict is Verdict.UNKNOWN and analysis.unmodelled:
         parts.append(_unmodelled_text(analysis))
     if outcome.counterexample is not None:
@@ -245,6 +246,7 @@ def as_json(analysis: Analysis, outcome: Outcome) -> dict[str, Any]:
         "step_seconds": analysis.step_seconds,
         "coredns_version": analysis.coredns_version,
         "reason": outcome.reason,
+        "warnings": list(analysis.warnings),
         "induction_depth": outcome.induction_depth,
         "checks": list(outcome.checks),
         "assumptions": [

@@ -39,6 +39,7 @@ from typing import TypeVar
 
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.resolvconf import Libc, ResolvConf, ResolverSettings
+from kalc_formal.source import shown
 
 __all__ = [
     "QTYPE_CHOICES",
@@ -196,6 +197,19 @@ def _wire_ok(fqdn: str) -> bool:
     return 0 < len(name) <= 253 and all(0 < len(label) <= 63 for label in name.split("."))
 
 
+MAX_LOOKUP_PACKETS = 10_000
+"""The most packets one simulated lookup may send (ours: glibc sends at most 5 x 3 per
+query and candidate; Go's attempts are not capped)."""
+
+
+def _too_many_packets(qname: str) -> InvalidArgument:
+    return InvalidArgument(
+        f"one lookup of {shown(qname)} would send more than {MAX_LOOKUP_PACKETS:,} "
+        "packets (attempts x nameservers x search candidates; Go does not cap "
+        "options attempts): not simulated; lower the resolv.conf or dnsConfig attempts"
+    )
+
+
 @dataclass
 class _Wire:
     """The clock, the packets sent so far, the candidates' outcomes, and the
@@ -209,6 +223,8 @@ class _Wire:
     sends: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     def record(self, qname: str, qtype: str, nameserver: str, at: float, reply: Reply) -> None:
+        if len(self.packets) >= MAX_LOOKUP_PACKETS:
+            raise _too_many_packets(qname)
         key = (qname, qtype, nameserver)
         self.sends[key] = self.sends.get(key, 0) + 1
         self.packets.append(Packet(qname, qtype, nameserver, self.sends[key], round(at, 6), reply))
@@ -587,6 +603,8 @@ class _Go:
                 ns = servers[(offset + j) % len(servers)]
                 last = self.wire.ask(fqdn, qtype, ns)
                 sends.append((now, ns, last))
+                if len(sends) + len(self.wire.packets) > MAX_LOOKUP_PACKETS:
+                    raise _too_many_packets(fqdn)
                 if last is Reply.TIMEOUT:
                     now += self.s.timeout
                 elif last not in ERRORS:

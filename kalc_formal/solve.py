@@ -7,6 +7,9 @@ never read as sat or unsat.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -18,6 +21,8 @@ from kalc_formal.encode import Unrolling
 from kalc_formal.flowmodel import FlowModel
 
 DEFAULT_RLIMIT = 50_000_000
+DEFAULT_BUDGET = 300_000_000
+"""Z3 resource units one check may spend over all its queries (``--budget``)."""
 SEED = 0
 
 
@@ -30,6 +35,67 @@ class Verdict(StrEnum):
 
 class SolverGaveUp(Exception):
     """Z3 answered unknown (resource budget spent or incomplete theory)."""
+
+
+class BudgetSpent(SolverGaveUp):
+    """The total budget of the check is spent (no query may run any more)."""
+
+
+@dataclass(slots=True)
+class Budget:
+    """The Z3 resource units one check may spend over all its queries, what it has
+    spent, and how far it got: the phase and the depth (step or k) it was working on."""
+
+    total: int
+    spent: int = 0
+    phase: str = "not started"
+    depth: int | None = None
+    reached: dict[str, int] = field(default_factory=dict)
+
+    def at(self, phase: str, depth: int | None = None) -> None:
+        self.phase, self.depth = phase, depth
+        if depth is not None:
+            self.reached[phase] = max(depth, self.reached.get(phase, -1))
+
+    def progress(self) -> str:
+        where = self.phase + (f" at depth {self.depth}" if self.depth is not None else "")
+        done = ", ".join(f"{phase} reached depth {depth}" for phase, depth in self.reached.items())
+        return where + (f"; {done}" if done else "")
+
+
+_BUDGET: ContextVar[Budget | None] = ContextVar("kalc_budget", default=None)
+
+
+@contextmanager
+def spending(budget: Budget | None) -> Iterator[None]:
+    """Charge every ``check`` inside the block to ``budget``."""
+    token = _BUDGET.set(budget)
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
+
+
+def _at(phase: str, depth: int | None = None) -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.at(phase, depth)
+
+
+def _rlimit_count(solver: z3.Solver) -> int:
+    try:
+        return int(solver.statistics().get_key_value("rlimit count"))
+    except z3.Z3Exception:
+        return 0
+
+
+def set_query_rlimit(solver: z3.Solver, rlimit: int) -> None:
+    """The most one query of ``solver`` may spend (the total budget may cut it shorter)."""
+    solver.set("rlimit", rlimit)
+    setattr(solver, _QUERY_RLIMIT, rlimit)
+
+
+_QUERY_RLIMIT = "kalc_query_rlimit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +133,30 @@ def make_solver(rlimit: int = DEFAULT_RLIMIT) -> z3.Solver:
     """A solver with a fixed seed and a deterministic resource budget."""
     solver = z3.Solver()
     solver.set("random_seed", SEED)
-    solver.set("rlimit", rlimit)
+    set_query_rlimit(solver, rlimit)
     return solver
 
 
 def check(solver: z3.Solver, *assumptions: object) -> bool:
-    """True for sat, False for unsat; SolverGaveUp for unknown."""
-    result = solver.check(*assumptions)
+    """True for sat, False for unsat; SolverGaveUp for unknown, BudgetSpent when the
+    total budget is spent (before or during this query)."""
+    budget = _BUDGET.get()
+    if budget is None:
+        result = solver.check(*assumptions)
+    else:
+        remaining = budget.total - budget.spent
+        if remaining <= 0:
+            raise BudgetSpent(budget.progress())
+        per_query: int = getattr(solver, _QUERY_RLIMIT, DEFAULT_RLIMIT)
+        solver.set("rlimit", min(per_query, remaining))
+        before = _rlimit_count(solver)
+        try:
+            result = solver.check(*assumptions)
+        finally:
+            budget.spent += max(0, _rlimit_count(solver) - before)
+            solver.set("rlimit", per_query)
+        if result == z3.unknown and budget.spent >= budget.total:
+            raise BudgetSpent(budget.progress())
     if result == z3.unknown:
         raise SolverGaveUp(solver.reason_unknown())
     return bool(result == z3.sat)
@@ -87,6 +170,7 @@ def find_shortest_violation(
     solver = make_solver(rlimit)
     solver.add(*unrolling.initial)
     for t in range(steps):
+        _at("search for the shortest violation", t)
         solver.add(*unrolling.extend())
         probe = z3.Bool(f"probe_violation@{t}")
         solver.add(z3.Implies(probe, unrolling.violation(t)))
@@ -99,6 +183,7 @@ def find_shortest_violation(
 
 def any_violation_within(model: FlowModel, steps: int, *, rlimit: int = DEFAULT_RLIMIT) -> int | None:
     """One monolithic query: the step of some violation within ``steps`` steps, if any."""
+    _at("one query over the horizon", steps)
     unrolling = Unrolling(model, steps)
     solver = make_solver(rlimit)
     solver.add(*unrolling.initial)
@@ -126,9 +211,10 @@ def smallest_surge(
     """A model of the violating run with the least lookups above baseline, and whether
     it is confirmed least (False when Z3 gave up part way: the best one found so far)."""
     surge = unrolling.surge()
+    _at("smallest surge")
     check(solver)
     best = solver.model()
-    solver.set("rlimit", max(1, rlimit // SURGE_PROBE_SHARE))
+    set_query_rlimit(solver, max(1, rlimit // SURGE_PROBE_SHARE))
     high = best.eval(surge, model_completion=True).as_long()
     low = 0
     while low < high:
@@ -163,6 +249,7 @@ def prove_by_induction(
     solver = make_solver(rlimit)
     solver.add(*unrolling.initial)
     for k in range(max_depth + 1):
+        _at("k-induction", k)
         solver.add(*unrolling.extend())
         if k >= first_depth(model) and not check(solver, unrolling.violation(k)):
             return k
@@ -178,6 +265,7 @@ def first_depth(model: FlowModel) -> int:
 
 def induction_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLIMIT) -> bool:
     """Re-check the k-induction step in one monolithic query of a new solver."""
+    _at("re-check of the induction step", depth)
     unrolling = Unrolling(model, depth + 1, free_start=True)
     solver = make_solver(rlimit)
     solver.add(*unrolling.initial)
@@ -190,6 +278,7 @@ def induction_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAUL
 
 def base_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLIMIT) -> bool:
     """Re-check that no violation is reachable within ``depth + 1`` steps, monolithically."""
+    _at("re-check of the base case", depth)
     unrolling = Unrolling(model, depth + 1)
     solver = make_solver(rlimit)
     solver.add(*unrolling.initial)
@@ -201,11 +290,22 @@ def base_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLI
 
 def decide(
     model: FlowModel, horizon: int, *, max_induction: int | None = None,
-    rlimit: int = DEFAULT_RLIMIT,
+    rlimit: int = DEFAULT_RLIMIT, budget: int | None = None,
 ) -> Outcome:
-    """The verdict for property P1 (upstream-limit) on ``model``."""
+    """The verdict for property P1 (upstream-limit) on ``model``; with ``budget``, all
+    its queries together spend at most that many Z3 resource units, else unknown."""
+    spent = Budget(budget) if budget is not None else None
     try:
-        return _decide(model, horizon, max_induction, rlimit)
+        with spending(spent):
+            return _decide(model, horizon, max_induction, rlimit)
+    except BudgetSpent:
+        assert spent is not None
+        return Outcome(
+            Verdict.UNKNOWN, horizon,
+            reason=f"the total solver budget of {spent.total:,} resource units is spent "
+            f"({spent.spent:,} used) in {spent.progress()}; a larger --budget or a shorter "
+            "--horizon may decide it",
+        )
     except SolverGaveUp as gave_up:
         return Outcome(
             Verdict.UNKNOWN, horizon,
@@ -281,6 +381,7 @@ def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, i
     out (the headroom is information, not part of the verdict).
     """
     result = {}
+    _at("headroom")
     last = first_depth(model)
     unrolling = Unrolling(model, last + 1, free_start=True)
     solver = make_solver(max(1, rlimit // SURGE_PROBE_SHARE))

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+
+MAX_SHOWN_CHARS = 200
+"""The most characters of one piece of input text (a token, a name, a path) echoed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +18,7 @@ class Span:
     column: int
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
+        return f"{shown(self.path, limit=1000)}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,18 +48,55 @@ class Source:
 
     def line_text(self, file_line: int) -> str:
         """The text of a 1-based line of the holding file ('' past its end)."""
-        lines = (self.file_text if self.file_text is not None else self.text).split("\n")
+        lines = _lines(self.file_text if self.file_text is not None else self.text)
         if 1 <= file_line <= len(lines):
             return lines[file_line - 1].rstrip("\r")
         return ""
 
 
+@lru_cache(maxsize=16)
+def _lines(text: str) -> tuple[str, ...]:
+    """The lines of a text, split once however many errors point into it."""
+    return tuple(text.split("\n"))
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if code < 0x20 or 0x7F <= code < 0xA0 or char in "\u2028\u2029\ufeff":
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return char
+
+
+def shown(text: str, *, limit: int = MAX_SHOWN_CHARS) -> str:
+    """Text from the input, safe to echo on one line of a terminal or a report: control
+    characters (ESC, BEL, NUL, newlines, ...) escaped as \\xNN, and at most
+    ``limit`` characters of it, the cut said.
+
+    >>> shown("shop\\nverdict: proved")
+    'shop\\\\x0averdict: proved'
+    >>> shown("x" * 300, limit=5)
+    'xxxxx... (300 characters)'
+    """
+    cut = text[:limit]
+    escaped = cut if cut.isprintable() else "".join(_escape_char(c) for c in cut)
+    return escaped if len(text) <= limit else f"{escaped}... ({len(text):,} characters)"
+
+
+def shown_lines(text: str) -> str:
+    """A rendered multi-line text with every control character but newline and tab escaped
+    (the last guard before output: what came from input must not drive the terminal)."""
+    if all(c.isprintable() or c in "\n\t" for c in text):
+        return text
+    return "".join(c if c in "\n\t" else _escape_char(c) for c in text)
+
+
 def excerpt(line_text: str, column: int) -> str:
     """The offending line and a caret under ``column`` (1-based), indented."""
-    shown = line_text.replace("\t", " ").rstrip("\n")
-    if len(shown) > 200:
+    text = line_text.replace("\t", " ").rstrip("\n")
+    if len(text) > MAX_SHOWN_CHARS:
         start = max(0, column - 100)
-        shown = shown[start : start + 200]
+        text = text[start : start + MAX_SHOWN_CHARS]
         column -= start
-    caret = " " * max(0, column - 1) + "^"
-    return f"    {shown}\n    {caret}"
+    before = shown(text[: max(0, column - 1)], limit=MAX_SHOWN_CHARS)
+    caret = " " * len(before) + "^"
+    return f"    {shown(text, limit=MAX_SHOWN_CHARS)}\n    {caret}"

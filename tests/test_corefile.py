@@ -424,10 +424,17 @@ def test_imports_through_a_symlink_out_of_the_root_are_rejected(tmp_path):
         load_corefile(tmp_path / "root" / "Corefile")
 
 
-def test_a16_file_import_cap_stops_a_file_that_imports_itself(tmp_path, monkeypatch):
-    monkeypatch.setattr(corefile_module, "MAX_FILE_EXPANSIONS", 10)
+def test_a16_a_file_that_imports_itself_is_an_import_cycle_at_once(tmp_path):
     write(tmp_path / "Corefile", ". {\n    import self.conf\n}\n")
     write(tmp_path / "self.conf", "import self.conf\n")
+    with pytest.raises(ConfigError, match=r"import cycle: .*self.conf -> .*self.conf"):
+        load_corefile(tmp_path / "Corefile")
+
+
+def test_a16_file_import_cap_stops_many_imports_without_a_cycle(tmp_path, monkeypatch):
+    monkeypatch.setattr(corefile_module, "MAX_FILE_EXPANSIONS", 10)
+    write(tmp_path / "Corefile", ". {\n" + "    import log.conf\n" * 11 + "}\n")
+    write(tmp_path / "log.conf", "log\n")
     with pytest.raises(ConfigError, match=r"maximum file import depth \(10\) exceeded"):
         load_corefile(tmp_path / "Corefile")
 

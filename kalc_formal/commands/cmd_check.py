@@ -7,7 +7,11 @@ import sys
 
 from kalc_formal.engine import analyse_inputs, check, read_inputs
 from kalc_formal.report import render_json, render_text
-from kalc_formal.solve import DEFAULT_RLIMIT, Verdict
+from kalc_formal.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Verdict
+from kalc_formal.source import shown_lines
+
+MAX_HORIZON = 10_000
+"""The most steps --horizon may ask for (kalc.yaml's check.horizon has the same cap)."""
 
 EXIT_CODES = {
     Verdict.PROVED: 0,
@@ -30,11 +34,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="manifest files or folders, a Corefile, or - for stdin")
     parser.add_argument("--env", metavar="KALC_YAML", help="the environment spec "
                         "(default: kalc.yaml beside the first PATH that has one)")
-    parser.add_argument("--horizon", type=_positive, metavar="N", help="steps to search")
+    parser.add_argument("--horizon", type=_horizon, metavar="N",
+                        help=f"steps to search (1 to {MAX_HORIZON:,})")
     parser.add_argument("--coredns-version", metavar="V", help="e.g. 1.14.6")
     parser.add_argument("--rlimit", type=_positive, metavar="N", default=DEFAULT_RLIMIT,
                         help="Z3's resource budget per query (deterministic, unlike a "
                         f"timeout; default {DEFAULT_RLIMIT:,})")
+    parser.add_argument("--budget", type=_positive, metavar="N", default=DEFAULT_BUDGET,
+                        help="Z3's resource budget for the whole check, all queries together; "
+                        f"when spent the verdict is unknown (default {DEFAULT_BUDGET:,})")
     parser.add_argument("--format", default="text", choices=["text", "json"])
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="follow links and imports that leave the input folders")
@@ -42,9 +50,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _horizon(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_HORIZON:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_HORIZON:,}")
     return value
 
 
@@ -54,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
         allow_outside_root=args.allow_outside_root,
     )
     analysis = analyse_inputs(inputs, horizon=args.horizon)
-    outcome = check(analysis, rlimit=args.rlimit)
-    render = render_json if args.format == "json" else render_text
-    sys.stdout.write(render(analysis, outcome))
+    outcome = check(analysis, rlimit=args.rlimit, budget=args.budget)
+    if args.format == "json":
+        sys.stdout.write(render_json(analysis, outcome))
+    else:
+        sys.stdout.write(shown_lines(render_text(analysis, outcome)))
     return EXIT_CODES[outcome.verdict]

@@ -7,6 +7,7 @@ import sys
 
 from kalc_formal.engine import read_inputs
 from kalc_formal.inspection import inspect_inputs, render_json, render_text
+from kalc_formal.source import shown_lines
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
         allow_outside_root=args.allow_outside_root, corefile_required=False,
     )
     inspection = inspect_inputs(inputs)
-    render = render_json if args.format == "json" else render_text
-    sys.stdout.write(render(inspection))
+    if args.format == "json":
+        sys.stdout.write(render_json(inspection))
+    else:
+        sys.stdout.write(shown_lines(render_text(inspection)))
     return 0

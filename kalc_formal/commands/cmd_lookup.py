@@ -24,7 +24,7 @@ from kalc_formal.resolver import (
     ReplyFunction,
     simulate_lookup,
 )
-from kalc_formal.source import Source
+from kalc_formal.source import Source, shown_lines
 
 REPLY_OPTIONS = (
     ("exists", "answer A and AAAA", (Reply.ANSWER, Reply.ANSWER)),
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(trace_json(trace, settings.ignored), indent=2))
     else:
-        print(trace_text(trace, conf, libc))
+        print(shown_lines(trace_text(trace, conf, libc)))
     return 0
 
 
