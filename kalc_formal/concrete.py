@@ -308,10 +308,8 @@ class Simulator:
         later queries (``followups``) already hold what happens when they fail too.
         """
         return sum(
-            n * self.first_failures[source.id].get(t - d, 0)
-            for source in self.model.key_classes
-            for target, d, n in source.followups
-            if target == key_id
+            n * self.first_failures[source].get(t - d, 0)
+            for source, d, n in self.model.followups_into.get(key_id, ())
         )
 
     def _misses(self, t: int, key: KeyClass, queries: int, failing: bool) -> tuple[int, int]:

@@ -245,10 +245,9 @@ class Unrolling:
     def _followups(self, t: int, key_id: str) -> list[Expr]:
         """Queries clients send to ``key_id`` at ``t`` after earlier failed misses."""
         return [
-            n * self.steps[t - d].first_failures[source.id]
-            for source in self.model.key_classes
-            for target, d, n in source.followups
-            if target == key_id and t - d >= 0
+            n * self.steps[t - d].first_failures[source]
+            for source, d, n in self.model.followups_into.get(key_id, ())
+            if t - d >= 0
         ]
 
     def _live(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:

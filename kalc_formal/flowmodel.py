@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from typing import Literal, TypeVar
 
 InitialCache = Literal["warm", "cold"]
@@ -158,7 +159,7 @@ class Scope:
     lookup_packets: tuple[tuple[str, int], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FlowModel:
     """Everything the transition system needs; key classes are in feed order.
 
@@ -190,17 +191,34 @@ class FlowModel:
     def pool_classes(self, pool_id: str) -> tuple[KeyClass, ...]:
         return tuple(k for k in self.key_classes if k.pool == pool_id)
 
+    @cached_property
+    def _pool_keys(self) -> dict[str, int]:
+        keys = dict.fromkeys((p.id for p in self.pools), 0)
+        for key in self.key_classes:
+            if key.pool is not None:
+                keys[key.pool] = keys.get(key.pool, 0) + key.keys
+        return keys
+
+    @cached_property
+    def followups_into(self) -> dict[str, tuple[tuple[str, int, int], ...]]:
+        """Per key class, the (source class, delay, queries per failure) of the
+        follow-ups that failures of other classes send to it."""
+        found: dict[str, list[tuple[str, int, int]]] = {}
+        for source in self.key_classes:
+            for target, delay, count in source.followups:
+                found.setdefault(target, []).append((source.id, delay, count))
+        return {target: tuple(items) for target, items in found.items()}
+
     def may_evict(self, pool_id: str) -> bool:
         """True when the pool's classes together have more keys than it, or one of
         its shards, holds."""
-        keys = sum(k.keys for k in self.pool_classes(pool_id))
-        return keys > self.pool(pool_id).capacity or self.shard_overflow(pool_id)
+        return self._pool_keys[pool_id] > self.pool(pool_id).capacity or self.shard_overflow(
+            pool_id
+        )
 
     def shard_overflow(self, pool_id: str) -> bool:
         """True when a shard can fill before the pool does: then any insert may evict."""
-        pool = self.pool(pool_id)
-        keys = sum(k.keys for k in self.pool_classes(pool_id))
-        return 0 < pool.shard_capacity < keys
+        return 0 < self.pool(pool_id).shard_capacity < self._pool_keys[pool_id]
 
     def evicting(self, key: KeyClass) -> bool:
         return key.pool is not None and self.may_evict(key.pool)

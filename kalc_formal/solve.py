@@ -51,6 +51,7 @@ class Budget:
     phase: str = "not started"
     depth: int | None = None
     reached: dict[str, int] = field(default_factory=dict)
+    too_large: str = ""
 
     def at(self, phase: str, depth: int | None = None) -> None:
         self.phase, self.depth = phase, depth
@@ -80,6 +81,31 @@ def _at(phase: str, depth: int | None = None) -> None:
     budget = _BUDGET.get()
     if budget is not None:
         budget.at(phase, depth)
+
+
+ENCODING_UNITS = 20_000
+"""Budget units charged for encoding one key class or flow for one step: the Python
+work of building its constraints (about 1 ms on this 2-core machine, as much as Z3
+spends on some 20,000 units), so that the total budget also bounds models too large to
+encode, not only the solver's work."""
+
+
+def _extend(unrolling: Unrolling) -> list[Any]:
+    """The next step's constraints, charged to the total budget before they are built."""
+    budget = _BUDGET.get()
+    if budget is not None:
+        model = unrolling.model
+        cost = ENCODING_UNITS * (len(model.key_classes) + len(model.flows))
+        if budget.spent + cost > budget.total:
+            budget.too_large = (
+                f"encoding one step of {len(model.key_classes):,} key classes and "
+                f"{len(model.flows):,} flows costs {cost:,} units, more than the "
+                f"{budget.total - budget.spent:,} left: give names that behave alike one "
+                "kalc.yaml entry with `count`"
+            )
+            raise BudgetSpent(budget.progress())
+        budget.spent += cost
+    return unrolling.extend()
 
 
 def _rlimit_count(solver: z3.Solver) -> int:
@@ -171,7 +197,7 @@ def find_shortest_violation(
     solver.add(*unrolling.initial)
     for t in range(steps):
         _at("search for the shortest violation", t)
-        solver.add(*unrolling.extend())
+        solver.add(*_extend(unrolling))
         probe = z3.Bool(f"probe_violation@{t}")
         solver.add(z3.Implies(probe, unrolling.violation(t)))
         if check(solver, probe):
@@ -188,7 +214,7 @@ def any_violation_within(model: FlowModel, steps: int, *, rlimit: int = DEFAULT_
     solver = make_solver(rlimit)
     solver.add(*unrolling.initial)
     for _ in range(steps):
-        solver.add(*unrolling.extend())
+        solver.add(*_extend(unrolling))
     solver.add(z3.Or([unrolling.violation(t) for t in range(steps)]))
     if not check(solver):
         return None
@@ -250,7 +276,7 @@ def prove_by_induction(
     solver.add(*unrolling.initial)
     for k in range(max_depth + 1):
         _at("k-induction", k)
-        solver.add(*unrolling.extend())
+        solver.add(*_extend(unrolling))
         if k >= first_depth(model) and not check(solver, unrolling.violation(k)):
             return k
         solver.add(z3.Not(unrolling.violation(k)))
@@ -270,7 +296,7 @@ def induction_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAUL
     solver = make_solver(rlimit)
     solver.add(*unrolling.initial)
     for _k in range(depth + 1):
-        solver.add(*unrolling.extend())
+        solver.add(*_extend(unrolling))
     solver.add(*[z3.Not(unrolling.violation(k)) for k in range(depth)])
     solver.add(unrolling.violation(depth))
     return not check(solver)
@@ -283,7 +309,7 @@ def base_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLI
     solver = make_solver(rlimit)
     solver.add(*unrolling.initial)
     for _ in range(depth + 1):
-        solver.add(*unrolling.extend())
+        solver.add(*_extend(unrolling))
     solver.add(z3.Or([unrolling.violation(k) for k in range(depth + 1)]))
     return not check(solver)
 
@@ -300,11 +326,12 @@ def decide(
             return _decide(model, horizon, max_induction, rlimit)
     except BudgetSpent:
         assert spent is not None
+        why = f"; {spent.too_large}" if spent.too_large else ""
         return Outcome(
             Verdict.UNKNOWN, horizon,
-            reason=f"the total solver budget of {spent.total:,} resource units is spent "
-            f"({spent.spent:,} used) in {spent.progress()}; a larger --budget or a shorter "
-            "--horizon may decide it",
+            reason=f"the total budget of {spent.total:,} resource units is spent "
+            f"({spent.spent:,} used) in {spent.progress()}{why}; a larger --budget or a "
+            "shorter --horizon may decide it",
         )
     except SolverGaveUp as gave_up:
         return Outcome(
@@ -387,7 +414,7 @@ def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, i
     solver = make_solver(max(1, rlimit // SURGE_PROBE_SHARE))
     solver.add(*unrolling.initial)
     for _ in range(last + 1):
-        solver.add(*unrolling.extend())
+        solver.add(*_extend(unrolling))
     for scope in model.scopes:
         packets = unrolling.window(scope.id, last)
         try:

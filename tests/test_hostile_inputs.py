@@ -253,7 +253,7 @@ def test_the_dns_service_is_chosen_by_name_not_by_file_order(tmp_path, capsys, f
 def test_the_total_budget_ends_in_unknown_and_says_how_far_it_got(capsys):
     first = run(capsys, "check", str(SMALL), "--budget", "2000")
     assert first[0] == 3
-    assert "the total solver budget of 2,000 resource units is spent" in first[1]
+    assert "the total budget of 2,000 resource units is spent" in first[1]
     assert "k-induction" in first[1] or "search" in first[1]
     assert run(capsys, "check", str(SMALL), "--budget", "2000") == first
 
