@@ -141,9 +141,11 @@ def _misses(analysis: Analysis, step: StepResult) -> list[Event]:
             key.failed_sends).get(0, 0)
         again = f", {_n(resent)} of them re-sends of earlier failures" if resent else ""
         filled = step.fills.get(key.id)
+        late = analysis.model.in_flight_steps
         coincident = (
-            f"; {_n(missed - filled)} of them arrive while the answer for their key is on "
-            f"its way ({_n(filled)} keys filled): identical misses are not merged (D10)"
+            f"; {_n(missed - filled)} of them come while an answer for their key is still on "
+            f"its way ({_n(filled)} new entries in this step; an answer may take up to "
+            f"{late * analysis.step_seconds} s more): identical misses are not merged (D10)"
             if filled is not None and missed > filled and not failed else ""
         )
         text = (
