@@ -352,12 +352,15 @@ def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: i
         limit = max(first, min(horizon - 1, max_induction))
     if model.may_fail():
         return _bounded_search(model, horizon, rlimit)
-    if prove_by_induction(model, first, rlimit=rlimit) == first:
+    found = find_shortest_violation(model, min(first + 1, horizon), rlimit=rlimit)
+    if found is not None:
+        return _unsafe(model, horizon, *found, rlimit)
+    if _induction_or_none(model, first, rlimit) == first:
         return _proved_or_unsafe(model, horizon, first, rlimit)
     quick = find_shortest_violation(model, min(QUICK_STEPS, horizon), rlimit=rlimit)
     if quick is not None:
         return _unsafe(model, horizon, *quick, rlimit)
-    depth = prove_by_induction(model, limit, rlimit=rlimit)
+    depth = _induction_or_none(model, limit, rlimit)
     if depth is not None:
         return _proved_or_unsafe(model, horizon, depth, rlimit)
     try:
@@ -373,6 +376,17 @@ def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: i
     if found is None:
         return Outcome(Verdict.UNKNOWN, horizon, reason="a violation was found once and not again")
     return _unsafe(model, horizon, *found, rlimit)
+
+
+def _induction_or_none(model: FlowModel, max_depth: int, rlimit: int) -> int | None:
+    """``prove_by_induction``, or None when Z3 gives up on it: the search for a
+    violation goes on, and no proof is claimed."""
+    try:
+        return prove_by_induction(model, max_depth, rlimit=rlimit)
+    except BudgetSpent:
+        raise
+    except SolverGaveUp:
+        return None
 
 
 NO_PROOF_WITH_OUTAGES = (
