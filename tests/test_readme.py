@@ -79,3 +79,15 @@ def test_each_line_the_readme_shows_is_in_the_output(argv, shown, files, capsys,
             position += 1
         assert position < len(output), f"README shows a line the program does not print: {line!r}"
         position += 1
+
+
+def test_the_readme_kalc_yaml_is_valid(tmp_path):
+    from kalc_formal.envspec import load_env
+
+    text = (ROOT / "README.md").read_text()
+    start = text.index("```yaml\n", text.index("## kalc.yaml: what the world may do")) + 8
+    path = tmp_path / "kalc.yaml"
+    path.write_text(text[start : text.index("```", start)])
+    spec = load_env(path)
+    assert spec.check["arrivals"] == "any"
+    assert [u.window for u in spec.upstreams or ()] == ["sliding"]
