@@ -38,6 +38,7 @@ from kalc_formal.dnsserver import (
     World,
 )
 from kalc_formal.envspec import EnvSpec, LookupSpec, NameSpec, PodSelector, UpstreamSpec
+from kalc_formal.errors import ConfigError, InvalidArgument
 from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
 from kalc_formal.keyclasses import (
     Arrivals,
@@ -555,7 +556,12 @@ class _Analyser:
                 ))
         for pod_class in classes:
             for name_id in pod_class.lookup.names:
-                self._flow(pod_class, self.names_by_id[name_id])
+                try:
+                    self._flow(pod_class, self.names_by_id[name_id])
+                except InvalidArgument as error:
+                    config = pod_class.dns_config
+                    span = config.span if config is not None else pod_class.workloads[0].span
+                    raise ConfigError(f"{pod_class.label}: {error}", span) from error
         return self._result()
 
     # -- scopes and groups

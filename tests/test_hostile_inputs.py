@@ -271,3 +271,21 @@ def test_go_attempts_of_a_million_are_refused_not_simulated(tmp_path, capsys):
                           "api.example.com", "--resolv-conf", str(tmp_path / "resolv.conf"))
     assert code == 2
     assert "more than 10,000 packets" in err
+
+
+def test_a_dns_config_whose_lookups_would_not_end_is_an_error_at_its_place(tmp_path, capsys):
+    """Go does not cap `attempts`: with an upstream that may be out, one failed lookup
+    would send a million packets; check refuses it at the workload's dnsConfig."""
+    folder = tmp_path / "cluster"
+    shutil.copytree(SMALL, folder)
+    workloads = folder / "workloads.yaml"
+    workloads.write_text(workloads.read_text().replace(
+        '          value: "2"\n',
+        '          value: "2"\n        - name: attempts\n          value: "1000000"\n', 1))
+    env = folder / "kalc.yaml"
+    env.write_text(env.read_text().replace("    scope: node\n", "    scope: node\n    outage_steps: 1\n")
+                   .replace("    surge_rate: 20\n", "    surge_rate: 20\n    libc: go\n"))
+    code, _out, err = run(capsys, "check", str(folder))
+    assert code == 2
+    assert err.startswith(f"{workloads}:15:9: ")
+    assert "more than 10,000 packets" in err
