@@ -189,7 +189,8 @@ class Simulator:
             if self.model.kept(key):
                 fills[key.id], misses[key.id] = self._misses(t, key, queries[key.id], failing)
             else:
-                misses[key.id] = self.model.most_misses(key, queries[key.id])
+                cap = self.model.miss_cap(key)
+                misses[key.id] = queries[key.id] if cap is None else min(queries[key.id], cap)
             failed[key.id] = misses[key.id] if failing else 0
             original = queries[key.id] - self.followup_queries(key.id, t)
             self.failed[key.id][t] = failed[key.id]

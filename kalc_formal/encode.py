@@ -201,9 +201,8 @@ class Unrolling:
         failing = z3.Or([step.out[s] for s in key.scopes] + [False])
         step.failing[key.id] = failing
         if not self.model.kept(key):
-            most = z3.IntVal(key.key_queries * key.keys) if (
-                key.cached and key.key_queries is not None) else None
-            misses = queries if most is None else _min(queries, most)
+            cap = self.model.miss_cap(key)
+            misses = queries if cap is None else _min(queries, z3.IntVal(cap))
             step.misses[key.id] = misses
             step.failed[key.id] = z3.If(failing, misses, 0)
             step.first_failures[key.id] = z3.If(failing, _min(misses, original), 0)

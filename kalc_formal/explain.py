@@ -38,7 +38,7 @@ def event_chain(analysis: Analysis, trace: Counterexample) -> list[Event]:
     events: list[Event] = []
     previous: StepResult | None = None
     last = trace.steps[-1]
-    window = trace.steps[-max(s.window_steps for s in analysis.model.scopes) :]
+    window = trace.steps[-analysis.model.max_window_steps() :]
     for step in trace.steps:
         events += _restarts(analysis, step)
         events += _outages(analysis, step)

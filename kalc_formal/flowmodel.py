@@ -230,12 +230,13 @@ class FlowModel:
         bounded by its queries and each key's queries alone."""
         return key.cached and not self.evicting(key)
 
-    def most_misses(self, key: KeyClass, queries: int) -> int:
-        """The misses of a class that is not ``kept``: every query, or as many as its
-        keys can take when their queries are bounded (misses of an evicting pool)."""
+    def miss_cap(self, key: KeyClass) -> int | None:
+        """What bounds the misses of a class that is not ``kept`` besides its queries
+        (which it all misses): as many as its keys can take when their queries are
+        bounded (a cached class in an evicting pool); None otherwise."""
         if key.cached and key.key_queries is not None:
-            return min(queries, key.key_queries * key.keys)
-        return queries
+            return key.key_queries * key.keys
+        return None
 
     def scope(self, scope_id: str) -> Scope:
         for scope in self.scopes:

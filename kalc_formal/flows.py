@@ -257,8 +257,7 @@ def _arrivals(env: EnvSpec, record: Recorder) -> Arrivals | None:
         "assumption: the upstream's longest reply time",
         narrows=lambda _value: True,
     )
-    step = env.check.get("step") or 1
-    return Arrivals(Fraction(str(burst)), Fraction(str(reply_ms)) / 1000 / step)
+    return Arrivals(Fraction(str(burst)), Fraction(str(reply_ms)) / 1000)
 
 
 def _max_pods(cluster: Cluster, env: EnvSpec, record: Recorder) -> NodeBound:
@@ -905,7 +904,7 @@ class _Analyser:
         reply time, else forward's read timeout (a later answer is a failure, E5)."""
         arrivals = self.settings.arrivals
         if arrivals is not None:
-            return math.ceil(arrivals.reply_steps)
+            return math.ceil(arrivals.reply_seconds / self.settings.step)
         setups = [setup for setup in (self.coredns, self.nodelocal) if setup is not None]
         timeouts = [f.read_timeout for setup in setups for f in _forwards(setup).values()]
         longest = max(timeouts, default=DEFAULT_READ_TIMEOUT)

@@ -93,7 +93,7 @@ class Arrivals:
     reply time holds more than ``burst`` times its even share of a key's queries."""
 
     burst: Fraction
-    reply_steps: Fraction
+    reply_seconds: Fraction
 
 
 @dataclass(slots=True)
@@ -385,7 +385,8 @@ class KeyClassBuilder:
         queries, or with ``arrivals`` those within one reply time of the first."""
         if queries is None or self.arrivals is None:
             return queries
-        share = self.arrivals.burst * queries * self.arrivals.reply_steps
+        reply_steps = self.arrivals.reply_seconds / self.step_seconds
+        share = self.arrivals.burst * queries * reply_steps
         return min(queries, 1 + math.ceil(share))
 
 

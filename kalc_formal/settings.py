@@ -84,10 +84,6 @@ class Recorder:
             at = self.kalc_spans.get(key)
         self.assumptions.append(Assumption(key, _show(value), origin, note, at, narrows))
 
-    def narrowing(self) -> list[Assumption]:
-        """The settings a proof rests on beyond what the real system guarantees."""
-        return [a for a in self.assumptions if a.narrows]
-
     def defaults(self) -> list[Assumption]:
         return [a for a in self.assumptions if a.origin == "default"]
 

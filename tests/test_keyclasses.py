@@ -113,7 +113,7 @@ def test_a_shared_key_fed_by_every_namespace_walk_takes_all_their_queries():
 
 
 def test_spread_arrivals_bound_the_misses_within_one_reply_time():
-    spread = Arrivals(burst=Fraction(2), reply_steps=Fraction(1, 50))
+    spread = Arrivals(burst=Fraction(2), reply_seconds=Fraction(1, 50))  # steps of 1 s
     keys = by_template(build(AUTOPATH, CACHE, KUBERNETES, FORWARD, arrivals=spread))
     # 1 + ceil(2 x 300 x 0.02) = 13
     assert keys[("<name:ext>.", "cache")].misses_per_fill == 13
