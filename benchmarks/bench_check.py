@@ -4,7 +4,7 @@ Run from the repository root:  python -m benchmarks.bench_check [--quick] [--run
 [--section NAME ...] [--markdown PATH] [--json PATH]
 
 Each point is a synthetic cluster (benchmarks/synthetic.py) written to a temporary
-folder and run through the real pipeline: ``engine.read_inputs`` ->
+folder and run through the real pipeline: ``reading.read_inputs`` ->
 ``analyse_inputs`` -> ``check``, each stage timed with ``time.perf_counter``; the
 median of ``--runs`` runs (default 3) is reported; a point whose first run takes more
 than ``SLOW_SECONDS`` is run once. Formula size is the unrolling of the case's
@@ -42,11 +42,13 @@ import z3
 from tabulate import tabulate
 
 from benchmarks.synthetic import Case, Plan, scaled, write_case
-from kalc_formal import engine, solve
-from kalc_formal.analysis import Analysis
-from kalc_formal.encode import FormulaSize, Unrolling, formula_size
-from kalc_formal.flowmodel import FlowModel
-from kalc_formal.solve import Outcome, SolverGaveUp
+from kalc_formal import engine
+from kalc_formal.analysis.result import Analysis
+from kalc_formal.config import reading
+from kalc_formal.model import solve
+from kalc_formal.model.encode import FormulaSize, Unrolling, formula_size
+from kalc_formal.model.flowmodel import FlowModel
+from kalc_formal.model.solve import Outcome, SolverGaveUp
 
 C_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +117,7 @@ def run_pipeline(folder: Path) -> tuple[Analysis, Outcome, list[float]]:
     """Read, analyse and decide once; the seconds each stage took."""
     gc.collect()
     start = time.perf_counter()
-    inputs = engine.read_inputs([str(folder)])
+    inputs = reading.read_inputs([str(folder)])
     read = time.perf_counter()
     analysis = engine.analyse_inputs(inputs)
     analysed = time.perf_counter()
@@ -434,7 +436,7 @@ def _reading_rows(label: str, folder: Path, runs: int) -> list[Reading]:
     texts = [f.read_text() for f in sorted(folder.rglob("*.yaml")) if f.name != "kalc.yaml"]
 
     def read() -> object:
-        return engine.read_inputs([str(folder)])
+        return reading.read_inputs([str(folder)])
 
     def compose() -> object:
         return [list(yaml.compose_all(text, Loader=C_LOADER)) for text in texts]
@@ -465,7 +467,7 @@ def _median(runs: int, action: Callable[[], object], *, gc_off: bool = False) ->
 
 def _model(case: Case) -> FlowModel:
     with written(case) as (folder, _):
-        return engine.analyse_inputs(engine.read_inputs([str(folder)])).model
+        return engine.analyse_inputs(reading.read_inputs([str(folder)])).model
 
 
 def cli_seconds(case: Case) -> tuple[float, int]:

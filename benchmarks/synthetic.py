@@ -34,7 +34,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from kalc_formal.podclasses import lookups_per_step
+from kalc_formal.analysis.podclasses import lookups_per_step
 
 Intent = Literal["proved", "unsafe"]
 

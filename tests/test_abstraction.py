@@ -16,8 +16,8 @@ from fractions import Fraction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kalc_formal.concrete import Choices, StartCache, simulate
-from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
+from kalc_formal.model.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
+from kalc_formal.model.simulator import Choices, StartCache, simulate
 
 
 @st.composite

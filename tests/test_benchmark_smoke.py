@@ -13,8 +13,9 @@ import z3
 
 from benchmarks.synthetic import Case, scaled, write_case
 from kalc_formal import engine
-from kalc_formal.encode import Unrolling, formula_size
-from kalc_formal.solve import Verdict
+from kalc_formal.config import reading
+from kalc_formal.model.encode import Unrolling, formula_size
+from kalc_formal.model.solve import Verdict
 
 TINY = Case("tiny", pods=100, namespaces=10, names=10, intent="unsafe", horizon=10)
 
@@ -27,7 +28,7 @@ def in_tmp_path(tmp_path, monkeypatch):
 
 def analyse(case, folder="cluster"):
     plan = write_case(case, Path(folder))
-    return plan, engine.analyse_inputs(engine.read_inputs([str(folder)]))
+    return plan, engine.analyse_inputs(reading.read_inputs([str(folder)]))
 
 
 def decide(case, folder="cluster"):
@@ -102,7 +103,7 @@ def checked_with(limit, window, horizon, folder="case"):
     text = re.sub(r"limit: \d+(\n    window: \w+)?", f"limit: {limit}\n    window: {window}",
                   env.read_text())
     env.write_text(re.sub(r"horizon: \d+", f"horizon: {horizon}", text))
-    return engine.check(engine.analyse_inputs(engine.read_inputs([folder])))
+    return engine.check(engine.analyse_inputs(reading.read_inputs([folder])))
 
 
 def test_a_trace_that_needs_two_steps_is_safe_bounded_at_horizon_one():

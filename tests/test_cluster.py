@@ -4,7 +4,8 @@ import textwrap
 
 import pytest
 
-from kalc_formal.cluster import (
+from kalc_formal.errors import ConfigErrors
+from kalc_formal.kubernetes.cluster import (
     LadderParams,
     LinearParams,
     ScaleTarget,
@@ -13,8 +14,7 @@ from kalc_formal.cluster import (
     read_cluster,
     resolve_fenceposts,
 )
-from kalc_formal.errors import ConfigErrors
-from kalc_formal.manifests import load_text
+from kalc_formal.kubernetes.manifests import load_text
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "manifests")
 

@@ -5,8 +5,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kalc_formal.cluster import DNS_POLICIES, build_cluster
-from kalc_formal.manifests import load_documents
+from kalc_formal.kubernetes.cluster import DNS_POLICIES, build_cluster
+from kalc_formal.kubernetes.manifests import load_documents
 
 KINDS = {
     "Pod": "v1",

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool
-from kalc_formal.flows import CACHE_SHARDS
+from kalc_formal.analysis.flows import CACHE_SHARDS
+from kalc_formal.model.flowmodel import Flow, FlowModel, Group, KeyClass, Pool
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "real_coredns"))

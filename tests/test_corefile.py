@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from kalc_formal import corefile as corefile_module
-from kalc_formal.corefile import (
+from kalc_formal.coredns import corefile as corefile_module
+from kalc_formal.coredns.corefile import (
     BlockLine,
     Corefile,
     Directive,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kalc_formal.corefile import format_corefile, load_corefile, parse_corefile
+from kalc_formal.coredns.corefile import format_corefile, load_corefile, parse_corefile
+from kalc_formal.coredns.plugins import CoreDNSVersion, configure, valid_directives
 from kalc_formal.errors import ConfigError, ConfigErrors
-from kalc_formal.plugins import CoreDNSVersion, configure, valid_directives
 from kalc_formal.source import Source
 
 CORPUS = Path(__file__).resolve().parent.parent / ".." / "shared" / "corpus"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kalc_formal.corefile import (
+from kalc_formal.coredns.corefile import (
     BlockLine,
     Corefile,
     Directive,

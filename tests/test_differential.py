@@ -9,9 +9,9 @@ import z3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kalc_formal.concrete import ReplayError, Simulator, simulate
-from kalc_formal.encode import Unrolling
-from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
+from kalc_formal.model.encode import Unrolling
+from kalc_formal.model.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
+from kalc_formal.model.simulator import ReplayError, Simulator, simulate
 from tests.test_abstraction import misses_bounds
 
 

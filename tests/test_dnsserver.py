@@ -1,6 +1,6 @@
 """The static server model: routing, cache, autopath by version, kubernetes, forward."""
 
-from kalc_formal.dnsserver import (
+from kalc_formal.coredns.server import (
     TCP_EXCHANGE_PACKETS,
     AutopathStep,
     BlockPlan,

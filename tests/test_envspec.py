@@ -4,7 +4,7 @@ import jsonschema
 import pytest
 import yaml
 
-from kalc_formal.envspec import parse_env, schema
+from kalc_formal.config.envspec import parse_env, schema
 from kalc_formal.errors import ConfigError, ConfigErrors
 from kalc_formal.source import Source
 

@@ -5,9 +5,10 @@ and the model keeps, per (class, delay), the larger follow-up count of the two."
 
 from pathlib import Path
 
-from kalc_formal.engine import analyse_inputs, read_inputs
-from kalc_formal.flows import _shifted_times
-from kalc_formal.resolver import Packet, Reply
+from kalc_formal.analysis.flows import _shifted_times
+from kalc_formal.clients.resolver import Packet, Reply
+from kalc_formal.config.reading import read_inputs
+from kalc_formal.engine import analyse_inputs
 
 BLIPS = str(Path(__file__).resolve().parent.parent / "examples" / "upstream-blips")
 

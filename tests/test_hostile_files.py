@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kalc_formal import corefile as corefile_module
 from kalc_formal.cli import main
-from kalc_formal.corefile import load_corefile
+from kalc_formal.coredns import corefile as corefile_module
+from kalc_formal.coredns.corefile import load_corefile
 from kalc_formal.errors import ConfigError
 
 SMALL = Path(__file__).resolve().parent.parent / "examples" / "small-cluster"

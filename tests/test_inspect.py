@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kalc_formal import inspection as inspection_module
+from kalc_formal import inspect as inspection_module
 from kalc_formal.cli import main
-from kalc_formal.engine import analyse_inputs, read_inputs
-from kalc_formal.inspection import option_coverage
-from kalc_formal.resolvconf import Libc
+from kalc_formal.clients.resolvconf import Libc
+from kalc_formal.config.reading import read_inputs
+from kalc_formal.engine import analyse_inputs
+from kalc_formal.inspect import option_coverage
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -2,7 +2,14 @@
 
 from fractions import Fraction
 
-from kalc_formal.dnsserver import (
+from kalc_formal.analysis.keyclasses import (
+    Arrivals,
+    KeyClassBuilder,
+    KeyPeak,
+    NamePlaceholder,
+    NamespacePlaceholder,
+)
+from kalc_formal.coredns.server import (
     AutopathStep,
     BlockPlan,
     CacheStep,
@@ -12,13 +19,6 @@ from kalc_formal.dnsserver import (
     Query,
     Reply,
     Server,
-)
-from kalc_formal.keyclasses import (
-    Arrivals,
-    KeyClassBuilder,
-    KeyPeak,
-    NamePlaceholder,
-    NamespacePlaceholder,
 )
 
 CACHE = CacheStep("cache", (".",), success_max=30, denial_max=30)

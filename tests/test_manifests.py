@@ -4,7 +4,12 @@ import textwrap
 
 import pytest
 
-from kalc_formal.manifests import AnchoredSource, Limits, load_documents, load_text
+from kalc_formal.kubernetes.manifests import (
+    AnchoredSource,
+    Limits,
+    load_documents,
+    load_text,
+)
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "manifests")
 

@@ -17,8 +17,8 @@ from typing import NamedTuple
 
 import pytest
 
-from kalc_formal.cluster import build_cluster
-from kalc_formal.manifests import load_documents
+from kalc_formal.kubernetes.cluster import build_cluster
+from kalc_formal.kubernetes.manifests import load_documents
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "..", "shared", "corpus")

@@ -5,9 +5,10 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kalc_formal.concrete import Simulator
-from kalc_formal.engine import analyse_inputs, check, read_inputs
-from kalc_formal.solve import Verdict, any_violation_within
+from kalc_formal.config.reading import read_inputs
+from kalc_formal.engine import analyse_inputs, check
+from kalc_formal.model.simulator import Simulator
+from kalc_formal.model.solve import Verdict, any_violation_within
 from tests.test_differential import simulate_and_pin
 
 COREFILE = """\

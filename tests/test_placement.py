@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kalc_formal.cli import main
-from kalc_formal.flowmodel import Group
-from kalc_formal.placement import Placement, pods_per_node
+from kalc_formal.kubernetes.placement import Placement, pods_per_node
+from kalc_formal.model.flowmodel import Group
 from kalc_formal.source import Span
 
 ANTI_AFFINITY = """\

@@ -2,9 +2,8 @@
 
 import pytest
 
-from kalc_formal.corefile import parse_corefile
-from kalc_formal.errors import ConfigError, ConfigErrors, InvalidArgument
-from kalc_formal.plugins import (
+from kalc_formal.coredns.corefile import parse_corefile
+from kalc_formal.coredns.plugins import (
     DEFAULT_COREDNS_VERSION,
     PLUGIN_ORDERS,
     AclConfig,
@@ -25,6 +24,7 @@ from kalc_formal.plugins import (
     plugin_order,
     valid_directives,
 )
+from kalc_formal.errors import ConfigError, ConfigErrors, InvalidArgument
 from kalc_formal.source import Source
 
 V = CoreDNSVersion.parse
@@ -526,7 +526,7 @@ def test_coverage_classes_every_directive_in_corefile_order():
 
 
 def test_every_directive_of_every_version_has_a_coverage_class():
-    from kalc_formal.plugins import COVERAGE
+    from kalc_formal.coredns.plugins import COVERAGE
 
     names = {name for _, order in PLUGIN_ORDERS for name in order.split()}
     assert names - set(COVERAGE) == set()
@@ -535,6 +535,6 @@ def test_every_directive_of_every_version_has_a_coverage_class():
 def test_module_examples():
     import doctest
 
-    from kalc_formal import plugins as plugins_module
+    from kalc_formal.coredns import plugins as plugins_module
 
     assert doctest.testmod(plugins_module).failed == 0

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from kalc_formal import engine
+from kalc_formal.config import reading
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def pool_capacities(folder: Path) -> list[tuple[str, int, int]]:
-    analysis = engine.analyse_inputs(engine.read_inputs([str(folder)]))
+    analysis = engine.analyse_inputs(reading.read_inputs([str(folder)]))
     return sorted(
         (pool.id.rsplit("/", 1)[1], pool.capacity, pool.shard_capacity)
         for pool in analysis.model.pools

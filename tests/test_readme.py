@@ -82,7 +82,7 @@ def test_each_line_the_readme_shows_is_in_the_output(argv, shown, files, capsys,
 
 
 def test_the_readme_kalc_yaml_is_valid(tmp_path):
-    from kalc_formal.envspec import load_env
+    from kalc_formal.config.envspec import load_env
 
     text = (ROOT / "README.md").read_text()
     start = text.index("```yaml\n", text.index("## kalc.yaml: what the world may do")) + 8

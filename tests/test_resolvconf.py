@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kalc_formal.errors import ConfigErrors, InvalidArgument
-from kalc_formal.resolvconf import (
+from kalc_formal.clients.resolvconf import (
     Libc,
     ResolvConf,
     ResolvOption,
@@ -17,6 +16,7 @@ from kalc_formal.resolvconf import (
     render_resolv_conf,
     require_libc,
 )
+from kalc_formal.errors import ConfigErrors, InvalidArgument
 from kalc_formal.source import Source
 
 K8S = (
@@ -227,7 +227,7 @@ def test_require_libc():
 
 
 def test_docstring_examples():
-    from kalc_formal import resolvconf, resolver
+    from kalc_formal.clients import resolvconf, resolver
 
     for module in (resolvconf, resolver):
         result = doctest.testmod(module)

@@ -1,6 +1,6 @@
 """The kubelet's synthesis of a pod's resolv.conf (facts H1-H5, kubelet dns.go)."""
 
-from kalc_formal.resolvconf import (
+from kalc_formal.clients.resolvconf import (
     Libc,
     PodDNSConfig,
     ResolvConf,

@@ -9,9 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kalc_formal.clients.resolvconf import Libc, ResolvConf, ResolvOption
+from kalc_formal.clients.resolver import (
+    Query,
+    Reply,
+    queries_per_lookup,
+    simulate_lookup,
+)
 from kalc_formal.errors import InvalidArgument
-from kalc_formal.resolvconf import Libc, ResolvConf, ResolvOption
-from kalc_formal.resolver import Query, Reply, queries_per_lookup, simulate_lookup
 
 SEARCH = ("default.svc.cluster.local", "svc.cluster.local", "cluster.local", "ec2.internal")
 K8S = ResolvConf(("10.96.0.10",), SEARCH, (ResolvOption("ndots", "5"),))

@@ -1,5 +1,5 @@
 """Re-run the probes of the real glibc, musl and Go resolvers live and compare
-them with kalc_formal.resolver (a representative subset: the cases marked `live`
+them with kalc_formal.clients.resolver (a representative subset: the cases marked `live`
 in tests/real_resolvers/probe_cases.py; the whole set takes about 4 minutes and
 is re-recorded with `python tests/real_resolvers/runner.py record BINDIR
 tests/data/resolver_observations`).

@@ -6,9 +6,9 @@ from fractions import Fraction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kalc_formal.concrete import Simulator
-from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
-from kalc_formal.solve import Verdict, any_violation_within, decide
+from kalc_formal.model.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
+from kalc_formal.model.simulator import Simulator
+from kalc_formal.model.solve import Verdict, any_violation_within, decide
 from tests.test_differential import flow_models
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kalc_formal.engine import analyse_inputs, check, read_inputs
-from kalc_formal.report import render_json, render_text
-from kalc_formal.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Verdict
+from kalc_formal.config.reading import read_inputs
+from kalc_formal.engine import analyse_inputs, check
+from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Verdict
 from kalc_formal.source import shown_lines
+from kalc_formal.views.report import render_json, render_text
 
 MAX_HORIZON = 10_000
 """The most steps --horizon may ask for (kalc.yaml's check.horizon has the same cap)."""

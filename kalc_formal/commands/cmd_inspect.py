@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kalc_formal.engine import read_inputs
-from kalc_formal.inspection import inspect_inputs, render_json, render_text
+from kalc_formal.config.reading import read_inputs
+from kalc_formal.inspect import inspect_inputs, render_json, render_text
 from kalc_formal.source import shown_lines
 
 

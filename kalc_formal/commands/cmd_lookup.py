@@ -8,22 +8,22 @@ from typing import Any
 
 from tabulate import tabulate
 
-from kalc_formal.errors import InvalidArgument
-from kalc_formal.inputs import InputFile, read_input_file
-from kalc_formal.resolvconf import (
+from kalc_formal.clients.resolvconf import (
     MAX_RESOLV_CONF_BYTES,
     Libc,
     ResolvConf,
     parse_resolv_conf,
     require_libc,
 )
-from kalc_formal.resolver import (
+from kalc_formal.clients.resolver import (
     QTYPE_CHOICES,
     LookupTrace,
     Reply,
     ReplyFunction,
     simulate_lookup,
 )
+from kalc_formal.errors import InvalidArgument
+from kalc_formal.inputs.files import InputFile, read_input_file
 from kalc_formal.source import Source, shown_lines
 
 REPLY_OPTIONS = (

@@ -2,6 +2,6 @@
 
 Nothing here imports the counting model (encode, concrete, flowmodel, flows,
 keyclasses, dnsserver). It reads only what a generated cluster is (spec.py) and
-uses the client resolver model (kalc_formal.resolver), which is checked against
+uses the client resolver model (kalc_formal.clients.resolver), which is checked against
 the real glibc, musl and Go resolvers.
 """

@@ -2,7 +2,7 @@
 
 Small, slow and meant to be obviously right. Every rule names its fact
 (shared/reference/coredns-and-resolvers.md). It shares no code with the counting
-model; the client side is kalc_formal.resolver (checked against real libraries).
+model; the client side is kalc_formal.clients.resolver (checked against real libraries).
 
 Time is in seconds (floats). A run is driven by a Schedule: which pod sits on
 which node, which replica serves each lookup, when each lookup starts, when the
@@ -26,14 +26,14 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kalc_formal.resolvconf import (
+from kalc_formal.clients.resolvconf import (
     Libc,
     PodDNSConfig,
     ResolvConf,
     ResolvOption,
     pod_resolv_conf,
 )
-from kalc_formal.resolver import Reply, simulate_lookup
+from kalc_formal.clients.resolver import Reply, simulate_lookup
 from tests.oracle.spec import ClusterSpec, NameClass
 
 Kind = Literal["ANSWER", "NODATA", "NXDOMAIN"]

@@ -1,6 +1,6 @@
 """What the kalc_formal model predicts for a recorded real-CoreDNS experiment.
 
-The model's static server (``kalc_formal.dnsserver``, from the experiment's Corefile
+The model's static server (``kalc_formal.coredns.server``, from the experiment's Corefile
 through ``plugins.configure`` and ``plans.setup_from_config``) answers each client
 query with a tree of operations: cache lookups with their kept time, autopath walks,
 upstream exchanges. ``predict`` runs the client queries of an experiment in time
@@ -18,8 +18,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kalc_formal.corefile import parse_corefile
-from kalc_formal.dnsserver import (
+from kalc_formal.analysis.keyclasses import (
+    KeyClassBuilder,
+    KeyPeak,
+    NamePlaceholder,
+    NamespacePlaceholder,
+)
+from kalc_formal.coredns.corefile import parse_corefile
+from kalc_formal.coredns.plans import setup_from_config
+from kalc_formal.coredns.plugins import CoreDNSVersion, configure
+from kalc_formal.coredns.server import (
     CacheLookup,
     Client,
     ForwardStep,
@@ -30,14 +38,6 @@ from kalc_formal.dnsserver import (
     Upstream,
     Walk,
 )
-from kalc_formal.keyclasses import (
-    KeyClassBuilder,
-    KeyPeak,
-    NamePlaceholder,
-    NamespacePlaceholder,
-)
-from kalc_formal.plans import setup_from_config
-from kalc_formal.plugins import CoreDNSVersion, configure
 from kalc_formal.source import Source
 
 MODEL_UPSTREAMS = {"UP1": "10.0.0.1", "UP2": "10.0.0.2"}

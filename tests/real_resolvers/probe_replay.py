@@ -1,4 +1,4 @@
-"""Compare an observation of a real resolver with kalc_formal.resolver's simulation.
+"""Compare an observation of a real resolver with kalc_formal.clients.resolver's simulation.
 
 Where the real library was deterministic the packet sequence must match exactly
 (qname, qtype, nameserver, in order) and each packet's time within TIME_SLACK.
@@ -12,8 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from kalc_formal.resolvconf import Libc, ResolvConf
-from kalc_formal.resolver import LookupTrace, Reply, ReplyFunction, simulate_lookup
+from kalc_formal.clients.resolvconf import Libc, ResolvConf
+from kalc_formal.clients.resolver import (
+    LookupTrace,
+    Reply,
+    ReplyFunction,
+    simulate_lookup,
+)
 
 TIME_SLACK = 0.12
 """Seconds a packet's recorded time may differ from the model's (scheduling)."""

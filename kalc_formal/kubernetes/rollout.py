@@ -13,7 +13,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kalc_formal.podspec import FieldReader, describe, dotted, pod_path, selects
+from kalc_formal.kubernetes.podspec import (
+    FieldReader,
+    describe,
+    dotted,
+    pod_path,
+    selects,
+)
 from kalc_formal.source import Span
 
 __all__ = [

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kalc_formal.dnsserver import (
+from kalc_formal.coredns.plugins import (
+    AutopathConfig,
+    BlockConfig,
+    CacheConfig,
+    CorefileConfig,
+    ForwardConfig,
+    HostsConfig,
+    KubernetesConfig,
+    PluginConfig,
+)
+from kalc_formal.coredns.server import (
     AutopathStep,
     BlockPlan,
     CacheStep,
@@ -24,16 +34,6 @@ from kalc_formal.dnsserver import (
     Query,
     ServerSetup,
     Unmodelled,
-)
-from kalc_formal.plugins import (
-    AutopathConfig,
-    BlockConfig,
-    CacheConfig,
-    CorefileConfig,
-    ForwardConfig,
-    HostsConfig,
-    KubernetesConfig,
-    PluginConfig,
 )
 
 RESOLV_CONF = "/etc/resolv.conf"

@@ -13,9 +13,50 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from kalc_formal.analysis import Analysis, FlowInfo, GroupInfo, ScopeInfo
-from kalc_formal.cluster import Cluster, DnsServer, Workload, choose_dns_service
-from kalc_formal.dnsserver import (
+from kalc_formal.analysis.keyclasses import (
+    Arrivals,
+    KeyClassBuilder,
+    KeyInfo,
+    KeyPeak,
+    NamePlaceholder,
+    NamespacePlaceholder,
+)
+from kalc_formal.analysis.podclasses import (
+    PodClass,
+    lookups_per_step,
+    node_bound,
+    pod_classes,
+)
+from kalc_formal.analysis.result import Analysis, FlowInfo, GroupInfo, ScopeInfo
+from kalc_formal.clients.resolvconf import (
+    Libc,
+    PodDNSConfig,
+    ResolvConf,
+    ResolvOption,
+    pod_resolv_conf,
+)
+from kalc_formal.clients.resolver import Packet, simulate_lookup
+from kalc_formal.clients.resolver import Reply as ClientReply
+from kalc_formal.clients.resolver import ReplyFunction as ClientReplyFunction
+from kalc_formal.config.envspec import (
+    EnvSpec,
+    LookupSpec,
+    NameSpec,
+    PodSelector,
+    UpstreamSpec,
+)
+from kalc_formal.config.settings import (
+    DEFAULT_EXTERNAL_COUNT,
+    DEFAULT_EXTERNAL_EXAMPLE,
+    DEFAULT_EXTERNAL_TTL,
+    DEFAULT_NEGATIVE_TTL,
+    DEFAULT_NODE_NAMESERVER,
+    DEFAULT_RATE,
+    DEFAULT_UPSTREAM_LIMIT,
+    Origin,
+    Recorder,
+)
+from kalc_formal.coredns.server import (
     DEFAULT_READ_TIMEOUT,
     FORWARD_DEADLINE,
     PROBE_TIMEOUT,
@@ -37,45 +78,20 @@ from kalc_formal.dnsserver import (
     Walk,
     World,
 )
-from kalc_formal.envspec import EnvSpec, LookupSpec, NameSpec, PodSelector, UpstreamSpec
 from kalc_formal.errors import ConfigError, InvalidArgument
-from kalc_formal.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
-from kalc_formal.keyclasses import (
-    Arrivals,
-    KeyClassBuilder,
-    KeyInfo,
-    KeyPeak,
-    NamePlaceholder,
-    NamespacePlaceholder,
+from kalc_formal.kubernetes.cluster import (
+    Cluster,
+    DnsServer,
+    Workload,
+    choose_dns_service,
 )
-from kalc_formal.placement import (
+from kalc_formal.kubernetes.placement import (
     DEFAULT_MAX_PODS,
     NodeBound,
     eligible_nodes,
     pods_per_node,
 )
-from kalc_formal.podclasses import PodClass, lookups_per_step, node_bound, pod_classes
-from kalc_formal.resolvconf import (
-    Libc,
-    PodDNSConfig,
-    ResolvConf,
-    ResolvOption,
-    pod_resolv_conf,
-)
-from kalc_formal.resolver import Packet, simulate_lookup
-from kalc_formal.resolver import Reply as ClientReply
-from kalc_formal.resolver import ReplyFunction as ClientReplyFunction
-from kalc_formal.settings import (
-    DEFAULT_EXTERNAL_COUNT,
-    DEFAULT_EXTERNAL_EXAMPLE,
-    DEFAULT_EXTERNAL_TTL,
-    DEFAULT_NEGATIVE_TTL,
-    DEFAULT_NODE_NAMESERVER,
-    DEFAULT_RATE,
-    DEFAULT_UPSTREAM_LIMIT,
-    Origin,
-    Recorder,
-)
+from kalc_formal.model.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
 from kalc_formal.source import Span
 
 PlanBuilder = Callable[["Settings"], ServerSetup]

@@ -8,10 +8,10 @@ from typing import Any
 
 from tabulate import tabulate
 
-from kalc_formal.analysis import Analysis
-from kalc_formal.explain import Event, event_chain
-from kalc_formal.solve import Outcome, Verdict
+from kalc_formal.analysis.result import Analysis
+from kalc_formal.model.solve import Outcome, Verdict
 from kalc_formal.source import Span
+from kalc_formal.views.explain import Event, event_chain
 
 WIDTH = 100
 PROPERTY = "upstream-limit"

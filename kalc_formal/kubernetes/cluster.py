@@ -16,7 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from kalc_formal.autoscaling import (
+from kalc_formal.errors import ConfigError, ConfigErrors
+from kalc_formal.inputs.files import cyclic_gc_paused
+from kalc_formal.kubernetes.autoscaling import (
     AutoscalerParams,
     LadderParams,
     LinearParams,
@@ -25,11 +27,19 @@ from kalc_formal.autoscaling import (
     read_configmap_params,
     read_targets,
 )
-from kalc_formal.errors import ConfigError, ConfigErrors
-from kalc_formal.inputs import cyclic_gc_paused
-from kalc_formal.manifests import WORKLOAD_KINDS, Document, Limits, load_documents
-from kalc_formal.placement import Placement, cpu_millis, memory_bytes, read_placement
-from kalc_formal.podspec import (
+from kalc_formal.kubernetes.manifests import (
+    WORKLOAD_KINDS,
+    Document,
+    Limits,
+    load_documents,
+)
+from kalc_formal.kubernetes.placement import (
+    Placement,
+    cpu_millis,
+    memory_bytes,
+    read_placement,
+)
+from kalc_formal.kubernetes.podspec import (
     DNS_POLICIES,
     DnsConfig,
     DnsOption,
@@ -46,7 +56,7 @@ from kalc_formal.podspec import (
     read_pod_dns,
     read_string_list,
 )
-from kalc_formal.rollout import (
+from kalc_formal.kubernetes.rollout import (
     RollingUpdate,
     read_anti_affinity,
     read_hostname_spread,
@@ -402,7 +412,7 @@ _API_GROUPS = {
 def build_cluster(documents: Sequence[Document]) -> BuildResult:
     """The cluster model of ``documents``, and an error for every bad value.
 
-    >>> from kalc_formal.manifests import load_text
+    >>> from kalc_formal.kubernetes.manifests import load_text
     >>> text = "apiVersion: v1\\nkind: Pod\\nmetadata: {name: web}\\nspec: {dnsPolicy: Default}\\n"
     >>> cluster = build_cluster(load_text(text).documents).cluster
     >>> [(w.name, w.namespace, w.replicas, w.dns.policy.value) for w in cluster.workloads]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from kalc_formal.dnsserver import (
+from kalc_formal.coredns.server import (
     TCP_CLOSE_PACKETS,
     CacheLookup,
     Local,
@@ -23,7 +23,7 @@ from kalc_formal.dnsserver import (
     Upstream,
     Walk,
 )
-from kalc_formal.flowmodel import KeyClass
+from kalc_formal.model.flowmodel import KeyClass
 from kalc_formal.source import Span
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import z3
 
-from kalc_formal.concrete import Choices, StartCache
-from kalc_formal.flowmodel import FlowModel, KeyClass
+from kalc_formal.model.flowmodel import FlowModel, KeyClass
+from kalc_formal.model.simulator import Choices, StartCache
 
 Expr = Any  # z3.ArithRef | z3.BoolRef; the z3 package has no type hints
 

@@ -21,7 +21,7 @@ Where the real libraries are not deterministic the model picks one behaviour:
   a round due within a few ms of the deadline may not happen. The model counts a
   round k if k x (interval + 0.5 ms) < timeout, which matches every measurement.
 
->>> from kalc_formal.resolvconf import ResolvConf, ResolvOption
+>>> from kalc_formal.clients.resolvconf import ResolvConf, ResolvOption
 >>> conf = ResolvConf(("10.96.0.10",), ("ns.svc.cluster.local", "svc.cluster.local",
 ...     "cluster.local", "ec2.internal"), (ResolvOption("ndots", "5"),))
 >>> trace = simulate_lookup("api.example.com", conf, Libc.GLIBC,
@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TypeVar
 
+from kalc_formal.clients.resolvconf import Libc, ResolvConf, ResolverSettings
 from kalc_formal.errors import InvalidArgument
-from kalc_formal.resolvconf import Libc, ResolvConf, ResolverSettings
 from kalc_formal.source import shown
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 The file is checked against ``schemas/kalc.schema.json`` with positions: every problem
 is a ConfigError at its line and column, all of them reported together. Values the
-file leaves out stay ``None`` here; ``kalc_formal.flows`` fills in the defaults and
+file leaves out stay ``None`` here; ``kalc_formal.analysis.flows`` fills in the defaults and
 lists each one it used.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from kalc_formal.errors import ConfigError, ConfigErrors
-from kalc_formal.inputs import InputFile, read_input_file
+from kalc_formal.inputs.files import InputFile, read_input_file
 from kalc_formal.source import Source, Span
 
 MAX_ENV_BYTES = 1 << 20
@@ -95,7 +95,7 @@ class EnvSpec:
 
 def schema() -> dict[str, Any]:
     """The JSON Schema of kalc.yaml."""
-    text = resources.files("kalc_formal").joinpath("schemas/kalc.schema.json").read_text()
+    text = resources.files("kalc_formal.config").joinpath("schemas/kalc.schema.json").read_text()
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kalc_formal.dnsserver import PluginRef, Unmodelled
-from kalc_formal.flowmodel import FlowModel
-from kalc_formal.keyclasses import KeyInfo
-from kalc_formal.settings import Assumption
+from kalc_formal.analysis.keyclasses import KeyInfo
+from kalc_formal.config.settings import Assumption
+from kalc_formal.coredns.server import PluginRef, Unmodelled
+from kalc_formal.model.flowmodel import FlowModel
 from kalc_formal.source import Span
 
 

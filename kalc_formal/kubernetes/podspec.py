@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from kalc_formal.errors import ConfigError
-from kalc_formal.manifests import Document
-from kalc_formal.placeholders import STRICT, find_placeholders, template_message
+from kalc_formal.inputs.placeholders import STRICT, find_placeholders, template_message
+from kalc_formal.kubernetes.manifests import Document
 from kalc_formal.source import Span
 
 __all__ = [

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kalc_formal.analysis import Analysis, FlowInfo
-from kalc_formal.concrete import StepResult
-from kalc_formal.flowmodel import KeyClass
-from kalc_formal.keyclasses import KeyInfo
-from kalc_formal.solve import Counterexample
+from kalc_formal.analysis.keyclasses import KeyInfo
+from kalc_formal.analysis.result import Analysis, FlowInfo
+from kalc_formal.model.flowmodel import KeyClass
+from kalc_formal.model.simulator import StepResult
+from kalc_formal.model.solve import Counterexample
 from kalc_formal.source import Span
 
 

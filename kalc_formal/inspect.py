@@ -38,16 +38,10 @@ from typing import Any, Literal
 
 from tabulate import tabulate
 
-from kalc_formal.analysis import Analysis, FlowInfo
-from kalc_formal.cluster import Cluster, Workload
-from kalc_formal.corefile import ServerKey
-from kalc_formal.engine import Inputs, analyse_inputs, dns_workloads, input_settings
-from kalc_formal.envspec import EnvSpec, LookupSpec, NameSpec
-from kalc_formal.flows import Settings, name_classes
-from kalc_formal.plugins import CorefileConfig, CoverageStatus, order_version
-from kalc_formal.podclasses import PodClass, pod_classes
-from kalc_formal.podspec import DnsConfig, Located, PodDns
-from kalc_formal.resolvconf import (
+from kalc_formal.analysis.flows import Settings, name_classes
+from kalc_formal.analysis.podclasses import PodClass, pod_classes
+from kalc_formal.analysis.result import Analysis, FlowInfo
+from kalc_formal.clients.resolvconf import (
     FLAG_OPTIONS,
     NUMERIC_OPTIONS,
     Libc,
@@ -57,7 +51,14 @@ from kalc_formal.resolvconf import (
     ResolvOption,
     pod_resolv_conf,
 )
-from kalc_formal.settings import Assumption
+from kalc_formal.config.envspec import EnvSpec, LookupSpec, NameSpec
+from kalc_formal.config.reading import Inputs, dns_workloads
+from kalc_formal.config.settings import Assumption
+from kalc_formal.coredns.corefile import ServerKey
+from kalc_formal.coredns.plugins import CorefileConfig, CoverageStatus, order_version
+from kalc_formal.engine import analyse_inputs, input_settings
+from kalc_formal.kubernetes.cluster import Cluster, Workload
+from kalc_formal.kubernetes.podspec import DnsConfig, Located, PodDns
 from kalc_formal.source import Span
 
 NameKind = Literal["short service", "service.namespace", "external", "FQDN", "kalc.yaml"]

@@ -272,7 +272,7 @@ class PluginRef:
 
 @dataclass(frozen=True, slots=True)
 class ServerSetup:
-    """A DNS server's plan (from its Corefile, ``kalc_formal.plans``) and what it names."""
+    """A DNS server's plan (from its Corefile, ``kalc_formal.coredns.plans``) and what it names."""
 
     blocks: tuple[BlockPlan, ...]
     plugins: dict[str, PluginRef] = field(default_factory=dict)

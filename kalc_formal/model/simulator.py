@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from kalc_formal.flowmodel import FlowModel, KeyClass
+from kalc_formal.model.flowmodel import FlowModel, KeyClass
 
 
 class ReplayError(Exception):

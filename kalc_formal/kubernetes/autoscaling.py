@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kalc_formal.errors import ConfigError
-from kalc_formal.manifests import line_text
-from kalc_formal.podspec import FieldReader, go_flag, pod_path
+from kalc_formal.kubernetes.manifests import line_text
+from kalc_formal.kubernetes.podspec import FieldReader, go_flag, pod_path
 from kalc_formal.source import Source, Span
 
 __all__ = [

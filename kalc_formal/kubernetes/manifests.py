@@ -20,14 +20,14 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kalc_formal.errors import ConfigError
-from kalc_formal.inputs import (
+from kalc_formal.inputs.files import (
     MIB,
     STDIN_PATH,
     cyclic_gc_paused,
     find_input_files,
     read_input_file,
 )
-from kalc_formal.placeholders import (
+from kalc_formal.inputs.placeholders import (
     ANY,
     COREFILE,
     RAW,

@@ -14,15 +14,15 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from kalc_formal.cluster import (
+from kalc_formal.config.envspec import LookupSpec, PodSelector
+from kalc_formal.kubernetes.cluster import (
     Cluster,
     DnsConfig,
     HorizontalPodAutoscaler,
     Node,
     Workload,
 )
-from kalc_formal.envspec import LookupSpec, PodSelector
-from kalc_formal.placement import NodeBound, eligible_nodes, pods_per_node
+from kalc_formal.kubernetes.placement import NodeBound, eligible_nodes, pods_per_node
 from kalc_formal.source import Span
 
 DnsKey = tuple[str, bool, tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str | None], ...]] | None]

@@ -5,7 +5,7 @@
 as that version's ``core/dnsserver/zdirectives.go`` does (B1-B6): the order in
 the Corefile does not matter (A13).
 
->>> from kalc_formal.corefile import parse_corefile
+>>> from kalc_formal.coredns.corefile import parse_corefile
 >>> from kalc_formal.source import Source
 >>> text = ".:53 {\\n    forward . 10.0.0.2\\n    autopath @kubernetes\\n    cache 30\\n"
 >>> text += "    kubernetes cluster.local {\\n        pods verified\\n    }\\n}\\n"
@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, TypeVar
 
-from kalc_formal.corefile import (
+from kalc_formal.coredns.corefile import (
     BlockLine,
     Corefile,
     Directive,

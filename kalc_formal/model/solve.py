@@ -16,9 +16,9 @@ from typing import Any
 
 import z3
 
-from kalc_formal.concrete import Choices, ReplayError, StepResult, simulate
-from kalc_formal.encode import Unrolling
-from kalc_formal.flowmodel import FlowModel
+from kalc_formal.model.encode import Unrolling
+from kalc_formal.model.flowmodel import FlowModel
+from kalc_formal.model.simulator import Choices, ReplayError, StepResult, simulate
 
 DEFAULT_RLIMIT = 50_000_000
 DEFAULT_BUDGET = 300_000_000

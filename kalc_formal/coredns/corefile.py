@@ -38,7 +38,7 @@ from lark.exceptions import UnexpectedInput
 from lark.lexer import Lexer, LexerState
 
 from kalc_formal.errors import ConfigError, ConfigErrors, InvalidArgument
-from kalc_formal.inputs import NotRegularFile, read_regular_file
+from kalc_formal.inputs.files import NotRegularFile, read_regular_file
 from kalc_formal.source import Source, Span, shown
 
 MAX_SNIPPET_EXPANSIONS = 10_000
@@ -265,7 +265,7 @@ class _NoLexer(Lexer):
 @cache
 def _token_lexer() -> Lark:
     return Lark.open_from_package(
-        "kalc_formal", "corefile.lark", ("grammars",),
+        "kalc_formal.coredns", "corefile.lark", ("grammars",),
         parser="lalr", lexer="basic", start="raw_tokens",
     )
 
@@ -273,7 +273,7 @@ def _token_lexer() -> Lark:
 @cache
 def _structure_parser() -> Lark:
     return Lark.open_from_package(
-        "kalc_formal", "corefile.lark", ("grammars",),
+        "kalc_formal.coredns", "corefile.lark", ("grammars",),
         parser="lalr", lexer=_NoLexer, start="corefile",
     )
 

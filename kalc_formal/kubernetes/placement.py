@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kalc_formal.podspec import FieldReader, pod_path, selects
+from kalc_formal.kubernetes.podspec import FieldReader, pod_path, selects
 from kalc_formal.source import Span
 
 __all__ = [
