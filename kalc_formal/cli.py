@@ -17,6 +17,7 @@ from types import ModuleType
 from kalc_formal import __version__
 from kalc_formal.errors import KalcError, error_list
 from kalc_formal.source import shown, shown_lines
+from kalc_formal.views.schemas import SCHEMA_VERSION
 
 EXIT_OK = 0
 EXIT_UNSAFE = 1
@@ -61,14 +62,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code. No exception leaves it: an unexpected one
     is an internal error (exit 4), reported in one line on stderr."""
     args = main_parser().parse_args(argv)
-    json_output = getattr(args, "format", "text") == "json"
+    output = getattr(args, "format", "text")
+    json_output = output == "json"
     try:
         code: int = args.run(args)
     except KalcError as error:
         print(shown_lines(str(error)), file=sys.stderr)
+        errors = [e.as_json() for e in error_list(error)]
         if json_output:
-            _print_json({"verdict": "error",
-                         "errors": [e.as_json() for e in error_list(error)]})
+            _print_json({"schema_version": SCHEMA_VERSION, "verdict": "error", "errors": errors})
+        elif output == "sarif":
+            from kalc_formal.views.sarif import error_log
+            _print_json(error_log(errors, tool_version=__version__))
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         return EXIT_OK
@@ -76,18 +81,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("kalc-formal: interrupted", file=sys.stderr)
         return 130
     except Exception as error:
-        return _internal_error(error, debug=args.debug, json_output=json_output)
+        return _internal_error(error, debug=args.debug, output=output)
     return code
 
 
-def _internal_error(error: BaseException, *, debug: bool, json_output: bool) -> int:
+def _internal_error(error: BaseException, *, debug: bool, output: str) -> int:
     detail = shown(f"{type(error).__name__}: {error}", limit=500)
     if debug:
         traceback.print_exc(file=sys.stderr)
     print(f"kalc-formal: internal error: {detail}; {REPORT_BUG}", file=sys.stderr)
-    if json_output:
-        _print_json({"verdict": "internal-error",
-                     "errors": [{"path": None, "line": None, "col": None, "message": detail}]})
+    errors: list[dict[str, object]] = [{"path": None, "line": None, "col": None, "message": detail}]
+    if output == "json":
+        _print_json({"schema_version": SCHEMA_VERSION, "verdict": "internal-error", "errors": errors})
+    elif output == "sarif":
+        from kalc_formal.views.sarif import error_log
+        _print_json(error_log(errors, tool_version=__version__, internal=True))
     return EXIT_INTERNAL_ERROR
 
 

@@ -60,6 +60,7 @@ from kalc_formal.engine import analyse_inputs, input_settings
 from kalc_formal.kubernetes.cluster import Cluster, Workload
 from kalc_formal.kubernetes.podspec import DnsConfig, Located, PodDns
 from kalc_formal.source import Span
+from kalc_formal.views.schemas import SCHEMA_VERSION
 
 NameKind = Literal["short service", "service.namespace", "external", "FQDN", "kalc.yaml"]
 
@@ -701,6 +702,7 @@ def _at(span: Span | None) -> str | None:
 def as_json(inspection: Inspection) -> dict[str, Any]:
     """The inspection as plain data (shape in the module docstring)."""
     return {
+        "schema_version": SCHEMA_VERSION,
         "version": {
             "coredns": inspection.coredns_version, "origin": inspection.version_origin,
             "plugin_order": inspection.order_version,

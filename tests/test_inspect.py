@@ -478,7 +478,7 @@ def test_check_still_needs_a_corefile(tmp_path, capsys):
 
 def test_the_json_shape(capsys):
     report = inspect_json(capsys, EXAMPLES / "small-cluster")
-    assert list(report) == ["version", "inputs", "blocks", "pod_classes", "costs", "coverage",
+    assert list(report) == ["schema_version", "version", "inputs", "blocks", "pod_classes", "costs", "coverage",
                             "assumptions", "warnings"]
     assert set(report["version"]) == {"coredns", "origin", "plugin_order"}
     assert set(report["inputs"]) == {"corefile", "kalc_yaml", "workloads", "ignored_kinds"}

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kalc_formal import __version__
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import analyse_inputs, check
 from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Verdict
 from kalc_formal.source import shown_lines
 from kalc_formal.views.report import render_json, render_text
+from kalc_formal.views.sarif import render_sarif
 
 MAX_HORIZON = 10_000
 """The most steps --horizon may ask for (kalc.yaml's check.horizon has the same cap)."""
@@ -44,7 +46,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--budget", type=_positive, metavar="N", default=DEFAULT_BUDGET,
                         help="Z3's resource budget for the whole check, all queries together; "
                         f"when spent the verdict is unknown (default {DEFAULT_BUDGET:,})")
-    parser.add_argument("--format", default="text", choices=["text", "json"])
+    parser.add_argument("--format", default="text", choices=["text", "json", "sarif"],
+                        help="sarif: SARIF 2.1.0 for code scanning, paths relative to the working directory")
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="follow links and imports that leave the input folders")
     parser.set_defaults(run=run)
@@ -76,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     outcome = check(analysis, rlimit=args.rlimit, budget=args.budget)
     if args.format == "json":
         sys.stdout.write(render_json(analysis, outcome))
+    elif args.format == "sarif":
+        sys.stdout.write(render_sarif(analysis, outcome, inputs, tool_version=__version__))
     else:
         sys.stdout.write(shown_lines(render_text(analysis, outcome)))
     return EXIT_CODES[outcome.verdict]

@@ -25,6 +25,7 @@ from kalc_formal.clients.resolver import (
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.inputs.files import InputFile, read_input_file
 from kalc_formal.source import Source, shown_lines
+from kalc_formal.views.schemas import SCHEMA_VERSION
 
 REPLY_OPTIONS = (
     ("exists", "answer A and AAAA", (Reply.ANSWER, Reply.ANSWER)),
@@ -105,6 +106,7 @@ def _fqdn_key(name: str) -> str:
 
 def trace_json(trace: LookupTrace, ignored: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "name": trace.name,
         "libc": trace.libc.value,
         "queries": [

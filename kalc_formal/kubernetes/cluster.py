@@ -263,6 +263,8 @@ class HorizontalPodAutoscaler:
     min_defaulted: bool
     max_replicas: int
     span: Span
+    max_span: Span | None = None
+    """Where spec.maxReplicas is written."""
 
 
 @dataclass(frozen=True)
@@ -971,6 +973,7 @@ def _hpa(reader: FieldReader, namespace: str) -> HorizontalPodAutoscaler | None:
         minimum is None,
         maximum,
         reader.document.span,
+        reader.span("spec", "maxReplicas"),
     )
 
 

@@ -12,6 +12,7 @@ from kalc_formal.analysis.result import Analysis
 from kalc_formal.model.solve import Outcome, Verdict
 from kalc_formal.source import Span
 from kalc_formal.views.explain import Event, event_chain
+from kalc_formal.views.schemas import SCHEMA_VERSION
 
 WIDTH = 100
 PROPERTY = "upstream-limit"
@@ -239,6 +240,7 @@ def render_json(analysis: Analysis, outcome: Outcome) -> str:
 def as_json(analysis: Analysis, outcome: Outcome) -> dict[str, Any]:
     """The report as plain data (the shape is documented in the README)."""
     data: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
         "verdict": outcome.verdict.value,
         "property": PROPERTY,
         "property_text": PROPERTY_TEXT,
