@@ -5,6 +5,8 @@ configs -> read (config.reading) -> static analysis -> solve.
 
 from __future__ import annotations
 
+import dataclasses
+
 from kalc_formal.analysis.flows import Settings, analyse, decide_settings
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.config.envspec import EnvSpec
@@ -39,12 +41,15 @@ def analyse_inputs(inputs: Inputs, *, horizon: int | None = None, env: EnvSpec |
             node_search=settings.node_search,
         )
 
-    return analyse(
+    analysis = analyse(
         inputs.cluster, env or inputs.env, coredns_plan,
         nodelocal_plan if inputs.nodelocal is not None else None,
         version=str(inputs.version), version_origin=inputs.version_origin, horizon=horizon,
         kubernetes_zone=lambda: kubernetes_zone(config), excluded=dns_workloads(inputs.cluster),
     )
+    if inputs.env_warnings:
+        analysis = dataclasses.replace(analysis, warnings=inputs.env_warnings + analysis.warnings)
+    return analysis
 
 
 def input_settings(

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from kalc_formal import __version__
+from kalc_formal.config.corefile_env import parse_assignments, redact, redacting
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import analyse_inputs, check
 from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Verdict
@@ -48,6 +49,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         f"when spent the verdict is unknown (default {DEFAULT_BUDGET:,})")
     parser.add_argument("--format", default="text", choices=["text", "json", "sarif"],
                         help="sarif: SARIF 2.1.0 for code scanning, paths relative to the working directory")
+    parser.add_argument("--corefile-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a value for the Corefile's {$NAME} and {%%NAME%%} (over the CoreDNS "
+                        "container's env; kalc-formal's own environment is never read)")
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="follow links and imports that leave the input folders")
     parser.set_defaults(run=run)
@@ -73,14 +77,16 @@ def _horizon(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     inputs = read_inputs(
         args.paths, env_path=args.env, version=args.coredns_version, stdin=sys.stdin,
-        allow_outside_root=args.allow_outside_root,
+        allow_outside_root=args.allow_outside_root, corefile_env=parse_assignments(args.corefile_env),
     )
-    analysis = analyse_inputs(inputs, horizon=args.horizon)
-    outcome = check(analysis, rlimit=args.rlimit, budget=args.budget)
+    with redacting(inputs.secrets):
+        analysis = analyse_inputs(inputs, horizon=args.horizon)
+        outcome = check(analysis, rlimit=args.rlimit, budget=args.budget)
     if args.format == "json":
-        sys.stdout.write(render_json(analysis, outcome))
+        text = render_json(analysis, outcome)
     elif args.format == "sarif":
-        sys.stdout.write(render_sarif(analysis, outcome, inputs, tool_version=__version__))
+        text = render_sarif(analysis, outcome, inputs, tool_version=__version__)
     else:
-        sys.stdout.write(shown_lines(render_text(analysis, outcome)))
+        text = shown_lines(render_text(analysis, outcome))
+    sys.stdout.write(redact(text, inputs.secrets))
     return EXIT_CODES[outcome.verdict]

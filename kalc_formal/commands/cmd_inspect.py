@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kalc_formal.config.corefile_env import parse_assignments, redact, redacting
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.inspect import inspect_inputs, render_json, render_text
 from kalc_formal.source import shown_lines
@@ -26,6 +27,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         "(default: kalc.yaml beside the first PATH that has one)")
     parser.add_argument("--coredns-version", metavar="V", help="e.g. 1.14.6")
     parser.add_argument("--format", default="text", choices=["text", "json"])
+    parser.add_argument("--corefile-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a value for the Corefile's {$NAME} and {%%NAME%%} (over the CoreDNS "
+                        "container's env; kalc-formal's own environment is never read)")
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="follow links and imports that leave the input folders")
     parser.set_defaults(run=run)
@@ -35,10 +39,10 @@ def run(args: argparse.Namespace) -> int:
     inputs = read_inputs(
         args.paths, env_path=args.env, version=args.coredns_version, stdin=sys.stdin,
         allow_outside_root=args.allow_outside_root, corefile_required=False,
+        corefile_env=parse_assignments(args.corefile_env),
     )
-    inspection = inspect_inputs(inputs)
-    if args.format == "json":
-        sys.stdout.write(render_json(inspection))
-    else:
-        sys.stdout.write(shown_lines(render_text(inspection)))
+    with redacting(inputs.secrets):
+        inspection = inspect_inputs(inputs)
+    text = render_json(inspection) if args.format == "json" else shown_lines(render_text(inspection))
+    sys.stdout.write(redact(text, inputs.secrets))
     return 0

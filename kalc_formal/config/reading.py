@@ -5,10 +5,17 @@ The CoreDNS version is decided here, because the Corefile's valid directives dep
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from kalc_formal.config.corefile_env import (
+    corefile_environment,
+    environment_warnings,
+    explaining_unset,
+    redacting,
+)
 from kalc_formal.config.envspec import EnvSpec, find_env_file, load_env
 from kalc_formal.config.settings import Origin
 from kalc_formal.coredns.corefile import Corefile, load_corefile, parse_corefile
@@ -45,33 +52,41 @@ class Inputs:
     config: CorefileConfig | None
     nodelocal: CorefileConfig | None
     nodelocal_corefile: Corefile | None = None
+    env_warnings: tuple[str, ...] = ()
+    """Corefile environment variables that read as empty, and why."""
+    secrets: tuple[str, ...] = ()
+    """Values from Secrets in the Corefile's environment: never to be shown."""
 
 
 def read_inputs(
     paths: list[str], *, env_path: str | None = None, version: str | None = None,
     stdin: TextIO | None = None, allow_outside_root: bool = False,
-    corefile_required: bool = True,
+    corefile_required: bool = True, corefile_env: Mapping[str, str] | None = None,
 ) -> Inputs:
     """Read manifests, the Corefile(s) and kalc.yaml; ConfigError(s) on bad input.
 
     Without a Corefile: a ConfigError, or with ``corefile_required=False`` Inputs
-    whose ``corefile`` and ``config`` are None.
+    whose ``corefile`` and ``config`` are None. The Corefile's ``{$NAME}`` read the
+    CoreDNS container's env, then ``corefile_env`` (never this process's environment).
     """
     manifests = [p for p in paths if not _is_corefile(p) and not _corefile_folder(p)]
     cluster = read_cluster(manifests, stdin=stdin, allow_outside_root=allow_outside_root) \
         if manifests else Cluster()
     env = _env(paths, env_path, allow_outside_root)
     chosen, origin = choose_version(version, env, cluster)
-    corefile = _corefile(paths, cluster, chosen, allow_outside_root)
-    if corefile is None and corefile_required:
-        raise ConfigError(NO_COREFILE)
-    config = configure(corefile, version=chosen) if corefile is not None else None
+    environment = corefile_environment(cluster, corefile_env or {})
+    with redacting(environment.secrets), explaining_unset(environment):
+        corefile = _corefile(paths, cluster, chosen, allow_outside_root, environment.values)
+        if corefile is None and corefile_required:
+            raise ConfigError(NO_COREFILE)
+        config = configure(corefile, version=chosen) if corefile is not None else None
     nodelocal = nodelocal_file = None
     source = cluster.node_local_corefile_source
     if cluster.node_local_dns and source is not None:
         nodelocal_file = parse_corefile(source, valid_directives=valid_directives(chosen))
         nodelocal = configure(nodelocal_file, version=chosen)
-    return Inputs(cluster, env, chosen, origin, corefile, config, nodelocal, nodelocal_file)
+    return Inputs(cluster, env, chosen, origin, corefile, config, nodelocal, nodelocal_file,
+                  environment_warnings(environment, corefile), environment.secrets)
 
 
 def choose_version(
@@ -124,7 +139,8 @@ def _refuse_outside(found: Path) -> None:
 
 
 def _corefile(
-    paths: list[str], cluster: Cluster, version: CoreDNSVersion, allow_outside_root: bool
+    paths: list[str], cluster: Cluster, version: CoreDNSVersion, allow_outside_root: bool,
+    env: Mapping[str, str],
 ) -> Corefile | None:
     directives = valid_directives(version)
     files = [Path(p) for p in paths if _is_corefile(p)]
@@ -136,13 +152,13 @@ def _corefile(
         files += found
     if files:
         return load_corefile(
-            files[0], valid_directives=directives, allow_outside_root=allow_outside_root
+            files[0], valid_directives=directives, allow_outside_root=allow_outside_root, env=env
         )
     source = cluster.corefile_source
     if source is None:
         return None
     mounted = [(f.directory, f.name, f.source) for f in cluster.coredns_mounted_files]
-    return parse_corefile(source, valid_directives=directives, mounted=mounted)
+    return parse_corefile(source, valid_directives=directives, mounted=mounted, env=env)
 
 
 def dns_workloads(cluster: Cluster) -> list[Workload]:

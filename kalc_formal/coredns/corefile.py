@@ -509,8 +509,8 @@ class _Expander:
             if empty:
                 self.context.warnings.append(
                     f"{token.span}: {', '.join(shown(n) for n in empty)} in {shown(token.text)} "
-                    "is not set here and reads as empty (environment variables are not read: "
-                    "CoreDNS reads them from its own pod)"
+                    "is not set here and reads as empty (CoreDNS reads its own container's env: "
+                    "kalc-formal takes it from the Deployment and --corefile-env, never from its own)"
                 )
         return replaced
 

@@ -27,6 +27,7 @@ from kalc_formal.kubernetes.autoscaling import (
     read_configmap_params,
     read_targets,
 )
+from kalc_formal.kubernetes.environment import ContainerEnv, image_container_env
 from kalc_formal.kubernetes.manifests import (
     WORKLOAD_KINDS,
     Document,
@@ -321,6 +322,8 @@ class Cluster:
     """Files the CoreDNS pod sees from ConfigMaps in the input, through its volume mounts
     (what a Corefile's ``import /etc/coredns/custom/*.override`` reads)."""
     horizontal_autoscalers: tuple[HorizontalPodAutoscaler, ...] = ()
+    coredns_env: ContainerEnv | None = None
+    """The CoreDNS container's environment (what its Corefile's {$NAME} reads)."""
     proportional_autoscalers: tuple[ProportionalAutoscaler, ...] = ()
     autoscaler_params: tuple[AutoscalerParams, ...] = ()
     nodes: tuple[Node, ...] = ()
@@ -431,6 +434,7 @@ class _Builder:
         self.errors: list[ConfigError] = []
         self.workloads: list[tuple[Workload, FieldReader]] = []
         self.configmaps: dict[tuple[str, str], FieldReader] = {}
+        self.secrets: dict[tuple[str, str], Document] = {}
         self.services: list[tuple[str, FieldReader]] = []
         self.hpas: list[HorizontalPodAutoscaler] = []
         self.nodes: list[Node] = []
@@ -445,6 +449,8 @@ class _Builder:
             document.api_version.split("/")[0] if "/" in document.api_version else ""
         )
         if groups is None:
+            if kind == "Secret" and document.name:
+                self.secrets[(document.namespace or "default", document.name)] = document
             self.ignored[kind or "(no kind)"] += 1
         elif not document.api_version:
             self.errors.append(
@@ -518,7 +524,12 @@ class _Builder:
         self._mounted_without_corefile(servers)
         scalers, params = self._proportional(top)
         services = self._dns_services(servers)
-        used = set(corefiles) | {(p.namespace, p.configmap) for p in params}
+        env = next((image_container_env(r, pod_path(w.kind), s.image.value if s.image else None,
+                                        w.namespace, {k: m.document for k, m in self.configmaps.items()},
+                                        self.secrets)
+                    for s in servers if s.software == "coredns" for w, r in top if w is s.workload), None)
+        used = set(corefiles) | {(p.namespace, p.configmap) for p in params} | set(env.used_configmaps if env else ())
+        self.ignored["Secret"] -= len(env.used_secrets) if env else 0
         self.ignored["ConfigMap"] += sum(
             1 for key in self.configmaps if key not in used
         )
@@ -532,6 +543,7 @@ class _Builder:
             node_local_dns=tuple(node_local),
             coredns_mounted_files=self._coredns_mounted_files(top, servers),
             horizontal_autoscalers=tuple(self.hpas),
+            coredns_env=env,
             proportional_autoscalers=tuple(scalers),
             autoscaler_params=tuple(params),
             nodes=tuple(self.nodes),
