@@ -218,5 +218,6 @@ stringData: {{plain: "shh"}}
     assert set(env.secret_values()) == {"hidden", "shh"}
     assert "spec.nodeName" in env.variables["NODE"].unresolved
     assert "has no key nope (optional" in env.variables["GONE"].unresolved
-    assert env.unknown_sources and "not-in-input" in env.unknown_sources[0]
+    assert env.unknown_sources
+    assert "not-in-input" in env.unknown_sources[0]
     assert redact("a hidden b shh", env.secret_values()) == f"a {REDACTED} b {REDACTED}"
