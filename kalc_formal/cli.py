@@ -33,9 +33,14 @@ REPORT_BUG = (
 
 
 def _command_modules() -> list[ModuleType]:
-    from kalc_formal.commands import cmd_check, cmd_inspect, cmd_lookup
+    from kalc_formal.commands import (
+        cmd_check,
+        cmd_check_changed,
+        cmd_inspect,
+        cmd_lookup,
+    )
 
-    modules: list[ModuleType] = [cmd_lookup, cmd_inspect, cmd_check]
+    modules: list[ModuleType] = [cmd_lookup, cmd_inspect, cmd_check, cmd_check_changed]
     return modules
 
 
