@@ -19,7 +19,7 @@ from kalc_formal.config.reading import (
 from kalc_formal.coredns.plans import setup_from_config
 from kalc_formal.coredns.server import ServerSetup
 from kalc_formal.errors import ConfigError, ConfigErrors
-from kalc_formal.model.solve import Outcome, Verdict, decide
+from kalc_formal.model.solve import Outcome, ProgressCallback, Verdict, decide
 
 
 def analyse_inputs(inputs: Inputs, *, horizon: int | None = None, env: EnvSpec | None = None) -> Analysis:
@@ -69,7 +69,10 @@ NO_CLIENTS = (
 )
 
 
-def check(analysis: Analysis, *, rlimit: int | None = None, budget: int | None = None) -> Outcome:
+def check(
+    analysis: Analysis, *, rlimit: int | None = None, budget: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Outcome:
     """The verdict; unknown when a query of the model meets an unmodelled plugin.
 
     A cluster with no client traffic is bad input, not a proof.
@@ -90,5 +93,6 @@ def check(analysis: Analysis, *, rlimit: int | None = None, budget: int | None =
             reason=f"{first.reason}{where}; {len(analysis.unmodelled)} such place(s) in all",
         )
     if rlimit is None:
-        return decide(analysis.model, analysis.horizon, budget=budget)
-    return decide(analysis.model, analysis.horizon, rlimit=rlimit, budget=budget)
+        return decide(analysis.model, analysis.horizon, budget=budget, on_progress=on_progress)
+    return decide(analysis.model, analysis.horizon, rlimit=rlimit, budget=budget,
+                  on_progress=on_progress)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from kalc_formal import __version__
+from kalc_formal.commands.progress import Progress
 from kalc_formal.config.corefile_env import parse_assignments, redact, redacting
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import analyse_inputs, check
@@ -52,6 +53,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--corefile-env", action="append", default=[], metavar="NAME=VALUE",
                         help="a value for the Corefile's {$NAME} and {%%NAME%%} (over the CoreDNS "
                         "container's env; kalc-formal's own environment is never read)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress line on stderr (shown only on a terminal, after 1 s)")
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="follow links and imports that leave the input folders")
     parser.set_defaults(run=run)
@@ -81,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     )
     with redacting(inputs.secrets):
         analysis = analyse_inputs(inputs, horizon=args.horizon)
-        outcome = check(analysis, rlimit=args.rlimit, budget=args.budget)
+        with Progress(sys.stderr, enabled=not args.quiet) as progress:
+            outcome = check(analysis, rlimit=args.rlimit, budget=args.budget, on_progress=progress.at)
     if args.format == "json":
         text = render_json(analysis, outcome)
     elif args.format == "sarif":

@@ -7,7 +7,7 @@ never read as sat or unsat.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -77,10 +77,17 @@ def spending(budget: Budget | None) -> Iterator[None]:
         _BUDGET.reset(token)
 
 
+ProgressCallback = Callable[[str, int | None], None]
+_PROGRESS: ContextVar[ProgressCallback | None] = ContextVar("kalc_progress", default=None)
+
+
 def _at(phase: str, depth: int | None = None) -> None:
     budget = _BUDGET.get()
     if budget is not None:
         budget.at(phase, depth)
+    progress = _PROGRESS.get()
+    if progress is not None:
+        progress(phase, depth)
 
 
 ENCODING_UNITS = 20_000
@@ -317,10 +324,13 @@ def base_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLI
 def decide(
     model: FlowModel, horizon: int, *, max_induction: int | None = None,
     rlimit: int = DEFAULT_RLIMIT, budget: int | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Outcome:
     """The verdict for property P1 (upstream-limit) on ``model``; with ``budget``, all
-    its queries together spend at most that many Z3 resource units, else unknown."""
+    its queries together spend at most that many Z3 resource units, else unknown.
+    ``on_progress`` is told each phase and depth (step or k) as the search reaches it."""
     spent = Budget(budget) if budget is not None else None
+    token = _PROGRESS.set(on_progress)
     try:
         with spending(spent):
             return _decide(model, horizon, max_induction, rlimit)
@@ -339,6 +349,8 @@ def decide(
             reason=f"Z3 gave up ({gave_up}) within its resource budget of {rlimit:,} per query; "
             "a larger --rlimit or a shorter --horizon may decide it",
         )
+    finally:
+        _PROGRESS.reset(token)
 
 
 QUICK_STEPS = 5
