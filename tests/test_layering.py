@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("views", {"views"}),
     ("check pipeline", {"engine"}),
     ("inspect pipeline", {"inspect"}),
+    ("diff pipeline", {"diff"}),
     ("public API", {"__init__"}),
     ("commands", {"commands"}),
     ("command line", {"cli"}),

@@ -33,6 +33,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="manifest files or folders, a Corefile, or - for stdin")
+    add_check_options(parser)
+    parser.set_defaults(run=run)
+
+
+def add_check_options(parser: argparse.ArgumentParser) -> None:
+    """The options `check` and `diff` share."""
     parser.add_argument("--env", metavar="KALC_YAML", help="the environment spec "
                         "(default: kalc.yaml beside the first PATH that has one)")
     parser.add_argument("--horizon", type=_horizon, metavar="N",
@@ -47,7 +53,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--format", default="text", choices=["text", "json"])
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="follow links and imports that leave the input folders")
-    parser.set_defaults(run=run)
 
 
 def _positive(text: str) -> int:
