@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("check pipeline", {"engine"}),
     ("inspect pipeline", {"inspect"}),
     ("diff pipeline", {"diff"}),
+    ("suggest pipeline", {"suggest"}),
     ("public API", {"__init__"}),
     ("commands", {"commands"}),
     ("command line", {"cli"}),

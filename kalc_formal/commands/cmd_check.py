@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
-from kalc_formal.config.reading import read_inputs
+from kalc_formal.analysis.edits import Suggestions
+from kalc_formal.analysis.result import Analysis
+from kalc_formal.config.reading import Inputs, read_inputs
 from kalc_formal.engine import analyse_inputs, check
-from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Verdict
+from kalc_formal.errors import InvalidArgument
+from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Outcome, Verdict
 from kalc_formal.source import shown_lines
-from kalc_formal.views.report import render_json, render_text
+from kalc_formal.suggest import CheckOptions, suggest
+from kalc_formal.views.report import as_json, render_text
+from kalc_formal.views.suggest import as_json as suggestions_json
+from kalc_formal.views.suggest import patch_name
+from kalc_formal.views.suggest import render_text as render_suggestions
 
 MAX_HORIZON = 10_000
 """The most steps --horizon may ask for (kalc.yaml's check.horizon has the same cap)."""
@@ -34,6 +43,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="manifest files or folders, a Corefile, or - for stdin")
     add_check_options(parser)
+    parser.add_argument("--suggest", action="store_true",
+                        help="when unsafe, search for the smallest sets of fixes that make it "
+                        "proved, prove each, and print them as patches (cheapest first)")
+    parser.add_argument("--patch-dir", metavar="DIR",
+                        help="with --suggest, write each suggested fix as DIR/N-ID.patch")
     parser.set_defaults(run=run)
 
 
@@ -79,8 +93,33 @@ def run(args: argparse.Namespace) -> int:
     )
     analysis = analyse_inputs(inputs, horizon=args.horizon)
     outcome = check(analysis, rlimit=args.rlimit, budget=args.budget)
+    suggestions = _suggestions(args, inputs, analysis, outcome)
     if args.format == "json":
-        sys.stdout.write(render_json(analysis, outcome))
+        document = as_json(analysis, outcome)
+        if suggestions is not None:
+            document["suggestions"] = suggestions_json(suggestions)
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
-        sys.stdout.write(shown_lines(render_text(analysis, outcome)))
+        text = render_text(analysis, outcome)
+        if suggestions is not None:
+            text += "\n" + render_suggestions(suggestions, args.patch_dir)
+        sys.stdout.write(shown_lines(text))
     return EXIT_CODES[outcome.verdict]
+
+
+def _suggestions(
+    args: argparse.Namespace, inputs: Inputs, analysis: Analysis, outcome: Outcome
+) -> Suggestions | None:
+    if not getattr(args, "suggest", False) or outcome.verdict is not Verdict.UNSAFE:
+        return None
+    if "-" in args.paths:
+        raise InvalidArgument("--suggest edits files: it cannot be used with - (stdin)")
+    options = CheckOptions(env_path=args.env, version=args.coredns_version,
+                           horizon=args.horizon, rlimit=args.rlimit, budget=args.budget)
+    suggestions = suggest(args.paths, inputs, analysis, options)
+    if args.patch_dir:
+        folder = Path(args.patch_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for number, suggestion in enumerate(suggestions.proved, 1):
+            (folder / patch_name(number, suggestion)).write_text(suggestion.patch)
+    return suggestions

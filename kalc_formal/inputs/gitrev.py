@@ -96,3 +96,12 @@ def _git_bytes(arguments: list[str], cwd: Path) -> bytes:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise InvalidArgument(f"--git: git {arguments[0]}: {message[0] if message else 'failed'}")
     return done.stdout
+
+
+def repository_top(where: Path) -> Path | None:
+    """The top folder of the git work tree holding ``where``; None outside one (or
+    without git)."""
+    try:
+        return Path(_git(["rev-parse", "--show-toplevel"], where).strip())
+    except InvalidArgument:
+        return None
