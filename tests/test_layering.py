@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("check pipeline", {"engine"}),
     ("inspect pipeline", {"inspect"}),
     ("diff pipeline", {"diff"}),
-    ("suggest pipeline", {"suggest"}),
+    ("suggest and capacity pipelines", {"suggest", "capacity"}),
     ("public API", {"__init__"}),
     ("commands", {"commands"}),
     ("command line", {"cli"}),

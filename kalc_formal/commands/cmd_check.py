@@ -9,12 +9,16 @@ from pathlib import Path
 
 from kalc_formal.analysis.edits import Suggestions
 from kalc_formal.analysis.result import Analysis
+from kalc_formal.analysis.scaling import Edge, parse_parameter
+from kalc_formal.capacity import CheckOptions as CapacityOptions
+from kalc_formal.capacity import edges
 from kalc_formal.config.reading import Inputs, read_inputs
 from kalc_formal.engine import analyse_inputs, check
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Outcome, Verdict
 from kalc_formal.source import shown_lines
 from kalc_formal.suggest import CheckOptions, suggest
+from kalc_formal.views.capacity import edge_json, render_edges_text
 from kalc_formal.views.report import as_json, render_text
 from kalc_formal.views.suggest import as_json as suggestions_json
 from kalc_formal.views.suggest import patch_name
@@ -46,6 +50,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--suggest", action="store_true",
                         help="when unsafe, search for the smallest sets of fixes that make it "
                         "proved, prove each, and print them as patches (cheapest first)")
+    parser.add_argument("--capacity", nargs="?", const="surge,rate,pods,names,namespaces",
+                        metavar="PARAMS", help="also search how far each growth parameter "
+                        "(surge, rate, pods, names, namespaces; default all) can move with "
+                        "the property still proved (several checks each)")
     parser.add_argument("--patch-dir", metavar="DIR",
                         help="with --suggest, write each suggested fix as DIR/N-ID.patch")
     parser.set_defaults(run=run)
@@ -94,17 +102,30 @@ def run(args: argparse.Namespace) -> int:
     analysis = analyse_inputs(inputs, horizon=args.horizon)
     outcome = check(analysis, rlimit=args.rlimit, budget=args.budget)
     suggestions = _suggestions(args, inputs, analysis, outcome)
+    capacity = _capacity(args, inputs)
     if args.format == "json":
         document = as_json(analysis, outcome)
+        if capacity is not None:
+            document["capacity"] = [edge_json(e) for e in capacity]
         if suggestions is not None:
             document["suggestions"] = suggestions_json(suggestions)
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         text = render_text(analysis, outcome)
+        if capacity is not None:
+            text += "\n" + render_edges_text(capacity, analysis.step_seconds) + "\n"
         if suggestions is not None:
             text += "\n" + render_suggestions(suggestions, args.patch_dir)
         sys.stdout.write(shown_lines(text))
     return EXIT_CODES[outcome.verdict]
+
+
+def _capacity(args: argparse.Namespace, inputs: Inputs) -> list[Edge] | None:
+    if not getattr(args, "capacity", None):
+        return None
+    parameters = [parse_parameter(p.strip()) for p in args.capacity.split(",") if p.strip()]
+    options = CapacityOptions(args.horizon, args.rlimit, args.budget)
+    return edges(inputs, parameters, options)
 
 
 def _suggestions(
