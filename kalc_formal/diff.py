@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from kalc_formal.analysis.changes import Comparison, Side, compare, facts, movement
+from kalc_formal.analysis.scaling import Parameter
+from kalc_formal.capacity import CheckOptions, edges
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import analyse_inputs, check
 from kalc_formal.errors import InvalidArgument
@@ -18,6 +20,7 @@ def diff_paths(
     before: list[str], after: list[str], *, labels: tuple[str, str], env_path: str | None = None,
     version: str | None = None, horizon: int | None = None, rlimit: int | None = None,
     budget: int | None = None, stdin: TextIO | None = None, allow_outside_root: bool = False,
+    capacity: tuple[Parameter, ...] = (),
 ) -> Comparison:
     """Check both sides with the same options and compare them."""
     if before.count("-") + after.count("-") > 1:
@@ -29,7 +32,9 @@ def diff_paths(
                              allow_outside_root=allow_outside_root)
         analysis = analyse_inputs(inputs, horizon=horizon)
         outcome = check(analysis, rlimit=rlimit, budget=budget)
-        sides.append(Side(label, analysis, outcome))
+        found_edges = edges(inputs, capacity, CheckOptions(horizon, rlimit, budget)) \
+            if capacity else []
+        sides.append(Side(label, analysis, outcome, tuple(found_edges)))
         found.append(facts(inputs, analysis))
     return Comparison(
         sides[0], sides[1], movement(sides[0].outcome.verdict, sides[1].outcome.verdict),

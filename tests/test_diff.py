@@ -202,3 +202,14 @@ def test_compare_ignores_positions_and_collapses_an_added_plugin():
 ])
 def test_movement(before, after, expected):
     assert movement(before, after) is expected
+
+
+def test_capacity_before_and_after(capsys):
+    code, out, _ = run(capsys, EXAMPLES / "datadog-autopath-off-sized", EXAMPLES / "nodelocal-dns",
+                       "--capacity", "surge")
+    assert code == 0
+    section = out.split("Capacity before -> after")[1]
+    before = section.split("before: ")[1].split("\n")[0]
+    after = section.split("after:  ")[1].split("\n")[0]
+    assert before.startswith("now x1: proved up to x1.8")
+    assert after.startswith("now x1: proved up to x6")

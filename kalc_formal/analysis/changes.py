@@ -15,6 +15,7 @@ from enum import Enum, StrEnum
 
 from kalc_formal.analysis.podclasses import selects
 from kalc_formal.analysis.result import Analysis
+from kalc_formal.analysis.scaling import Edge
 from kalc_formal.config.reading import Inputs, dns_workloads
 from kalc_formal.coredns.plugins import CorefileConfig
 from kalc_formal.kubernetes.cluster import Workload
@@ -75,6 +76,8 @@ class Side:
     label: str
     analysis: Analysis
     outcome: Outcome
+    edges: tuple[Edge, ...] = ()
+    """How far each growth parameter can move (when asked for)."""
 
 
 @dataclass(frozen=True, slots=True)

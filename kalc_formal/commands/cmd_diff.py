@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from kalc_formal.analysis.changes import Movement
+from kalc_formal.analysis.scaling import parse_parameter
 from kalc_formal.commands.cmd_check import add_check_options
 from kalc_formal.diff import diff_paths
 from kalc_formal.errors import InvalidArgument
@@ -40,6 +41,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="take BEFORE from git: PATH (default: AFTER's path) as it was at "
                         "REV, read from the repository without a checkout")
     add_check_options(parser)
+    parser.add_argument("--capacity", nargs="?", const="surge,rate,pods,names,namespaces",
+                        metavar="PARAMS", help="also show how far each growth parameter can "
+                        "move on each side (several checks each)")
     parser.set_defaults(run=run)
 
 
@@ -52,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
             before, after, labels=labels, env_path=args.env, version=args.coredns_version,
             horizon=args.horizon, rlimit=args.rlimit, budget=args.budget, stdin=sys.stdin,
             allow_outside_root=args.allow_outside_root,
+            capacity=tuple(parse_parameter(p.strip()) for p in (args.capacity or "").split(",")
+                           if p.strip()),
         )
         text = render_json(comparison) if args.format == "json" else render_text(comparison)
         for prefix, label in relabel:

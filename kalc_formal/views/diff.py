@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from kalc_formal.analysis.changes import Change, Comparison, Fact, Side
+from kalc_formal.views.capacity import edge_json, edge_text
 from kalc_formal.views.report import PROPERTY, as_json, trace_text, verdict_line
 
 MAX_LISTED = 40
@@ -43,7 +44,21 @@ def render_text(comparison: Comparison) -> str:
         parts.append(_headroom_text(comparison))
     elif movement == "still-unsafe":
         parts.append(_margin_text(comparison))
+    parts.append(_capacity_text(comparison))
     return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _capacity_text(comparison: Comparison) -> str:
+    before, after = comparison.before, comparison.after
+    if not before.edges:
+        return ""
+    lines = ["Capacity before -> after (each parameter alone; proved up to):"]
+    step = after.analysis.step_seconds
+    for old, new in zip(before.edges, after.edges, strict=True):
+        lines.append(f"  {old.parameter.value}")
+        lines.append(f"    before: {edge_text(old, step)}")
+        lines.append(f"    after:  {edge_text(new, step)}")
+    return "\n".join(lines)
 
 
 def _verdict(side: Side) -> str:
@@ -146,16 +161,21 @@ def as_json_diff(comparison: Comparison) -> dict[str, Any]:
         "command": "diff",
         "property": PROPERTY,
         "movement": comparison.movement.value,
-        "before": {"label": comparison.before.label,
-                   **as_json(comparison.before.analysis, comparison.before.outcome)},
-        "after": {"label": comparison.after.label,
-                  **as_json(comparison.after.analysis, comparison.after.outcome)},
+        "before": _side_json(comparison.before),
+        "after": _side_json(comparison.after),
         "changes": [
             {"key": c.key, "seen": c.seen, "before": _fact_json(c.before),
              "after": _fact_json(c.after)}
             for c in comparison.changes
         ],
     }
+
+
+def _side_json(side: Side) -> dict[str, Any]:
+    document = {"label": side.label, **as_json(side.analysis, side.outcome)}
+    if side.edges:
+        document["capacity"] = [edge_json(e) for e in side.edges]
+    return document
 
 
 def _fact_json(fact: Fact | None) -> dict[str, Any] | None:
