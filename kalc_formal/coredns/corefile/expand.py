@@ -20,11 +20,12 @@ from kalc_formal.errors import ConfigError
 from kalc_formal.inputs.files import NotRegularFile, read_regular_file
 from kalc_formal.source import Source, shown
 
-# ---- expansion: snippets, imports, env (A14-A16), as caddyfile parse.go ------------
-
 
 @dataclass
 class ExpandContext:
+    """The state of one parse across the Corefile and the files it imports: its
+    inputs, the snippets defined so far, and the counts the limits bound."""
+
     env: dict[str, str]
     root: Path
     allow_outside_root: bool

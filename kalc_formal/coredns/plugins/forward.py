@@ -31,6 +31,7 @@ from kalc_formal.coredns.plugins.reader import (
 from kalc_formal.source import Span
 
 FORWARD_MAX_UPSTREAMS = 15
+"""The most ``TO`` addresses one forward takes (``max``, setup.go)."""
 DEFAULT_READ_TIMEOUT = 2.0
 """E5: forward's read timeout: it re-sends a query that got no reply after it."""
 DEFAULT_HEALTH_CHECK = 0.5
@@ -287,8 +288,6 @@ def _forward_stanza(reader: BlockContext, directive: Directive) -> ForwardConfig
         "next_on_nodata" in state.flags, "failfast_all_unhealthy_upstreams" in state.flags,
         options, directive.span,
     )
-
-
 
 
 def _upstream_config(reader: BlockContext, token: Token) -> UpstreamConfig:
