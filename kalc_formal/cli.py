@@ -34,13 +34,16 @@ REPORT_BUG = (
 
 def _command_modules() -> list[ModuleType]:
     from kalc_formal.commands import (
+        cmd_capacity,
         cmd_check,
         cmd_check_changed,
+        cmd_diff,
         cmd_inspect,
         cmd_lookup,
     )
 
-    modules: list[ModuleType] = [cmd_lookup, cmd_inspect, cmd_check, cmd_check_changed]
+    modules: list[ModuleType] = [cmd_lookup, cmd_inspect, cmd_check, cmd_diff, cmd_capacity,
+                                 cmd_check_changed]
     return modules
 
 
