@@ -246,3 +246,41 @@ def test_the_schemas_are_package_data_and_a_wrong_document_fails():
             validate(broken, "check")
     with pytest.raises(ValueError, match="no schema named"):
         load_schema("nope")
+
+
+def unsafe_small_cluster(tmp_path):
+    folder = tmp_path / "surging"
+    shutil.copytree(EXAMPLES / "small-cluster", folder)
+    kalc = folder / "kalc.yaml"
+    kalc.write_text(kalc.read_text().replace("surge_rate: 20", "surge_rate: 2000"))
+    return folder
+
+
+def test_diff_json_validates_and_each_side_is_a_check_report(tmp_path, capsys):
+    after = unsafe_small_cluster(tmp_path)
+    assert main(["diff", "examples/small-cluster", str(after), "--format", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    validate(document, "diff")
+    assert document["movement"] == "regression"
+    for side in ("before", "after"):
+        validate(document[side], "check")
+
+
+def test_check_with_suggest_validates(tmp_path, capsys):
+    assert main(["check", str(unsafe_small_cluster(tmp_path)), "--suggest", "--format", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    validate(document, "check")
+    assert "suggestions" in document
+
+
+@pytest.mark.parametrize("vary", [["--vary", "surge=1..1.5"],
+                                  ["--vary", "rate=0.5..1", "--vary", "surge=1..1.2", "--rows", "2"]])
+def test_capacity_json_validates(capsys, vary):
+    assert main(["capacity", "examples/small-cluster", *vary, "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    validate(document, "capacity")
+    edges = document.get("edges") or document["rows"]
+    edge_schema = {**load_schema("check")["$defs"]["edge"], "$defs": load_schema("check")["$defs"]}
+    for edge in edges:
+        jsonschema.Draft202012Validator(edge_schema).validate(
+            {k: v for k, v in edge.items() if k != "value"})

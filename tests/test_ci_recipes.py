@@ -178,6 +178,9 @@ def test_the_readme_ci_files_check_and_upload_sarif():
     assert upload["with"]["sarif_file"] == "kalc-formal.sarif"
     assert upload["if"] == "always()"
     assert github["permissions"]["security-events"] == "write"
+    diff = next(s["run"] for s in steps if "run" in s and " diff " in s["run"])
+    assert diff.startswith("kalc-formal diff --git origin/")
+    assert steps[0]["with"]["fetch-depth"] == 0
     gitlab = next(b for b in blocks if isinstance(b, dict) and "kalc-formal" in b
                   and "script" in b["kalc-formal"])
     assert any("--format json" in line for line in gitlab["kalc-formal"]["script"])

@@ -26,6 +26,7 @@ from kalc_formal.views.capacity import (
     region_table,
     value_text,
 )
+from kalc_formal.views.schemas import SCHEMA_VERSION
 
 MAX_ROWS = 24
 
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         found = edge(decide, parameter, min(max(current_value(inputs, parameter), low), high),
                      fixed={}, low=low, high=high)
         if args.format == "json":
-            sys.stdout.write(json.dumps({"command": "capacity", "edges": [edge_json(found)]},
+            sys.stdout.write(json.dumps({"schema_version": SCHEMA_VERSION, "command": "capacity", "edges": [edge_json(found)]},
                                         indent=2) + "\n")
         else:
             sys.stdout.write(shown_lines(f"{parameter.value}: {edge_text(found, step)}\n"))
@@ -98,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
                                               (low, high), now))
     if args.format == "json":
         sys.stdout.write(json.dumps({
-            "command": "capacity", "rows_parameter": rows_parameter.value,
+            "schema_version": SCHEMA_VERSION, "command": "capacity",
+            "rows_parameter": rows_parameter.value,
             "rows": [{"value": value, **edge_json(e)} for value, e in rows],
         }, indent=2) + "\n")
         return 0

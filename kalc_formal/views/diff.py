@@ -9,6 +9,7 @@ from typing import Any
 from kalc_formal.analysis.changes import Change, Comparison, Fact, Side
 from kalc_formal.views.capacity import edge_json, edge_text
 from kalc_formal.views.report import PROPERTY, as_json, trace_text, verdict_line
+from kalc_formal.views.schemas import SCHEMA_VERSION
 
 MAX_LISTED = 40
 """The most changes listed in text per kind (seen, ignored); JSON lists them all."""
@@ -158,6 +159,7 @@ def render_json(comparison: Comparison) -> str:
 
 def as_json_diff(comparison: Comparison) -> dict[str, Any]:
     return {
+        "schema_version": SCHEMA_VERSION,
         "command": "diff",
         "property": PROPERTY,
         "movement": comparison.movement.value,

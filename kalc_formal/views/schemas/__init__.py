@@ -2,8 +2,8 @@
 
 Every JSON document kalc-formal prints carries ``schema_version``; a change that removes
 or renames a field, or changes its type, raises the major number; adding a field raises
-the minor one. One schema per document: ``check``, ``inspect``, ``lookup``, and ``error``
-(bad input or an internal error, for every command).
+the minor one. One schema per document: ``check``, ``diff``, ``capacity``, ``inspect``,
+``lookup``, and ``error`` (bad input or an internal error, for every command).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any
 
 SCHEMA_VERSION = "1.0"
-SCHEMA_NAMES = ("check", "inspect", "lookup", "error")
+SCHEMA_NAMES = ("check", "diff", "capacity", "inspect", "lookup", "error")
 
 
 def load_schema(name: str) -> dict[str, Any]:
