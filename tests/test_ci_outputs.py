@@ -284,3 +284,21 @@ def test_capacity_json_validates(capsys, vary):
     for edge in edges:
         jsonschema.Draft202012Validator(edge_schema).validate(
             {k: v for k, v in edge.items() if k != "value"})
+
+
+def test_diff_in_sarif_has_the_after_sides_violations(tmp_path, capsys):
+    surging = unsafe_small_cluster(tmp_path)
+    assert main(["diff", "examples/small-cluster", str(surging), "--format", "sarif"]) == 1
+    log = json.loads(capsys.readouterr().out)
+    validate_sarif(log)
+    (run,) = log["runs"]
+    assert run["properties"]["movement"] == "regression"
+    assert len(run["results"]) == 1
+    first = run["invocations"][0]["toolExecutionNotifications"][0]
+    assert first["level"] == "warning"
+    assert first["message"]["text"].startswith("diff: regression; before (examples/small-cluster): verdict: proved")
+    assert main(["diff", str(surging), "examples/small-cluster", "--format", "sarif"]) == 0
+    log = json.loads(capsys.readouterr().out)
+    validate_sarif(log)
+    assert log["runs"][0]["results"] == []
+    assert log["runs"][0]["properties"]["movement"] == "fix"

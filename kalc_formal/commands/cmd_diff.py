@@ -7,6 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from kalc_formal import __version__
 from kalc_formal.analysis.changes import Movement
 from kalc_formal.analysis.scaling import parse_parameter
 from kalc_formal.commands.cmd_check import add_check_options
@@ -15,6 +16,7 @@ from kalc_formal.errors import InvalidArgument
 from kalc_formal.inputs.gitrev import checkout, parse_revision
 from kalc_formal.source import shown_lines
 from kalc_formal.views.diff import render_json, render_text
+from kalc_formal.views.sarif import render_diff_sarif
 
 EXIT_CODES = {
     Movement.REGRESSION: 1,
@@ -40,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--git", metavar="REV[:PATH]",
                         help="take BEFORE from git: PATH (default: AFTER's path) as it was at "
                         "REV, read from the repository without a checkout")
-    add_check_options(parser)
+    add_check_options(parser, formats=("text", "json", "sarif"))
     parser.add_argument("--capacity", nargs="?", const="surge,rate,pods,names,namespaces",
                         metavar="PARAMS", help="also show how far each growth parameter can "
                         "move on each side (several checks each)")
@@ -48,8 +50,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.format not in ("text", "json"):
-        raise InvalidArgument(f"diff: --format {args.format} is not available for diff")
     with tempfile.TemporaryDirectory(prefix="kalc-diff-") as scratch:
         before, after, labels, relabel = _sides(args, Path(scratch))
         comparison = diff_paths(
@@ -59,10 +59,13 @@ def run(args: argparse.Namespace) -> int:
             capacity=tuple(parse_parameter(p.strip()) for p in (args.capacity or "").split(",")
                            if p.strip()),
         )
-        text = render_json(comparison) if args.format == "json" else render_text(comparison)
+        if args.format == "sarif":
+            text = render_diff_sarif(comparison, tool_version=__version__)
+        else:
+            text = render_json(comparison) if args.format == "json" else render_text(comparison)
         for prefix, label in relabel:
             text = text.replace(prefix, label)
-    sys.stdout.write(text if args.format == "json" else shown_lines(text))
+    sys.stdout.write(text if args.format in ("json", "sarif") else shown_lines(text))
     return EXIT_CODES[comparison.movement]
 
 

@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from kalc_formal.analysis.changes import Comparison
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.config.reading import Inputs
 from kalc_formal.inputs.files import STDIN_PATH
@@ -90,6 +91,23 @@ def as_sarif(
     }
     run["originalUriBaseIds"] = {ROOT_ID: {"uri": paths.root_uri}}
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+
+
+def render_diff_sarif(comparison: Comparison, *, tool_version: str, base: Path | None = None) -> str:
+    """A diff as SARIF: the after side's log (its violations are the results, so a fix
+    leaves none), with the movement and the before side's verdict as notifications."""
+    after = comparison.after
+    log = as_sarif(after.analysis, after.outcome, None, tool_version=tool_version, base=base)
+    (run,) = log["runs"]
+    run["properties"]["movement"] = comparison.movement.value
+    before = comparison.before
+    notifications = run["invocations"][0]["toolExecutionNotifications"]
+    notifications.insert(0, _notification(
+        f"diff: {comparison.movement.value}; before ({before.label}): "
+        f"{verdict_line(before.analysis, before.outcome)}",
+        "warning" if comparison.movement.value in ("regression", "unknown") else "note", (),
+        _Paths(base or Path.cwd())))
+    return json.dumps(log, indent=2) + "\n"
 
 
 def error_log(errors: Sequence[dict[str, Any]], *, tool_version: str,
