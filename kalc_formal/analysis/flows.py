@@ -1,9 +1,9 @@
 """Static analysis: cluster + Corefile + resolver model + kalc.yaml -> a FlowModel.
 
-``analyse`` decides every setting (recording the defaults it used), forms pod
-classes and name classes, runs the client resolver model for one lookup of each
-(pod class, name class) against the server model, and counts the cache keys and
-upstream packets that result. See specs/model.md section 1.
+``analyse`` takes the settings ``config.settings`` decides (recording the defaults
+used), forms pod classes and name classes, runs the client resolver model for one
+lookup of each (pod class, name class) against the server model, and counts the
+cache keys and upstream packets that result. See specs/model.md section 1.
 """
 
 from __future__ import annotations
