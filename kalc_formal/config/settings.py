@@ -14,11 +14,14 @@ from typing import Generic, Literal, TypeVar
 
 from kalc_formal.clients.resolvconf import ResolvConf
 from kalc_formal.config.envspec import (
+    ArrivalsKind,
     EnvSpec,
     Given,
+    InitialCache,
     LookupSpec,
     NameSpec,
     PodSelector,
+    ShardBalance,
     UpstreamSpec,
 )
 from kalc_formal.kubernetes.cluster import Cluster, DnsServer, choose_dns_service
@@ -45,12 +48,12 @@ DEFAULT_NODE_NAMESERVER = "169.254.169.253"
 """The AWS VPC resolver's link-local address (the VPC base + 2 also works, I1)."""
 DEFAULT_STEP = 1
 DEFAULT_HORIZON = 60
-DEFAULT_INITIAL_CACHE = "warm"
-DEFAULT_ARRIVALS = "any"
+DEFAULT_INITIAL_CACHE: InitialCache = "warm"
+DEFAULT_ARRIVALS: ArrivalsKind = "any"
 DEFAULT_BURST = 2
 DEFAULT_REPLY_MS = 20
 """The longest upstream delay measured against real CoreDNS."""
-DEFAULT_SHARD_BALANCE = "any"
+DEFAULT_SHARD_BALANCE: ShardBalance = "any"
 DEFAULT_RATE = 0.1
 DEFAULT_EXTERNAL_TTL = 30
 DEFAULT_NEGATIVE_TTL = 60
@@ -172,11 +175,11 @@ class CheckSettings:
     lookups: tuple[LookupSpec, ...]
     step: int
     horizon: int
-    initial_cache: str
+    initial_cache: InitialCache
     surge_steps: int | None
     scale_to_hpa_max: bool
     arrivals: Arrivals | None
-    shard_balance: str
+    shard_balance: ShardBalance
     recorder: Recorder
 
     @property
@@ -250,7 +253,7 @@ def decide_settings(
         "check.horizon", [Found("command line", horizon), from_file(check.horizon)],
         DEFAULT_HORIZON, "steps",
     )
-    initial_cache: str = record.take(
+    initial_cache = record.take(
         "check.initial_cache", [from_file(check.initial_cache)], DEFAULT_INITIAL_CACHE,
     )
     surge_steps = record.take(
@@ -261,7 +264,7 @@ def decide_settings(
         "surge.scale_to_hpa_max", [from_file(env.surge.scale_to_hpa_max)], True,
     )
     arrivals = _arrivals(env, record)
-    shard_balance: str = record.take(
+    shard_balance = record.take(
         "coredns.shard_balance", [from_file(coredns.shard_balance)], DEFAULT_SHARD_BALANCE,
         "any: keys may share one of the cache's 256 shards, so a pool that holds more "
         "keys than one shard evicts before it is full (D3); even: an assumption",
@@ -309,7 +312,7 @@ def _unavailable(server: DnsServer | None, replicas: int, record: Recorder) -> i
 
 def _arrivals(env: EnvSpec, record: Recorder) -> Arrivals | None:
     check = env.check
-    arrivals: str = record.take(
+    arrivals = record.take(
         "check.arrivals", [from_file(check.arrivals)], DEFAULT_ARRIVALS,
         "any: a step's queries may arrive at any moment, so every query for a key whose "
         "answer is still on its way misses too (D10, measured on real CoreDNS); "
