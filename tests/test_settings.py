@@ -17,6 +17,7 @@ from kalc_formal.config.settings import (
     DEFAULT_EXTERNAL_TTL,
     DEFAULT_HORIZON,
     DEFAULT_INITIAL_CACHE,
+    DEFAULT_LIBC,
     DEFAULT_NEGATIVE_TTL,
     DEFAULT_NODE_NAMESERVER,
     DEFAULT_NODES,
@@ -111,7 +112,7 @@ def test_the_default_values_themselves():
     [name] = settings.names
     [lookup] = settings.lookups
     assert lookup.names == (name.id,)
-    assert lookup.rate is None
+    assert (lookup.rate, lookup.surge_rate, lookup.libc) == (DEFAULT_RATE, DEFAULT_RATE, DEFAULT_LIBC)
     assert settings.node_resolv_conf.nameservers == (DEFAULT_NODE_NAMESERVER,)
 
 
@@ -128,6 +129,19 @@ def test_name_classes_fill_in_the_name_defaults():
         "service (fqdn)", "web.kf-own-ns.svc.corp.internal", DEFAULT_SERVICE_TTL)
     assert (own.kind, own.text, own.ttl, own.count, own.namespace) == (
         "service (short)", "db", 7, 3, "data")
+
+
+def test_a_lookup_without_a_surge_rate_surges_at_its_rate():
+    settings = decide(env(
+        "names:\n  - id: a\n    example: a.example\n"
+        "lookups:\n  - names: [a]\n    rate: 3\n  - names: [a]\n    surge_rate: 2\n"
+        "    libc: musl\n"
+    ))
+    first, second = settings.lookups
+    assert (first.rate, first.surge_rate, first.libc) == (3, 3, DEFAULT_LIBC)
+    assert (second.rate, second.surge_rate, second.libc) == (DEFAULT_RATE, 2, "musl")
+    assert str(second.span) == "kalc.yaml:7:5"
+    assert "lookups" not in table(settings)
 
 
 # ---- where a value comes from ---------------------------------------------------------
@@ -378,6 +392,8 @@ def describe(dotted: str) -> str:
     ("names.[].ttl", f"Default {DEFAULT_EXTERNAL_TTL} (external)"),
     ("names.[].negative_ttl", f"Default {DEFAULT_NEGATIVE_TTL}."),
     ("lookups.[].rate", f"Default {DEFAULT_RATE}."),
+    ("lookups.[].surge_rate", "Default: rate."),
+    ("lookups.[].libc", f"Default {DEFAULT_LIBC}."),
     ("check.step", f"Default {DEFAULT_STEP}."),
     ("check.horizon", f"Default {DEFAULT_HORIZON}."),
     ("check.initial_cache", f"Default {DEFAULT_INITIAL_CACHE}."),

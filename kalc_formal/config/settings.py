@@ -8,7 +8,7 @@ it used and which values narrow what the real system may do.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Generic, Literal, TypeVar
 
@@ -18,6 +18,7 @@ from kalc_formal.config.envspec import (
     EnvSpec,
     Given,
     InitialCache,
+    LibcName,
     LookupSpec,
     NameSpec,
     PodSelector,
@@ -55,6 +56,8 @@ DEFAULT_REPLY_MS = 20
 """The longest upstream delay measured against real CoreDNS."""
 DEFAULT_SHARD_BALANCE: ShardBalance = "any"
 DEFAULT_RATE = 0.1
+"""Lookups per second per pod per name at baseline."""
+DEFAULT_LIBC: LibcName = "glibc"
 DEFAULT_EXTERNAL_TTL = 30
 DEFAULT_NEGATIVE_TTL = 60
 DEFAULT_EXTERNAL_EXAMPLE = "api.example.com"
@@ -432,9 +435,23 @@ def _names(env: EnvSpec, record: Recorder) -> tuple[NameSpec, ...]:
 def _lookups(
     env: EnvSpec, names: tuple[NameSpec, ...], record: Recorder,
 ) -> tuple[LookupSpec, ...]:
+    """kalc.yaml's lookups, else every workload looking up every name; rate, surge rate
+    and resolver library filled in."""
     if env.lookups is not None:
-        return env.lookups.value
-    record.note(
-        "lookups", f"every workload looks up every name at {DEFAULT_RATE}/s per pod", "default",
+        given = env.lookups.value
+    else:
+        record.note(
+            "lookups", f"every workload looks up every name at {DEFAULT_RATE}/s per pod",
+            "default",
+        )
+        given = (LookupSpec(tuple(n.id for n in names), pods=PodSelector()),)
+    return tuple(_filled(lookup) for lookup in given)
+
+
+def _filled(lookup: LookupSpec) -> LookupSpec:
+    rate = lookup.rate if lookup.rate is not None else DEFAULT_RATE
+    return replace(
+        lookup, rate=rate,
+        surge_rate=lookup.surge_rate if lookup.surge_rate is not None else rate,
+        libc=lookup.libc or DEFAULT_LIBC,
     )
-    return (LookupSpec(tuple(n.id for n in names), pods=PodSelector()),)
