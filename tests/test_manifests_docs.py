@@ -8,7 +8,9 @@ import pytest
     "name",
     [
         "inputs.files",
+        "inputs.yamlnodes",
         "kubernetes.manifests",
+        "kubernetes.templates",
         "inputs.placeholders",
         "kubernetes.podspec",
         "kubernetes.rollout",

@@ -378,16 +378,22 @@ def read_cluster(
     limits: Limits | None = None,
     allow_outside_root: bool = False,
 ) -> Cluster:
-    """Load and build; raise ConfigErrors with every error of both stages."""
+    """Load and build; raise ConfigErrors with every error of both stages.
+
+    The documents (and their YAML nodes) are let go before the cyclic GC runs again:
+    its first collection then walks only what the cluster keeps.
+    """
     with cyclic_gc_paused():
         loaded = load_documents(
             paths, stdin=stdin, limits=limits, allow_outside_root=allow_outside_root
         )
         built = build_cluster(loaded.documents)
-    errors = loaded.errors + built.errors
+        errors = loaded.errors + built.errors
+        cluster = built.cluster
+        del loaded, built
     if errors:
         raise ConfigErrors(errors)
-    return built.cluster
+    return cluster
 
 
 # ------------------------------------------------------------------ building
