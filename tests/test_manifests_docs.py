@@ -16,6 +16,9 @@ import pytest
         "kubernetes.rollout",
         "kubernetes.autoscaling",
         "kubernetes.cluster",
+        "kubernetes.kinds",
+        "kubernetes.objects",
+        "kubernetes.resources",
     ],
 )
 def test_docstring_examples(name):
