@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks import manifest_text
+from benchmarks.manifest_text import coredns_deployment, corefile_configmap, dns_service
 from kalc_formal.cli import main
 from kalc_formal.kubernetes.placement import Placement, pods_per_node
 from kalc_formal.model.flowmodel import Group
@@ -35,13 +37,13 @@ SPREAD = """\
 """
 
 COREFILE = """\
-    .:53 {{
-        errors
-        kubernetes cluster.local in-addr.arpa ip6.arpa {{
-          pods insecure
-        }}
-        forward . /etc/resolv.conf
-{cache}    }}
+.:53 {{
+    errors
+    kubernetes cluster.local in-addr.arpa ip6.arpa {{
+      pods insecure
+    }}
+    forward . /etc/resolv.conf
+{cache}}}
 """
 
 
@@ -49,80 +51,20 @@ COREDNS_APART = ANTI_AFFINITY.format(labels="k8s-app: kube-dns")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def coredns(replicas=2, rules=COREDNS_APART, cache="        cache 30\n"):
-    corefile = COREFILE.format(cache=cache)
-    return f"""\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: coredns
-  namespace: kube-system
-data:
-  Corefile: |
-{corefile}---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: coredns
-  namespace: kube-system
-  labels:
-    k8s-app: kube-dns
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels:
-      k8s-app: kube-dns
-  template:
-    metadata:
-      labels:
-        k8s-app: kube-dns
-    spec:
-      dnsPolicy: Default
-{rules}      containers:
-      - name: coredns
-        image: registry.k8s.io/coredns/coredns:v1.14.7
-        volumeMounts:
-        - name: config-volume
-          mountPath: /etc/coredns
-      volumes:
-      - name: config-volume
-        configMap:
-          name: coredns
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: kube-dns
-  namespace: kube-system
-spec:
-  selector:
-    k8s-app: kube-dns
-  clusterIP: 10.100.0.10
-  ports:
-  - {{name: dns, port: 53, protocol: UDP}}
-"""
+def coredns(replicas=2, rules=COREDNS_APART, cache="    cache 30\n"):
+    return "---\n".join([
+        corefile_configmap(COREFILE.format(cache=cache)),
+        coredns_deployment("1.14.7", replicas, rules=rules, args=False),
+        dns_service(labels=False, protocols=("UDP",)),
+    ])
 
 
 def workload(replicas, *, kind="Deployment", host_network=True, rules="", requests=""):
     network = "      hostNetwork: true\n      dnsPolicy: Default\n" if host_network else ""
-    count = "" if kind == "DaemonSet" else f"  replicas: {replicas}\n"
-    return f"""\
-apiVersion: apps/v1
-kind: {kind}
-metadata:
-  name: agent
-  namespace: monitoring
-spec:
-{count}  selector:
-    matchLabels: {{app: agent}}
-  template:
-    metadata:
-      labels: {{app: agent}}
-    spec:
-{network}{rules}      containers:
-      - name: agent
-        image: example.com/agent:1
-{requests}"""
+    return manifest_text.workload(
+        "agent", "monitoring", None if kind == "DaemonSet" else replicas,
+        image="example.com/agent:1", kind=kind, pod_spec=network + rules, container=requests,
+    )
 
 
 def kalc_yaml(*, rate, nodes=20, scope="node", limit=1024, extra_cluster="", extra_lookup=""):
