@@ -285,13 +285,13 @@ def load_text(
 def _load_whole(source: Source, limits: Limits) -> LoadResult | None:
     """The file's documents composed in one pass, if that gives what reading it one piece
     at a time (:func:`_split`) gives: None when a piece is too big, the text has a line
-    break other than ``\\n`` (libyaml and the pieces would count lines apart) or a
-    directive (a piece may end with one), the YAML or a value is bad, a node crosses a
-    piece boundary, there are too many documents or a placeholder. Then the caller reads
-    the file piece by piece."""
+    break other than ``\\n`` (libyaml and the pieces would count lines apart), a
+    directive (a piece may end with one) or a ``...`` line (a piece may be nothing
+    else), the YAML or a value is bad, a node crosses a piece boundary, there are too
+    many documents or a placeholder. Then the caller reads the file piece by piece."""
     text = source.text
     cuts = _cuts(text)
-    if _OTHER_BREAKS.search(text) or _DIRECTIVE.search(text) or any(
+    if _OTHER_BREAKS.search(text) or _DIRECTIVE_OR_END.search(text) or any(
         end - begin > limits.max_document_bytes for begin, end in _pieces(text, cuts)
     ):
         return None
@@ -319,7 +319,7 @@ def _load_whole(source: Source, limits: Limits) -> LoadResult | None:
 _SEPARATOR = re.compile(r"^(?:---|\.\.\.)(?=[ \t\n]|$)", re.M)
 _BREAKS = re.compile("[\n\x85\u2028\u2029]")
 _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
-_DIRECTIVE = re.compile("^%", re.M)
+_DIRECTIVE_OR_END = re.compile(r"^(?:%|\.\.\.(?=[ \t\n]|$))", re.M)
 _CONTENT = re.compile(r"^[ \t]*[^ \t\n#%]", re.M)
 _SECRET = re.compile(r"""^[ \t]*["']?kind["']?[ \t]*:[ \t]*["']?Secret\b""", re.M)
 
