@@ -137,3 +137,15 @@ def test_the_placeholder_prefilter_drops_only_text_without_placeholders(text):
     assert placeholders.might_hold_placeholders(text) == (
         placeholders._ANY_STYLE.search(text) is not None
     )
+
+
+def test_the_reading_benchmark_runs_and_prints_its_ratio(capsys):
+    from benchmarks import bench_reading
+
+    assert bench_reading.main(["--workloads", "500", "--runs", "1", "--profile",
+                               "--profile-lines", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "500 workloads, 501 files, 1,753 documents" in out
+    ratio = float(out.split("ratio read_inputs / compose (CPU time): ")[1].split()[0])
+    assert ratio > 0
+    assert "ncalls" in out
