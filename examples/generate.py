@@ -56,6 +56,11 @@ COREFILE_PLAIN_SIZED = COREFILE_PLAIN.replace(
 """Autopath off with a denial cache that holds every negative key: 400 namespaces x
 20 names x 2 qtypes per namespace search candidate, plus the shared ones."""
 
+COREFILE_AUTOPATH_SIZED = COREFILE_AUTOPATH.replace(
+    "    cache 30\n", "    cache 30 {\n        denial 40000\n    }\n"
+)
+"""The same cache with autopath on: the pull request `diff` reviews in README."""
+
 
 def coredns(version: str, replicas: int) -> str:
     return coredns_deployment(version, replicas, max_unavailable=1) + "---\n" + dns_service()
@@ -307,6 +312,12 @@ def main() -> None:
     })
     write("datadog-autopath-off-sized", {
         "coredns-configmap.yaml": corefile_configmap(COREFILE_PLAIN_SIZED),
+        "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
+        "workloads.yaml": common["workloads.yaml"],
+        "kalc.yaml": ASSUMED_ENV,
+    })
+    write("datadog-autopath-sized", {
+        "coredns-configmap.yaml": configmap(COREFILE_AUTOPATH_SIZED),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         "workloads.yaml": common["workloads.yaml"],
         "kalc.yaml": ASSUMED_ENV,
