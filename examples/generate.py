@@ -317,7 +317,7 @@ def main() -> None:
         "kalc.yaml": ASSUMED_ENV,
     })
     write("datadog-autopath-sized", {
-        "coredns-configmap.yaml": configmap(COREFILE_AUTOPATH_SIZED),
+        "coredns-configmap.yaml": corefile_configmap(COREFILE_AUTOPATH_SIZED),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         "workloads.yaml": common["workloads.yaml"],
         "kalc.yaml": ASSUMED_ENV,
