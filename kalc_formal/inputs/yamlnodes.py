@@ -39,7 +39,9 @@ _SCALARS = SafeConstructor()
 _BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _IMPLICIT: dict[str, Any] = dict(_BASE_LOADER.yaml_implicit_resolvers)
 _RESOLVED_LIMIT = 50_000
-"""The most plain scalars whose tag is remembered (bounded: the values come from input)."""
+_RESOLVED_LENGTH = 64
+"""The most plain scalars whose tag is remembered, and their longest text (bounded: the
+texts come from input, and the memory outlives one read)."""
 _resolved: dict[str, str] = {}
 _BY_TEXT = not _BASE_LOADER.yaml_path_resolvers and None not in _IMPLICIT
 """Whether a plain scalar's tag depends on its text alone (no path or wildcard resolvers)."""
@@ -63,7 +65,7 @@ class _Loader(_BASE_LOADER):  # type: ignore[misc]
             tag = _resolved.get(value)
             if tag is None:
                 tag = str(super().resolve(kind, value, implicit))
-                if len(_resolved) < _RESOLVED_LIMIT:
+                if len(value) <= _RESOLVED_LENGTH and len(_resolved) < _RESOLVED_LIMIT:
                     _resolved[value] = tag
             return tag
         return str(super().resolve(kind, value, implicit))
