@@ -5,7 +5,7 @@ and the model keeps, per (class, delay), the larger follow-up count of the two."
 
 from pathlib import Path
 
-from kalc_formal.analysis.flows import _shifted_times
+from kalc_formal.analysis.lookups import shifted_times
 from kalc_formal.clients.resolver import Packet, Reply
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import analyse_inputs
@@ -41,5 +41,5 @@ def _packet(time, qname, qtype):
 def test_a_round_with_a_failed_query_delays_the_later_rounds():
     packets = [_packet(0.0, "a.", "A"), _packet(0.0, "a.", "AAAA"), _packet(0.0, "a.", "A"),
                _packet(0.0, "b.", "A"), _packet(0.0, "b.", "AAAA")]
-    assert _shifted_times(packets, {("a.", "A")}, 2.0) == [0.0, 0.0, 2.0, 4.0, 4.0]
-    assert _shifted_times(packets, set(), 2.0) == [0.0] * 5
+    assert shifted_times(packets, {("a.", "A")}, 2.0) == [0.0, 0.0, 2.0, 4.0, 4.0]
+    assert shifted_times(packets, set(), 2.0) == [0.0] * 5

@@ -1,10 +1,11 @@
 """Static analysis: from served queries' cost trees to counted key classes.
 
-Each client query's operations (``dnsserver``) are walked: a cache lookup is a key,
-named by a template in which the representative name becomes ``<name:ID>`` and the
-sentinel namespace label becomes ``<ns:ID>``. Keys with the same template are one
-key class; its count is the number of names (times namespaces when the template has
-``<ns:...>``). A and AAAA keys that behave alike are merged into one class.
+Each client query's operations (``kalc_formal.coredns.server``) are walked: a cache
+lookup is a key, named by a template in which the representative name becomes
+``<name:ID>`` and the sentinel namespace label becomes ``<ns:ID>``. Keys with the same
+template are one key class; its count is the number of names (times namespaces when
+the template has ``<ns:...>``). A and AAAA keys that behave alike are merged into one
+class.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from kalc_formal.analysis.ids import KeyKind, KeyRef, PoolKey
 from kalc_formal.coredns.server import (
     TCP_CLOSE_PACKETS,
     CacheLookup,
@@ -105,7 +107,7 @@ class KeyClassBuilder:
     ``closes``: forward id -> the seconds at which it gives each of those sends up
     (a TCP send's connection is closed then: ``TCP_CLOSE_PACKETS`` more packets);
     ``arrivals``: None when a step's queries may arrive at any moment.
-    ``pools``: pool id -> (cache id, pool kind) of each pool met.
+    ``pools``: pool id -> the pool, for each pool met; ``refs``: key class id -> the key.
     """
 
     group: str
@@ -117,7 +119,8 @@ class KeyClassBuilder:
     drafts: dict[str, _Draft] = field(default_factory=dict)
     info: dict[str, KeyInfo] = field(default_factory=dict)
     unmodelled: list[Unmodelled] = field(default_factory=list)
-    pools: dict[str, tuple[str, str]] = field(default_factory=dict)
+    pools: dict[str, PoolKey] = field(default_factory=dict)
+    refs: dict[str, KeyRef] = field(default_factory=dict)
 
     def add_query(
         self,
@@ -258,12 +261,14 @@ class KeyClassBuilder:
         per_namespace = f"<ns:{namespace.label}>" in template
         return name.count * (namespace.count if per_namespace else 1)
 
-    def _class_id(self, kind: str, template: str, qtype: str, extra: str = "") -> str:
-        return f"{self.group}/{kind}{extra}/{template}/{qtype}"
+    def _class_id(self, kind: KeyKind, template: str, qtype: str, cache: str | None = None) -> str:
+        ref = KeyRef(self.group, kind, template, qtype, cache)
+        self.refs.setdefault(ref.id, ref)
+        return ref.id
 
     def _cache_id(self, lookup: CacheLookup, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
         template = self._template(lookup.query.qname, name, namespace)
-        return self._class_id("cache", template, lookup.query.qtype, f":{lookup.cache}")
+        return self._class_id("cache", template, lookup.query.qtype, lookup.cache)
 
     def _upstream_id(self, upstream: Upstream, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
         template = self._template(upstream.query.qname, name, namespace)
@@ -273,9 +278,11 @@ class KeyClassBuilder:
         self, lookup: CacheLookup, name: NamePlaceholder, namespace: NamespacePlaceholder,
     ) -> tuple[str, bool]:
         template = self._template(lookup.query.qname, name, namespace)
-        pool = f"{self.group}/{lookup.cache}/{lookup.pool}" if lookup.pool else None
-        if pool is not None and lookup.pool is not None:
-            self.pools[pool] = (lookup.cache, lookup.pool)
+        pool = None
+        if lookup.pool is not None:
+            key = PoolKey(self.group, lookup.cache, lookup.pool)
+            pool = key.id
+            self.pools[pool] = key
         ttl_steps = lookup.duration // self.step_seconds if pool else 0
         key_id = self._cache_id(lookup, name, namespace)
         created = self._draft(key_id, ttl_steps, pool, self._count(template, name, namespace))
@@ -349,7 +356,7 @@ class KeyClassBuilder:
             )
             for d in ordered
         ]
-        return merge_qtypes(classes, self.info)
+        return merge_qtypes(classes, self.info, self.refs)
 
     def _key_queries(self, ordered: list[_Draft]) -> dict[str, int | None]:
         """Per class, the most queries one key can get in a step: the peak lookups of
@@ -404,7 +411,9 @@ def _feed_order(drafts: list[_Draft]) -> list[_Draft]:
     return ordered
 
 
-def merge_qtypes(classes: list[KeyClass], info: dict[str, KeyInfo]) -> list[KeyClass]:
+def merge_qtypes(
+    classes: list[KeyClass], info: dict[str, KeyInfo], refs: dict[str, KeyRef],
+) -> list[KeyClass]:
     """Merge classes that differ only in qtype (same template, behaviour and sources).
 
     Demand from flows doubles (each lookup asks both); internal lookups fed by merged
@@ -414,7 +423,7 @@ def merge_qtypes(classes: list[KeyClass], info: dict[str, KeyInfo]) -> list[KeyC
     merged: dict[tuple[object, ...], KeyClass] = {}
     renames: dict[str, str] = {}
     for key in classes:
-        head, _, _qtype = key.id.rpartition("/")
+        head = refs[key.id].any_qtype
         fed_by = tuple(sorted((renames.get(k, k), n) for k, n in key.fed_by))
         signature = (head, key.ttl_steps, key.pool, key.keys, key.demand, fed_by,
                      key.upstream, key.every_key_every_step, key.failed_sends,
