@@ -197,6 +197,8 @@ def test_workloads_of_one_class_add_their_bounds():
     (7, 1 / 3, 3, 1, 7, 7),
     (0, 5.0, 10, 1, 0, 0),
     (5, 2.0, 4, 2, 80, 80),
+    (3, 0.1, 10, 1, 3, 3),  # 3 x 0.1 x 10 is 3.0000000000000004 in floats
+    (7, 0.1, 10, 1, 7, 7),  # and 7 x 0.1 x 10 is 7.000000000000001
 ])
 def test_lookups_per_step_round_down_for_the_least_and_up_for_the_most(pods, rate, names, step, down, up):
     assert lookups_per_step(pods, rate, names, step, up=False) == down
