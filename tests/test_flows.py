@@ -1,8 +1,10 @@
 """The analysis of small clusters written here: groups and their shares, scopes and their
 caps, pools and their capacities, key classes per namespace, and what names resolve to."""
 
+import shutil
 import textwrap
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -283,3 +285,20 @@ def test_a_service_without_a_namespace_exists_in_every_namespace_with_the_plugin
     assert answer("db.other.svc.cluster.local.", "A") is None
     assert answer("web.svc.cluster.local.", "A") is None
     assert answer("web.anything.svc.example.org.", "A") is None
+
+
+def test_node_groups_list_the_shares_of_their_own_flows_only_J1(tmp_path):
+    """With NodeLocal DNSCache, ClusterFirst pods ask the node-local cache and Default
+    pods the node's nameservers: each node group lists only the flows it serves."""
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    shutil.copytree(examples / "nodelocal-dns", tmp_path / "c")
+    with (tmp_path / "c" / "workloads.yaml").open("a") as out:
+        out.write("---\n" + workload("agent", "ops", 5, HOST_RESOLVER))
+    analysis = engine.analyse_inputs(reading.read_inputs([str(tmp_path / "c")]))
+    served = {g.id: [f for f, _, _ in g.flow_shares] for g in analysis.model.groups}
+    by_server = {server: sorted(f.id for f in analysis.flows.values() if f.server == server)
+                 for server in ("nodelocal", "direct")}
+    assert by_server["direct"]
+    assert by_server["nodelocal"]
+    assert sorted(served["nodelocal"]) == by_server["nodelocal"]
+    assert sorted(served["direct"]) == by_server["direct"]
