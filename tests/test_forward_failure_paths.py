@@ -15,11 +15,13 @@ BLIPS = str(Path(__file__).resolve().parent.parent / "examples" / "upstream-blip
 
 def _followups(version):
     analysis = analyse_inputs(read_inputs([BLIPS], version=version))
+
+    def short(key_id):
+        ref = analysis.keys[key_id].ref
+        return f"{ref.template}/{ref.qtype}"
+
     return {
-        key.id.rsplit("/", 2)[-2] + "/" + key.id.rsplit("/", 1)[-1]: {
-            (target.rsplit("/", 2)[-2] + "/" + target.rsplit("/", 1)[-1], delay): count
-            for target, delay, count in key.followups
-        }
+        short(key.id): {(short(target), delay): count for target, delay, count in key.followups}
         for key in analysis.model.key_classes if key.followups
     }
 

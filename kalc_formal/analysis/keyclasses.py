@@ -49,8 +49,10 @@ class NamespacePlaceholder:
 
 @dataclass(slots=True)
 class KeyInfo:
-    """What the report needs to know about a key class."""
+    """What the report needs to know about a key class; ``ref``: its id's parts (of the
+    first class met, when A and AAAA merge)."""
 
+    ref: KeyRef
     template: str
     display: str
     qtypes: set[str]
@@ -324,7 +326,8 @@ class KeyClassBuilder:
             display = template.replace(f"<name:{name.id}>", name.text.rstrip("."))
             display = display.replace(f"<ns:{namespace.label}>", "<namespace>")
             self.info[key_id] = KeyInfo(
-                template, display, {qtype}, pool, duration, cache, per_namespace
+                self.refs[key_id], template, display, {qtype}, pool, duration, cache,
+                per_namespace,
             )
         if span and span not in self.info[key_id].spans:
             self.info[key_id].spans.append(span)
