@@ -119,3 +119,19 @@ def test_spread_arrivals_bound_the_misses_within_one_reply_time():
     assert keys[("<name:ext>.", "cache")].misses_per_fill == 13
     # 1 + ceil(2 x 3 x 0.02) = 2
     assert keys[("<name:ext>.<ns:kf-ns-0>.svc.cluster.local.", "cache")].misses_per_fill == 2
+
+
+def test_pools_and_classes_keep_their_cache_id_whole_when_it_holds_slashes_and_colons():
+    cache = CacheStep("cache@deeper/still/Corefile:9", (".",), success_max=30, denial_max=30)
+    builder = build(AUTOPATH, cache, KUBERNETES, FORWARD)
+    pools = {key.kind: key for key in builder.pools.values()}
+    assert set(pools) == {"success", "denial"}
+    assert {(p.group, p.cache) for p in pools.values()} == {("hot", cache.id)}
+    for key in builder.key_classes():
+        ref = builder.info[key.id].ref
+        assert ref.id == key.id
+        if ref.kind == "cache":
+            assert ref.cache == cache.id
+            assert key.pool in builder.pools
+    merged = by_template(builder)[("<name:ext>.", "cache")]
+    assert builder.info[merged.id].qtypes == {"A", "AAAA"}
