@@ -18,6 +18,7 @@ def _followups(version):
 
     def short(key_id):
         ref = analysis.keys[key_id].ref
+        assert ref is not None
         return f"{ref.template}/{ref.qtype}"
 
     return {

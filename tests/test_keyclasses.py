@@ -129,6 +129,7 @@ def test_pools_and_classes_keep_their_cache_id_whole_when_it_holds_slashes_and_c
     assert {(p.group, p.cache) for p in pools.values()} == {("hot", cache.id)}
     for key in builder.key_classes():
         ref = builder.info[key.id].ref
+        assert ref is not None
         assert ref.id == key.id
         if ref.kind == "cache":
             assert ref.cache == cache.id

@@ -49,10 +49,9 @@ class NamespacePlaceholder:
 
 @dataclass(slots=True)
 class KeyInfo:
-    """What the report needs to know about a key class; ``ref``: its id's parts (of the
-    first class met, when A and AAAA merge)."""
+    """What the report needs to know about a key class. ``ref``: its id's parts (of the
+    first class met, when A and AAAA merge); None only in a KeyInfo built by hand."""
 
-    ref: KeyRef
     template: str
     display: str
     qtypes: set[str]
@@ -63,6 +62,7 @@ class KeyInfo:
     spans: list[Span] = field(default_factory=list)
     upstream_targets: set[str] = field(default_factory=set)
     walk: bool = False
+    ref: KeyRef | None = None
 
 
 @dataclass(slots=True)
@@ -326,8 +326,8 @@ class KeyClassBuilder:
             display = template.replace(f"<name:{name.id}>", name.text.rstrip("."))
             display = display.replace(f"<ns:{namespace.label}>", "<namespace>")
             self.info[key_id] = KeyInfo(
-                self.refs[key_id], template, display, {qtype}, pool, duration, cache,
-                per_namespace,
+                template, display, {qtype}, pool, duration, cache, per_namespace,
+                ref=self.refs[key_id],
             )
         if span and span not in self.info[key_id].spans:
             self.info[key_id].spans.append(span)

@@ -35,12 +35,12 @@ class FlowInfo:
 @dataclass(frozen=True, slots=True)
 class GroupInfo:
     """A server group: ``server`` is who its replicas are (``FlowInfo.server`` of the
-    flows it serves)."""
+    flows it serves); the analysis always gives it."""
 
     id: str
     label: str
     replicas: int
-    server: ServerKind
+    server: ServerKind = "coredns"
 
 
 @dataclass(frozen=True, slots=True)
