@@ -136,3 +136,22 @@ def test_pools_and_classes_keep_their_cache_id_whole_when_it_holds_slashes_and_c
             assert key.pool in builder.pools
     merged = by_template(builder)[("<name:ext>.", "cache")]
     assert builder.info[merged.id].qtypes == {"A", "AAAA"}
+
+
+def test_a_name_id_holding_the_namespace_label_is_not_taken_for_the_namespace():
+    """Only the qname after the representative name is searched for the namespace label:
+    a name id (kalc.yaml allows dots) that holds it once made every key of the name per
+    namespace, and its display unreadable."""
+    name = NamePlaceholder("orders.shop.v1", "api.example.com", count=20)
+    shop = NamespacePlaceholder("shop", count=1)
+    server = Server((BlockPlan((".",), (CACHE, KUBERNETES, FORWARD)),), world, lambda q, t: None)
+    builder = KeyClassBuilder("hot", 1, {"forward": ("node",)})
+    for qname in ("api.example.com.", "api.example.com.shop.svc.cluster.local."):
+        served = server.serve(Query(qname, "A"), Client("shop"))
+        builder.add_query("orders", served.operations, name, shop, 0.5, PEAK)
+    shown = {(info.template, info.display, info.per_namespace) for info in builder.info.values()}
+    assert shown == {
+        ("<name:orders.shop.v1>.", "api.example.com.", False),
+        ("<name:orders.shop.v1>.<ns:shop>.svc.cluster.local.",
+         "api.example.com.<namespace>.svc.cluster.local.", True),
+    }

@@ -65,6 +65,17 @@ class KeyInfo:
     ref: KeyRef | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """A qname with the representative name marked ``<name:ID>`` and the sentinel
+    namespace label ``<ns:LABEL>`` (``text``, a key class's id part and label), as the
+    report shows it (``display``), and whether it holds the namespace."""
+
+    text: str
+    display: str
+    per_namespace: bool
+
+
 @dataclass(slots=True)
 class _Draft:
     key_id: str
@@ -251,17 +262,20 @@ class KeyClassBuilder:
         if operation.span:
             self.info[key_id].spans.append(operation.span)
 
-    def _template(self, qname: str, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
+    def _template(self, qname: str, name: NamePlaceholder, namespace: NamespacePlaceholder) -> _Template:
         text = name.text.rstrip(".")
-        template = qname
+        head, shown, rest = "", "", qname
         if qname == text + "." or qname.startswith(text + "."):
-            template = f"<name:{name.id}>" + qname[len(text) :]
+            head, shown, rest = f"<name:{name.id}>", text, qname[len(text) :]
         label = "." + namespace.label + "."
-        return template.replace(label, f".<ns:{namespace.label}>.")
+        return _Template(
+            head + rest.replace(label, f".<ns:{namespace.label}>."),
+            shown + rest.replace(label, ".<namespace>."),
+            label in rest,
+        )
 
-    def _count(self, template: str, name: NamePlaceholder, namespace: NamespacePlaceholder) -> int:
-        per_namespace = f"<ns:{namespace.label}>" in template
-        return name.count * (namespace.count if per_namespace else 1)
+    def _count(self, template: _Template, name: NamePlaceholder, namespace: NamespacePlaceholder) -> int:
+        return name.count * (namespace.count if template.per_namespace else 1)
 
     def _class_id(self, kind: KeyKind, template: str, qtype: str, cache: str | None = None) -> str:
         ref = KeyRef(self.group, kind, template, qtype, cache)
@@ -270,11 +284,11 @@ class KeyClassBuilder:
 
     def _cache_id(self, lookup: CacheLookup, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
         template = self._template(lookup.query.qname, name, namespace)
-        return self._class_id("cache", template, lookup.query.qtype, lookup.cache)
+        return self._class_id("cache", template.text, lookup.query.qtype, lookup.cache)
 
     def _upstream_id(self, upstream: Upstream, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
         template = self._template(upstream.query.qname, name, namespace)
-        return self._class_id("upstream", template, upstream.query.qtype)
+        return self._class_id("upstream", template.text, upstream.query.qtype)
 
     def _cache_class(
         self, lookup: CacheLookup, name: NamePlaceholder, namespace: NamespacePlaceholder,
@@ -289,16 +303,16 @@ class KeyClassBuilder:
         key_id = self._cache_id(lookup, name, namespace)
         created = self._draft(key_id, ttl_steps, pool, self._count(template, name, namespace))
         self._note(key_id, template, lookup.query.qtype, lookup.pool, lookup.duration,
-                   lookup.cache, name, namespace, lookup.span)
+                   lookup.cache, lookup.span)
         return key_id, created
 
     def _walk_class(
         self, walk: Walk, name: NamePlaceholder, namespace: NamespacePlaceholder,
     ) -> tuple[str, bool]:
         template = self._template(walk.query.qname, name, namespace)
-        key_id = self._class_id("walk", template, walk.query.qtype)
+        key_id = self._class_id("walk", template.text, walk.query.qtype)
         created = self._draft(key_id, 0, None, self._count(template, name, namespace))
-        self._note(key_id, template, walk.query.qtype, None, 0, "", name, namespace, walk.span)
+        self._note(key_id, template, walk.query.qtype, None, 0, "", walk.span)
         self.info[key_id].walk = True
         return key_id, created
 
@@ -308,7 +322,7 @@ class KeyClassBuilder:
         template = self._template(upstream.query.qname, name, namespace)
         key_id = self._upstream_id(upstream, name, namespace)
         created = self._draft(key_id, 0, None, self._count(template, name, namespace))
-        self._note(key_id, template, upstream.query.qtype, None, 0, "", name, namespace, None)
+        self._note(key_id, template, upstream.query.qtype, None, 0, "", None)
         return key_id, created
 
     def _draft(self, key_id: str, ttl_steps: int, pool: str | None, keys: int) -> bool:
@@ -318,16 +332,13 @@ class KeyClassBuilder:
         return True
 
     def _note(
-        self, key_id: str, template: str, qtype: str, pool: str | None, duration: int,
-        cache: str, name: NamePlaceholder, namespace: NamespacePlaceholder, span: Span | None,
+        self, key_id: str, template: _Template, qtype: str, pool: str | None, duration: int,
+        cache: str, span: Span | None,
     ) -> None:
         if key_id not in self.info:
-            per_namespace = f"<ns:{namespace.label}>" in template
-            display = template.replace(f"<name:{name.id}>", name.text.rstrip("."))
-            display = display.replace(f"<ns:{namespace.label}>", "<namespace>")
             self.info[key_id] = KeyInfo(
-                template, display, {qtype}, pool, duration, cache, per_namespace,
-                ref=self.refs[key_id],
+                template.text, template.display, {qtype}, pool, duration, cache,
+                template.per_namespace, ref=self.refs[key_id],
             )
         if span and span not in self.info[key_id].spans:
             self.info[key_id].spans.append(span)
