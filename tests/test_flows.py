@@ -14,7 +14,7 @@ from kalc_formal.analysis.ids import GroupKey, KeyRef, PoolKey
 from kalc_formal.analysis.pools import CACHE_SHARDS, model_pool, pool_capacity
 from kalc_formal.analysis.world import service_world, upstream_world
 from kalc_formal.config import reading
-from kalc_formal.coredns.server import Reply, ServerSetup
+from kalc_formal.coredns.server import ServerReply, ServerSetup
 
 COREFILE = """\
 .:53 {
@@ -269,19 +269,19 @@ def name(text, *, exists=True, aaaa=False, ttl=30, negative_ttl=60, service=None
 def test_the_upstream_answers_the_names_given_and_nxdomain_under_them_with_their_negative_ttl():
     answer = upstream_world([name("api.example.com", negative_ttl=90),
                              name("gone.example.com", exists=False, negative_ttl=15)])
-    assert answer("api.example.com.", "A") == Reply("NOERROR", answer=True, ttl=30)
-    assert answer("api.example.com.", "AAAA") == Reply("NOERROR", answer=False, ttl=90)
-    assert answer("gone.example.com.", "A") == Reply("NXDOMAIN", ttl=15)
-    assert answer("api.example.com.ec2.internal.", "A") == Reply("NXDOMAIN", ttl=90)
-    assert answer("other.example.org.", "A") == Reply("NXDOMAIN", ttl=60)
+    assert answer("api.example.com.", "A") == ServerReply("NOERROR", answer=True, ttl=30)
+    assert answer("api.example.com.", "AAAA") == ServerReply("NOERROR", answer=False, ttl=90)
+    assert answer("gone.example.com.", "A") == ServerReply("NXDOMAIN", ttl=15)
+    assert answer("api.example.com.ec2.internal.", "A") == ServerReply("NXDOMAIN", ttl=90)
+    assert answer("other.example.org.", "A") == ServerReply("NXDOMAIN", ttl=60)
 
 
 def test_a_service_without_a_namespace_exists_in_every_namespace_with_the_plugin_ttl_F3_F4():
     names = [name("web", service="web"), name("db", service="db", namespace="data", aaaa=True)]
     answer = service_world(names, "cluster.local", lambda: 30)
-    assert answer("web.anything.svc.cluster.local.", "A") == Reply("NOERROR", answer=True, ttl=30)
-    assert answer("web.anything.svc.cluster.local.", "AAAA") == Reply("NOERROR", answer=False, ttl=30)
-    assert answer("db.data.svc.cluster.local.", "AAAA") == Reply("NOERROR", answer=True, ttl=30)
+    assert answer("web.anything.svc.cluster.local.", "A") == ServerReply("NOERROR", answer=True, ttl=30)
+    assert answer("web.anything.svc.cluster.local.", "AAAA") == ServerReply("NOERROR", answer=False, ttl=30)
+    assert answer("db.data.svc.cluster.local.", "AAAA") == ServerReply("NOERROR", answer=True, ttl=30)
     assert answer("db.other.svc.cluster.local.", "A") is None
     assert answer("web.svc.cluster.local.", "A") is None
     assert answer("web.anything.svc.example.org.", "A") is None

@@ -34,8 +34,7 @@ from kalc_formal.analysis.result import FlowInfo
 from kalc_formal.analysis.topology import Topology
 from kalc_formal.analysis.world import service_world, to_client_reply, upstream_world
 from kalc_formal.clients.resolvconf import Libc, ResolvConf, pod_resolv_conf
-from kalc_formal.clients.resolver import Packet, simulate_lookup
-from kalc_formal.clients.resolver import Reply as ClientReply
+from kalc_formal.clients.resolver import ClientReply, Packet, simulate_lookup
 from kalc_formal.clients.resolver import ReplyFunction as ClientReplyFunction
 from kalc_formal.config.settings import DEFAULT_RATE
 from kalc_formal.coredns.server import (
@@ -44,12 +43,12 @@ from kalc_formal.coredns.server import (
     ForwardStep,
     Operation,
     Query,
-    Reply,
     Served,
     Server,
+    ServerReply,
     ServiceExists,
     Unmodelled,
-    Upstream,
+    UpstreamExchange,
     World,
 )
 from kalc_formal.kubernetes.cluster import Cluster
@@ -58,7 +57,7 @@ from kalc_formal.model.flowmodel import Flow
 if TYPE_CHECKING:
     from kalc_formal.analysis.flows import NameClass, Settings
 
-ServedQueries = dict[tuple[str, str], tuple[Reply, tuple[Operation, ...]]]
+ServedQueries = dict[tuple[str, str], tuple[ServerReply, tuple[Operation, ...]]]
 """(qname, qtype) -> the server's reply and the operations serving it took."""
 
 
@@ -121,7 +120,7 @@ class ClientLookups:
                 if server is None:
                     answered = self.world(qname, qtype)
                     ops: tuple[Operation, ...] = (
-                        Upstream("direct", (nameserver,), Query(qname, qtype)),
+                        UpstreamExchange("direct", (nameserver,), Query(qname, qtype)),
                     )
                     served[key] = (answered, ops)
                 else:

@@ -15,7 +15,7 @@ from kalc_formal.coredns.server import (
     KubernetesStep,
     Operation,
     ServerSetup,
-    Upstream,
+    UpstreamExchange,
     Walk,
 )
 
@@ -24,7 +24,7 @@ def upstream_packets(operations: Sequence[Operation]) -> int:
     """Upstream exchanges when every cache on the path misses."""
     total = 0
     for operation in operations:
-        if isinstance(operation, Upstream):
+        if isinstance(operation, UpstreamExchange):
             total += 1
         elif isinstance(operation, CacheLookup):
             total += upstream_packets(operation.on_miss)
@@ -37,7 +37,7 @@ def upstream_targets(operations: Sequence[Operation]) -> set[str]:
     """The addresses the operations send upstream packets to."""
     targets: set[str] = set()
     for operation in operations:
-        if isinstance(operation, Upstream):
+        if isinstance(operation, UpstreamExchange):
             targets.update(operation.targets)
         elif isinstance(operation, CacheLookup):
             targets |= upstream_targets(operation.on_miss)
@@ -57,7 +57,7 @@ def scope_packets(
             total[scope_id] = total.get(scope_id, 0) + packets
 
     for operation in operations:
-        if isinstance(operation, Upstream):
+        if isinstance(operation, UpstreamExchange):
             add(dict.fromkeys(scopes_of(operation.targets), operation.packets))
         elif isinstance(operation, CacheLookup):
             add(scope_packets(operation.on_miss, scopes_of))

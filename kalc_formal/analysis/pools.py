@@ -1,21 +1,18 @@
 """Static analysis: the cache pools of the model and what each holds.
 
-The only place in the analysis that knows the cache plugin's defaults: a pool's
-capacity and its shards (D3).
+The only place in the analysis that uses the cache plugin's defaults
+(``coredns/plugins/cache.py``): a pool's capacity and its shards (D3).
 """
 
 from __future__ import annotations
 
 from kalc_formal.analysis.ids import PoolKey
+from kalc_formal.coredns.plugins.cache import (
+    CACHE_DEFAULT_EFFECTIVE_CAPACITY as DEFAULT_POOL_CAPACITY,
+)
+from kalc_formal.coredns.plugins.cache import CACHE_SHARDS
 from kalc_formal.coredns.server import ServerSetup
 from kalc_formal.model.flowmodel import Pool
-
-CACHE_SHARDS = 256
-"""Each cache pool is split into this many shards of equal capacity (D3)."""
-
-DEFAULT_POOL_CAPACITY = 9984
-"""A pool's capacity without a ``success``/``denial`` option: 10,000 rounded down to
-whole shards (D3)."""
 
 
 def pool_capacity(setup: ServerSetup | None, pool: PoolKey) -> int:

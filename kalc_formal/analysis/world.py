@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from kalc_formal.clients.resolver import Reply as ClientReply
+from kalc_formal.clients.resolver import ClientReply
 from kalc_formal.config.settings import DEFAULT_NEGATIVE_TTL
-from kalc_formal.coredns.server import Reply
+from kalc_formal.coredns.server import ServerReply
 
 if TYPE_CHECKING:
     from kalc_formal.analysis.flows import NameClass
@@ -17,7 +17,7 @@ def _fqdn(name: str) -> str:
     return name if name.endswith(".") else name + "."
 
 
-def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], Reply]:
+def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], ServerReply]:
     """What the upstream answers: the external names as given exist, the rest NXDOMAIN."""
     table = {
         _fqdn(n.text): n for n in names if n.kind == "external" and n.exists
@@ -27,12 +27,12 @@ def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], Reply]:
         key = _fqdn(name.text)
         negative[key] = (negative.get(key, (order, 0))[0], name.negative_ttl)
 
-    def answer(qname: str, qtype: str) -> Reply:
+    def answer(qname: str, qtype: str) -> ServerReply:
         name = table.get(qname)
         if name is not None:
             if qtype == "AAAA" and not name.aaaa:
-                return Reply("NOERROR", answer=False, ttl=name.negative_ttl)
-            return Reply("NOERROR", answer=True, ttl=name.ttl)
+                return ServerReply("NOERROR", answer=False, ttl=name.negative_ttl)
+            return ServerReply("NOERROR", answer=True, ttl=name.ttl)
         # the first name (in kalc.yaml's order) that qname starts with, probed per label
         matches = [
             negative[prefix]
@@ -40,15 +40,15 @@ def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], Reply]:
             if qname[end] == "." and (prefix := qname[: end + 1]) in negative
         ]
         if matches:
-            return Reply("NXDOMAIN", ttl=min(matches)[1])
-        return Reply("NXDOMAIN", ttl=DEFAULT_NEGATIVE_TTL)
+            return ServerReply("NXDOMAIN", ttl=min(matches)[1])
+        return ServerReply("NXDOMAIN", ttl=DEFAULT_NEGATIVE_TTL)
 
     return answer
 
 
 def service_world(
     names: Sequence[NameClass], domain: str, ttl: Callable[[], int]
-) -> Callable[[str, str], Reply | None]:
+) -> Callable[[str, str], ServerReply | None]:
     """Which in-cluster Service names exist and their answers: a Service given without a
     namespace is in every client's own namespace."""
     existing: dict[tuple[str, str | None], NameClass] = {}
@@ -56,7 +56,7 @@ def service_world(
         if name.service is not None and name.exists:
             existing[(name.service, name.namespace or None)] = name
 
-    def answer(qname: str, qtype: str) -> Reply | None:
+    def answer(qname: str, qtype: str) -> ServerReply | None:
         labels = qname.split(".")
         if len(labels) < 4:
             return None
@@ -70,13 +70,13 @@ def service_world(
         if name is None:
             return None
         if qtype == "AAAA" and not name.aaaa:
-            return Reply("NOERROR", answer=False, ttl=min(ttl(), 300))
-        return Reply("NOERROR", answer=True, ttl=ttl())
+            return ServerReply("NOERROR", answer=False, ttl=min(ttl(), 300))
+        return ServerReply("NOERROR", answer=True, ttl=ttl())
 
     return answer
 
 
-def to_client_reply(reply: Reply) -> ClientReply:
+def to_client_reply(reply: ServerReply) -> ClientReply:
     """A server's reply as the client's resolver model sees it."""
     if reply.rcode == "NOERROR":
         return ClientReply.ANSWER if reply.answer else ClientReply.NODATA
