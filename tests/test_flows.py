@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from kalc_formal import engine
-from kalc_formal.analysis.flows import NameClass
 from kalc_formal.analysis.ids import GroupKey, KeyRef, PoolKey
 from kalc_formal.analysis.pools import CACHE_SHARDS, model_pool, pool_capacity
 from kalc_formal.analysis.world import service_world, upstream_world
 from kalc_formal.config import reading
+from kalc_formal.config.names import NameClass
 from kalc_formal.coredns.server import ServerReply, ServerSetup
 
 COREFILE = """\

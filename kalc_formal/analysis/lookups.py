@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from kalc_formal.analysis.ids import FlowKey, ServerKind
 from kalc_formal.analysis.keyclasses import (
@@ -36,7 +35,8 @@ from kalc_formal.analysis.world import service_world, to_client_reply, upstream_
 from kalc_formal.clients.resolvconf import Libc, ResolvConf, pod_resolv_conf
 from kalc_formal.clients.resolver import ClientReply, Packet, simulate_lookup
 from kalc_formal.clients.resolver import ReplyFunction as ClientReplyFunction
-from kalc_formal.config.settings import DEFAULT_RATE
+from kalc_formal.config.names import NameClass
+from kalc_formal.config.settings import DEFAULT_RATE, CheckSettings
 from kalc_formal.coredns.server import (
     FORWARD_DEADLINE,
     Client,
@@ -54,9 +54,6 @@ from kalc_formal.coredns.server import (
 from kalc_formal.kubernetes.cluster import Cluster
 from kalc_formal.model.flowmodel import Flow
 
-if TYPE_CHECKING:
-    from kalc_formal.analysis.flows import NameClass, Settings
-
 ServedQueries = dict[tuple[str, str], tuple[ServerReply, tuple[Operation, ...]]]
 """(qname, qtype) -> the server's reply and the operations serving it took."""
 
@@ -66,7 +63,7 @@ class ClientLookups:
     classes their queries meet in the groups of ``topology``."""
 
     def __init__(
-        self, cluster: Cluster, settings: Settings, names: Sequence[NameClass],
+        self, cluster: Cluster, settings: CheckSettings, names: Sequence[NameClass],
         topology: Topology,
     ) -> None:
         self.cluster = cluster

@@ -13,21 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 from kalc_formal.analysis.ids import GroupKey, ServerKind
 from kalc_formal.analysis.keyclasses import KeyClassBuilder
 from kalc_formal.analysis.operations import forwards
 from kalc_formal.analysis.podclasses import PodClass, node_bound
 from kalc_formal.analysis.result import GroupInfo, ScopeInfo
-from kalc_formal.config.settings import DEFAULT_UPSTREAM_LIMIT
+from kalc_formal.config.settings import DEFAULT_UPSTREAM_LIMIT, CheckSettings
 from kalc_formal.coredns.server import ServerSetup
 from kalc_formal.kubernetes.cluster import Cluster
 from kalc_formal.kubernetes.placement import NodeBound
 from kalc_formal.model.flowmodel import Group, Scope
-
-if TYPE_CHECKING:
-    from kalc_formal.analysis.flows import Settings
 
 
 @dataclass(slots=True)
@@ -51,7 +47,7 @@ class Topology:
     """The scopes of the settings' upstreams and the groups made so far."""
 
     def __init__(
-        self, cluster: Cluster, settings: Settings, coredns: ServerSetup,
+        self, cluster: Cluster, settings: CheckSettings, coredns: ServerSetup,
         nodelocal: ServerSetup | None,
     ) -> None:
         self.cluster = cluster
@@ -180,7 +176,7 @@ class Topology:
         ]
 
 
-def upstream_scopes(settings: Settings) -> list[tuple[Scope, ScopeInfo]]:
+def upstream_scopes(settings: CheckSettings) -> list[tuple[Scope, ScopeInfo]]:
     """One scope per upstream of the settings, with no members yet."""
     result = []
     for index, upstream in enumerate(settings.upstreams):

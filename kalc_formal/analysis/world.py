@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from kalc_formal.clients.resolver import ClientReply
+from kalc_formal.config.names import NameClass
 from kalc_formal.config.settings import DEFAULT_NEGATIVE_TTL
 from kalc_formal.coredns.server import ServerReply
-
-if TYPE_CHECKING:
-    from kalc_formal.analysis.flows import NameClass
 
 
 def _fqdn(name: str) -> str:
