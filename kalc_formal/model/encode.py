@@ -9,11 +9,12 @@ state invariants (``free_start=True``, for k-induction). Variables are named
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import z3
 
-from kalc_formal.model.flowmodel import FlowModel, KeyClass
+from kalc_formal.model.flowmodel import FlowModel, Group, KeyClass
 from kalc_formal.model.simulator import Choices, StartCache
 
 Expr = Any  # z3.ArithRef | z3.BoolRef; the z3 package has no type hints
@@ -64,6 +65,7 @@ class Unrolling:
         self.outage_counts: dict[str, list[Expr]] = {s.id: [] for s in model.scopes}
         self.surge_count: list[Expr] = []
         self.initial: list[Expr] = []
+        self._envelopes: dict[tuple[str, str], list[tuple[int, int]]] = {}
         self._start_budgets()
         for key in model.key_classes:
             if model.kept(key):
@@ -176,19 +178,50 @@ class Unrolling:
         step.group_lookups[(group_id, flow_id)] = amount
         low, high = group.shares(flow_id)
         serving, replicas = group.split_serving(flow_id), group.split_replicas(flow_id)
-        ceiling = (low.numerator * total + low.denominator - 1) / low.denominator
-        return [
-            z3.If(
-                replicas * ceiling <= total,
+        flow = self.model.flow(flow_id)
+        least = group.lookup_bounds(flow_id, flow.base)[0]
+        most = group.lookup_bounds(flow_id, flow.peak)[1]
+        if low * replicas <= 1:
+            # ceil(min x L) if R x ceil(min x L) <= L, else floor(min x L): that is
+            # min(ceil(min x L), floor(L / R)) when min x R <= 1, without division.
+            at_least = z3.Or(
                 low.denominator * amount >= low.numerator * total,
-                low.denominator * amount >= low.numerator * total - low.denominator + 1,
-            ),
+                replicas * amount >= total - replicas + 1,
+            )
+        else:
+            at_least = low.denominator * amount >= low.numerator * total - low.denominator + 1
+        return [
+            at_least,
             z3.Or(
                 high.denominator * amount <= high.numerator * total,
                 serving * amount <= total + serving - 1,
             ),
-            amount >= 0,
+            # Implied (both bounds grow with L): the range at base and at peak, which
+            # spares the solver branching on each flow's rounding near an optimum.
+            amount >= least,
+            amount <= most,
         ]
+
+    def envelope_cuts(self, t: int) -> list[Expr]:
+        """Implied cuts for step ``t``: each representative's lookups lie under the
+        concave envelope of their upper bound over the flow's range (``envelope``).
+
+        They remove no integer solution; they give the solver's linear relaxation the
+        shape of the rounding, which an optimum over many flows otherwise has to find by
+        branching on each flow.
+        """
+        step = self.steps[t]
+        facts: list[Expr] = []
+        for (group_id, flow_id), amount in step.group_lookups.items():
+            key = (group_id, flow_id)
+            if key not in self._envelopes:
+                flow = self.model.flow(flow_id)
+                self._envelopes[key] = envelope(self.model.group(group_id), flow_id, flow.base, flow.peak)
+            total = step.lookups[flow_id]
+            vertices = self._envelopes[key]
+            for (x1, y1), (x2, y2) in pairwise(vertices):
+                facts.append((x2 - x1) * amount <= (x2 - x1) * y1 + (y2 - y1) * (total - x1))
+        return facts
 
     def _key_step(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
         original = z3.Sum(
@@ -304,11 +337,12 @@ class Unrolling:
         """Some scope is over its limit in the window that ends with step ``t``."""
         return z3.Or([self.window(s.id, t) > s.limit for s in self.model.scopes] + [False])
 
-    def surge(self) -> Expr:
-        """Lookups above baseline, summed over the steps unrolled so far."""
+    def surge(self, steps: int | None = None) -> Expr:
+        """Lookups above baseline, summed over the first ``steps`` steps (default: the
+        steps unrolled so far)."""
         terms = [
             step.lookups[f.id] - f.base
-            for step in self.steps
+            for step in self.steps[:steps]
             for f in self.model.flows
             if f.base != f.peak
         ]
@@ -333,8 +367,9 @@ class Unrolling:
             facts += [step.fills[k] == n for k, n in choices.fills[t].items()]
         return facts
 
-    def decode(self, model: z3.ModelRef) -> Choices:
-        """The environment's choices in a Z3 model, for the simulator."""
+    def decode(self, model: z3.ModelRef, steps: int | None = None) -> Choices:
+        """The environment's choices in a Z3 model over the first ``steps`` steps (default:
+        the steps unrolled so far), for the simulator."""
 
         def value(expr: Expr) -> int:
             return int(model.eval(expr, model_completion=True).as_long())
@@ -346,7 +381,7 @@ class Unrolling:
         for key_id, start in self.starts.items():
             schedule = tuple(value(n) for n in start.schedule)
             choices.start[key_id] = StartCache(value(start.live), schedule, value(start.in_flight))
-        for step in self.steps:
+        for step in self.steps[:steps]:
             choices.lookups.append({f: value(v) for f, v in step.lookups.items()})
             choices.group_lookups.append({k: value(v) for k, v in step.group_lookups.items()})
             choices.restarts.append(
@@ -358,6 +393,30 @@ class Unrolling:
             choices.misses.append({k: value(v) for k, v in step.misses.items() if k in step.fills})
             choices.fills.append({k: value(v) for k, v in step.fills.items()})
         return choices
+
+
+ENVELOPE_POINTS = 20_000
+"""The widest lookup range whose envelope is computed (one bound per lookup count)."""
+
+
+def envelope(group: Group, flow_id: str, base: int, peak: int) -> list[tuple[int, int]]:
+    """The vertices (L, G) of the least concave function over ``base <= L <= peak`` that
+    is at least ``group.lookup_bounds(flow_id, L)[1]`` at every integer L; [] when the
+    range is a single value or wider than ``ENVELOPE_POINTS``."""
+    if peak <= base or peak - base > ENVELOPE_POINTS:
+        return []
+    share = group.shares(flow_id)[1]
+    serving = group.split_serving(flow_id)
+    hull: list[tuple[int, int]] = []
+    for lookups in range(base, peak + 1):
+        most = max(share.numerator * lookups // share.denominator, -(-lookups // serving))
+        while len(hull) >= 2:
+            (x1, y1), (x2, y2) = hull[-2], hull[-1]
+            if (y2 - y1) * (lookups - x1) > (most - y1) * (x2 - x1):
+                break
+            hull.pop()
+        hull.append((lookups, most))
+    return hull
 
 
 def _positional_names(model: FlowModel) -> dict[str, str]:
