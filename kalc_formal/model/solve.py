@@ -316,17 +316,19 @@ def smallest_surge(
     search.add(*solver.assertions())
     for t in range(steps):
         search.add(*unrolling.envelope_cuts(t))
-    low = 0
+    low, spent = 0, 0
     while low < high:
-        left = rlimit - _rlimit_count(search)
-        if left <= 0:
+        if spent >= rlimit:
             return best, False
-        set_query_rlimit(search, left)
+        set_query_rlimit(search, rlimit - spent)
         middle = (low + high) // 2
+        before = _rlimit_count(search)
         try:
             found = check(search, surge <= middle)
         except SolverGaveUp:
             return best, False
+        finally:
+            spent += max(0, _rlimit_count(search) - before)
         if found:
             best = search.model()
             high = best.eval(surge, model_completion=True).as_long()
