@@ -9,6 +9,7 @@ state invariants (``free_start=True``, for k-induction). Variables are named
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
@@ -22,6 +23,14 @@ Expr = Any  # z3.ArithRef | z3.BoolRef; the z3 package has no type hints
 
 def _min(a: Expr, b: Expr) -> Expr:
     return z3.If(a <= b, a, b)
+
+
+def _times(factor: int, term: Expr) -> Expr:
+    return term if factor == 1 else factor * term
+
+
+_ZERO = z3.IntVal(0)
+_FALSE = z3.BoolVal(False)
 
 
 @dataclass(slots=True)
@@ -51,6 +60,30 @@ class _Step:
     surging: Expr = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Share:
+    """A group's share rule for one flow, and the representative's range over the
+    flow's lookups (at base and at peak); ``fixed`` when the flow has one value."""
+
+    low: Fraction
+    high: Fraction
+    replicas: int
+    serving: int
+    least: int
+    most: int
+    fixed: bool
+
+    @staticmethod
+    def of(model: FlowModel, group_id: str, flow_id: str) -> _Share:
+        group, flow = model.group(group_id), model.flow(flow_id)
+        low, high = group.shares(flow_id)
+        return _Share(
+            low, high, group.split_replicas(flow_id), group.split_serving(flow_id),
+            group.lookup_bounds(flow_id, flow.base)[0], group.lookup_bounds(flow_id, flow.peak)[1],
+            flow.base == flow.peak,
+        )
+
+
 class Unrolling:
     """The transition system unrolled step by step as Z3 constraints."""
 
@@ -66,6 +99,9 @@ class Unrolling:
         self.surge_count: list[Expr] = []
         self.initial: list[Expr] = []
         self._envelopes: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self._shares: dict[tuple[str, str], _Share] = {}
+        failing_scopes = {s.id for s in model.scopes if s.outage_steps}
+        self._may_fail = {k.id for k in model.key_classes if failing_scopes & set(k.scopes)}
         self._start_budgets()
         for key in model.key_classes:
             if model.kept(key):
@@ -172,15 +208,19 @@ class Unrolling:
         return facts
 
     def _group_lookup(self, t: int, step: _Step, group_id: str, flow_id: str) -> list[Expr]:
-        group = self.model.group(group_id)
         total = step.lookups[flow_id]
         amount = z3.Int(f"group_lookups[{self._n('g', group_id)},{self._n('f', flow_id)}]@{t}")
         step.group_lookups[(group_id, flow_id)] = amount
-        low, high = group.shares(flow_id)
-        serving, replicas = group.split_serving(flow_id), group.split_replicas(flow_id)
-        flow = self.model.flow(flow_id)
-        least = group.lookup_bounds(flow_id, flow.base)[0]
-        most = group.lookup_bounds(flow_id, flow.peak)[1]
+        share = self._shares.get((group_id, flow_id))
+        if share is None:
+            share = self._shares[(group_id, flow_id)] = _Share.of(self.model, group_id, flow_id)
+        # Implied (both bounds grow with L): the range at base and at peak, which spares
+        # the solver branching on each flow's rounding near an optimum; with base = peak
+        # it is the whole rule.
+        facts = [amount >= share.least, amount <= share.most]
+        if share.fixed:
+            return facts
+        low, high, replicas, serving = share.low, share.high, share.replicas, share.serving
         if low * replicas <= 1:
             # ceil(min x L) if R x ceil(min x L) <= L, else floor(min x L): that is
             # min(ceil(min x L), floor(L / R)) when min x R <= 1, without division.
@@ -190,17 +230,11 @@ class Unrolling:
             )
         else:
             at_least = low.denominator * amount >= low.numerator * total - low.denominator + 1
-        return [
-            at_least,
-            z3.Or(
-                high.denominator * amount <= high.numerator * total,
-                serving * amount <= total + serving - 1,
-            ),
-            # Implied (both bounds grow with L): the range at base and at peak, which
-            # spares the solver branching on each flow's rounding near an optimum.
-            amount >= least,
-            amount <= most,
-        ]
+        at_most = z3.Or(
+            high.denominator * amount <= high.numerator * total,
+            serving * amount <= total + serving - 1,
+        )
+        return [at_least, at_most, *facts]
 
     def envelope_cuts(self, t: int) -> list[Expr]:
         """Implied cuts for step ``t``: each representative's lookups lie under the
@@ -224,21 +258,23 @@ class Unrolling:
         return facts
 
     def _key_step(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
-        original = z3.Sum(
-            [n * step.group_lookups[(key.group, f)] for f, n in key.demand]
-            + [n * step.misses[source] for source, n in key.fed_by]
-            + [z3.IntVal(0)]
+        original = _sum(
+            [_times(n, step.group_lookups[(key.group, f)]) for f, n in key.demand]
+            + [_times(n, step.misses[source]) for source, n in key.fed_by]
         )
-        queries = z3.Sum([original, *self._followups(t, key.id)])
+        queries = _sum([original, *self._followups(t, key.id)])
         step.queries[key.id] = queries
-        failing = z3.Or([step.out[s] for s in key.scopes] + [False])
+        may_fail = key.id in self._may_fail
+        failing = z3.Or([step.out[s] for s in key.scopes]) if may_fail else _FALSE
         step.failing[key.id] = failing
         if not self.model.kept(key):
             cap = self.model.miss_cap(key)
             misses = queries if cap is None else _min(queries, z3.IntVal(cap))
             step.misses[key.id] = misses
-            step.failed[key.id] = z3.If(failing, misses, 0)
-            step.first_failures[key.id] = z3.If(failing, _min(misses, original), 0)
+            step.failed[key.id] = z3.If(failing, misses, 0) if may_fail else _ZERO
+            step.first_failures[key.id] = (
+                z3.If(failing, _min(misses, original), 0) if may_fail else _ZERO
+            )
             return []
         facts = self._live(t, step, key)
         live = step.live[key.id]
@@ -246,8 +282,10 @@ class Unrolling:
         fill = z3.Int(f"fills[{self._n('k', key.id)}]@{t}")
         step.misses[key.id] = miss
         step.fills[key.id] = fill
-        step.failed[key.id] = z3.If(failing, miss, 0)
-        step.first_failures[key.id] = z3.If(failing, _min(miss, original), 0)
+        step.failed[key.id] = z3.If(failing, miss, 0) if may_fail else _ZERO
+        step.first_failures[key.id] = (
+            z3.If(failing, _min(miss, original), 0) if may_fail else _ZERO
+        )
         required = key.keys if key.every_key_every_step else 0
         low = _min(z3.IntVal(required), queries) - live
         answered = [fill == 0, miss >= low, z3.Or(miss == 0, live < key.keys)]
@@ -257,12 +295,11 @@ class Unrolling:
             answering.append(z3.Implies(missing == 0, miss == 0))
         else:
             answering.append(miss <= key.misses_per_fill * missing)
-        facts += [
-            miss >= 0,
-            fill >= 0,
-            miss <= queries,
-            z3.If(failing, z3.And(answered), z3.And(answering)),
-        ]
+        facts += [miss >= 0, fill >= 0, miss <= queries]
+        if may_fail:
+            facts.append(z3.If(failing, z3.And(answered), z3.And(answering)))
+        else:
+            facts += answering
         return facts
 
     def _in_flight(self, t: int, key: KeyClass) -> Expr:
@@ -277,9 +314,9 @@ class Unrolling:
     def _followups(self, t: int, key_id: str) -> list[Expr]:
         """Queries clients send to ``key_id`` at ``t`` after earlier failed misses."""
         return [
-            n * self.steps[t - d].first_failures[source]
+            _times(n, self.steps[t - d].first_failures[source])
             for source, d, n in self.model.followups_into.get(key_id, ())
-            if t - d >= 0
+            if t - d >= 0 and source in self._may_fail
         ]
 
     def _live(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
@@ -311,7 +348,7 @@ class Unrolling:
             for group_id, replicas in scope.members:
                 for key in self.model.key_classes:
                     if key.group == group_id and scope.id in key.scopes and replicas:
-                        terms.append(replicas * self._sends(t, step, key, scope.id))
+                        terms.append(_times(replicas, self._sends(t, step, key, scope.id)))
             if scope.probe_packets:
                 terms.append(z3.If(step.out[scope.id], scope.probe_packets, 0))
             sent = z3.Sum(terms) if terms else z3.IntVal(0)
@@ -322,6 +359,8 @@ class Unrolling:
     def _sends(self, t: int, step: _Step, key: KeyClass, scope_id: str) -> Expr:
         """Packets one replica sends for ``key`` to ``scope_id`` in step ``t``."""
         packets = dict(key.upstream)[scope_id]
+        if key.id not in self._may_fail:
+            return _times(packets, step.misses[key.id])
         terms = [packets * (step.misses[key.id] - step.failed[key.id])]
         for delay, per_failure in key.failed_sends:
             if t - delay >= 0:
@@ -417,6 +456,12 @@ def envelope(group: Group, flow_id: str, base: int, peak: int) -> list[tuple[int
             hull.pop()
         hull.append((lookups, most))
     return hull
+
+
+def _sum(terms: list[Expr]) -> Expr:
+    if not terms:
+        return _ZERO
+    return terms[0] if len(terms) == 1 else z3.Sum(terms)
 
 
 def _positional_names(model: FlowModel) -> dict[str, str]:
