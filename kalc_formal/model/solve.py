@@ -439,17 +439,19 @@ def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: i
 def _search(model: FlowModel, horizon: int, first: int, limit: int, rlimit: int) -> Outcome:
     if model.may_fail():
         return _bounded_search(model, horizon, rlimit)
-    found = find_shortest_violation(model, min(first + 1, horizon), rlimit=rlimit)
+    searched = min(first + 1, horizon)
+    found = find_shortest_violation(model, searched, rlimit=rlimit)
     if found is not None:
         return _unsafe(model, horizon, *found, rlimit)
     if _induction_or_none(model, first, rlimit) == first:
-        return _proved_or_unsafe(model, horizon, first, rlimit)
-    quick = find_shortest_violation(model, min(QUICK_STEPS, horizon), rlimit=rlimit)
+        return _proved_or_unsafe(model, horizon, first, rlimit, searched)
+    searched = max(searched, min(QUICK_STEPS, horizon))
+    quick = find_shortest_violation(model, searched, rlimit=rlimit)
     if quick is not None:
         return _unsafe(model, horizon, *quick, rlimit)
     depth = _induction_or_none(model, limit, rlimit)
     if depth is not None:
-        return _proved_or_unsafe(model, horizon, depth, rlimit)
+        return _proved_or_unsafe(model, horizon, depth, rlimit, searched)
     try:
         last = any_violation_within(model, horizon, rlimit=rlimit)
     except SolverGaveUp:
@@ -495,8 +497,13 @@ def _bounded_search(
     )
 
 
-def _proved_or_unsafe(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
-    found = find_shortest_violation(model, min(depth + 1, horizon), rlimit=rlimit)
+def _proved_or_unsafe(
+    model: FlowModel, horizon: int, depth: int, rlimit: int, searched: int
+) -> Outcome:
+    """Proved at ``depth`` unless a violation lies within its first ``depth + 1`` steps
+    (the first ``searched`` steps are known to hold none)."""
+    steps = min(depth + 1, horizon)
+    found = find_shortest_violation(model, steps, rlimit=rlimit) if steps > searched else None
     if found is not None:
         return _unsafe(model, horizon, *found, rlimit)
     return _proved(model, horizon, depth, rlimit)
