@@ -574,6 +574,7 @@ def cli_seconds(case: Case) -> tuple[float, int]:
         done = subprocess.run(
             [sys.executable, "-m", "kalc_formal", "check", str(folder), "--format", "json"],
             capture_output=True, check=False,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         return time.perf_counter() - start, done.returncode
 

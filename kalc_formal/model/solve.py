@@ -211,7 +211,7 @@ class Outcome:
     reason: str = ""
     checks: tuple[str, ...] = field(default=())
     worst_step: dict[str, int] = field(default_factory=dict)
-    units: int | None = None
+    units: int | None = field(default=None, compare=False)
     """Z3 resource units (and encoding units) the check spent, when it had a budget."""
 
 
