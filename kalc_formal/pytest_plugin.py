@@ -58,23 +58,26 @@ def _default(name: str) -> int | None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kalc-formal", "kalc-formal: DNS upstream rate-limit checks")
     group.addoption(
-        "--kalc-horizon", type=_positive, metavar="N", default=None,
+        "--kalc-horizon", type=_whole("--kalc-horizon", 10_000), metavar="N", default=None,
         help="steps each kalc-formal assertion searches, unless it says (1 to 10,000)",
     )
     group.addoption(
-        "--kalc-rlimit", type=_positive, metavar="N", default=None,
+        "--kalc-rlimit", type=_whole("--kalc-rlimit", 10**12), metavar="N", default=None,
         help="Z3's resource budget per query for kalc-formal assertions, unless they say",
     )
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise pytest.UsageError(f"not a whole number: {text[:40]!r}") from None
-    if not 1 <= value <= 10**12:
-        raise pytest.UsageError(f"must be from 1 to 10**12: {value}")
-    return value
+def _whole(option: str, most: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise pytest.UsageError(f"{option}: not a whole number: {text[:40]!r}") from None
+        if not 1 <= value <= most:
+            raise pytest.UsageError(f"{option}: from 1 to {most:,}, not {value:,}")
+        return value
+
+    return parse
 
 
 def pytest_configure(config: pytest.Config) -> None:
