@@ -259,3 +259,18 @@ def test_module_doctests(monkeypatch):
     monkeypatch.chdir(ROOT)
     assert doctest.testmod(api_module).failed == 0
     assert doctest.testmod(kalc_formal).failed == 0
+
+
+def readme_python_blocks():
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## In your test suite", 1)[1].split("\n## ", 1)[0]
+    return [block.split("```", 1)[0] for block in section.split("```python\n")[1:]]
+
+
+def test_the_readme_python_examples_run(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    blocks = readme_python_blocks()
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    assert "Event chain (replayed in the simulator):" in capsys.readouterr().out
