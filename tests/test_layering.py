@@ -22,6 +22,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("views", {"views"}),
     ("check pipeline", {"engine"}),
     ("inspect pipeline", {"inspect"}),
+    ("capacity pipeline", {"capacity"}),
+    ("diff and suggest pipelines", {"diff", "suggest"}),
     ("python API", {"api"}),
     ("public API", {"__init__"}),
     ("test-suite tools", {"pytest_plugin", "strategies"}),
@@ -143,3 +145,21 @@ def test_the_readme_stage_table_matches_the_layers():
     table = [(int(n), name.strip(), {u.strip(" `/") for u in units.split(",")}) for n, name, units in rows]
     expected = [(i, name, units) for i, (name, units) in enumerate(LAYERS)]
     assert table == expected, "README's 'How it works' table differs from tests/test_layering.py"
+
+
+def test_the_reference_simulator_is_independent_of_the_counting_model():
+    """tests/oracle/ may use the client resolvers and the command line, nothing else."""
+    oracle = PACKAGE.parent / "tests" / "oracle"
+    for path in sorted(oracle.glob("*.py")):
+        for name in imported_names_of_file(path):
+            target = internal_unit(name)
+            assert target in (None, "clients", "cli"), f"tests/oracle/{path.name} imports {name}"
+
+
+def imported_names_of_file(path):
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.module

@@ -65,10 +65,8 @@ def test_each_line_the_readme_shows_is_in_the_output(argv, shown, files, capsys,
                                                      tmp_path):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    monkeypatch.chdir(tmp_path if files else ROOT)
-    if files:
-        for example in ("examples",):
-            (tmp_path / example).symlink_to(ROOT / example)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
     main(argv)
     output = capsys.readouterr().out.splitlines()
     position = 0
