@@ -1,8 +1,8 @@
 """kalc-formal: is upstream rate-limit failure reachable in this Kubernetes DNS setup?
 
 The public surface is ``__all__``: load a cluster (:func:`load` from paths,
-:func:`load_objects` from objects in memory), :func:`check` it, and read the
-:class:`CheckResult`. ``kalc_formal.pytest_plugin`` (assertions, a fixture) and
+:func:`load_objects` from objects in memory), :func:`check` it (or :func:`diff` two),
+and read the :class:`CheckResult`. ``kalc_formal.pytest_plugin`` (assertions, a fixture) and
 ``kalc_formal.strategies`` (Hypothesis) are public too; every other module is internal.
 Importing this package imports neither z3 nor hypothesis: the API loads on first use.
 
@@ -24,7 +24,10 @@ if TYPE_CHECKING:
         Assumption,
         CheckResult,
         Cluster,
+        DiffResult,
+        FactChange,
         Headroom,
+        Movement,
         PropertyResult,
         TraceEvent,
         TraceStep,
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
         UpstreamCount,
         Verdict,
         check,
+        diff,
         load,
         load_objects,
     )
@@ -39,9 +43,9 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _API_NAMES = frozenset({
-    "PROPERTIES", "Assumption", "CheckResult", "Cluster", "Headroom", "PropertyResult",
-    "TraceEvent", "TraceStep", "Unmodelled", "UpstreamCount", "Verdict", "check", "load",
-    "load_objects",
+    "PROPERTIES", "Assumption", "CheckResult", "Cluster", "DiffResult", "FactChange",
+    "Headroom", "Movement", "PropertyResult", "TraceEvent", "TraceStep", "Unmodelled",
+    "UpstreamCount", "Verdict", "check", "diff", "load", "load_objects",
 })
 
 __all__ = [
@@ -51,9 +55,12 @@ __all__ = [
     "Cluster",
     "ConfigError",
     "ConfigErrors",
+    "DiffResult",
+    "FactChange",
     "Headroom",
     "InvalidArgument",
     "KalcError",
+    "Movement",
     "PropertyResult",
     "TraceEvent",
     "TraceStep",
@@ -62,6 +69,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "check",
+    "diff",
     "load",
     "load_objects",
 ]

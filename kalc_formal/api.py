@@ -13,8 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kalc_formal.analysis.changes import (
+    Change,
+    Comparison,
+    Movement,
+    Side,
+    compare,
+    facts,
+    movement,
+)
 from kalc_formal.analysis.result import Analysis
-from kalc_formal.config.envspec import EnvSpec, LookupSpec, PodSelector, load_env
+from kalc_formal.analysis.scaling import Parameter, scaled
+from kalc_formal.config.envspec import EnvSpec, load_env
 from kalc_formal.config.objects import (
     COREFILE_NAME,
     ENV_NAME,
@@ -31,11 +41,11 @@ from kalc_formal.config.reading import (
     dns_workloads,
     read_inputs,
 )
-from kalc_formal.config.settings import DEFAULT_RATE
 from kalc_formal.engine import analyse_inputs, input_settings
 from kalc_formal.engine import check as check_analysis
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.model.solve import Outcome, Verdict
+from kalc_formal.views.diff import render_text as render_diff
 from kalc_formal.views.report import PROPERTY, as_json, render_text, verdict_line
 
 PROPERTIES = (PROPERTY,)
@@ -87,99 +97,52 @@ class Cluster:
 
     def with_env(self, env: EnvArg) -> Cluster:
         """The same cluster under another kalc.yaml (a mapping or a path): it replaces
-        the one read with the cluster, as ``--env`` does."""
+        the one read with the cluster, as ``--env`` does. Give it before any override."""
+        if self.overrides:
+            raise InvalidArgument(
+                f"with_env on a cluster with overrides ({', '.join(self.overrides)}): "
+                "set kalc.yaml first, then the overrides"
+            )
         return _with_spec(self, _env_spec(env), ())
 
     def with_overrides(
-        self, *, surge: float | None = None, namespaces: int | Sequence[str] | None = None,
+        self, *, surge: float | None = None, rate: float | None = None,
+        pods: float | None = None, names: float | None = None, namespaces: int | None = None,
     ) -> Cluster:
-        """The same cluster with its kalc.yaml lookups changed.
+        """The same cluster grown or shrunk, as ``kalc-formal capacity`` varies it.
 
-        ``surge``: every lookup's ``surge_rate`` becomes ``surge`` times its ``rate``
-        (pods still grow to HPA maxReplicas as ``surge.scale_to_hpa_max`` says).
-        ``namespaces``: only the pods of these namespaces look anything up; a count
-        takes the first ones in sorted order. kalc.yaml cannot add namespaces the
-        manifests do not have: asking for more is an InvalidArgument.
+        ``surge``: every lookup's peak rate (``surge_rate``) times this, never below
+        its baseline; ``rate``: baseline and peak rates times this; ``pods``: the
+        client workloads' replicas and autoscaler bounds times this; ``names``: the
+        count of every external name class times this; ``namespaces``: this many
+        client namespaces (the first ones, or the client workloads repeated in new
+        namespaces). An override the model cannot express (namespaces when kalc.yaml's
+        lookups select namespaces by name) raises InvalidArgument.
         """
+        asked = {"surge": surge, "rate": rate, "pods": pods, "names": names,
+                 "namespaces": namespaces}
+        values: dict[Parameter, float] = {}
+        for name, value in asked.items():
+            if value is not None:
+                values[Parameter(name)] = _factor(name, value, whole=name == "namespaces")
+        if not values:
+            return self
         settings = input_settings(self._inputs)
-        lookups = list(settings.lookups)
-        said: list[str] = []
-        if namespaces is not None:
-            chosen = self._chosen_namespaces(namespaces)
-            lookups = _restricted(lookups, chosen, set(self.namespaces))
-            said.append(f"namespaces={_describe_namespaces(namespaces, chosen)}")
-        if surge is not None:
-            factor = _surge_factor(surge)
-            lookups = [
-                dataclasses.replace(
-                    lookup, surge_rate=(lookup.rate if lookup.rate is not None else DEFAULT_RATE)
-                    * factor,
-                )
-                for lookup in lookups
-            ]
-            said.append(f"surge={factor:g}")
-        spec = dataclasses.replace(self._inputs.env, lookups=tuple(lookups))
-        return _with_spec(self, spec, tuple(said))
-
-    def _chosen_namespaces(self, namespaces: int | Sequence[str]) -> tuple[str, ...]:
-        present = self.namespaces
-        if isinstance(namespaces, bool) or not isinstance(namespaces, int | Sequence) or \
-                isinstance(namespaces, str):
-            raise InvalidArgument(
-                f"namespaces={namespaces!r}: a count or a list of namespace names"
-            )
-        if isinstance(namespaces, int):
-            if not 1 <= namespaces <= len(present):
-                raise InvalidArgument(
-                    f"namespaces={namespaces:,}: the manifests hold {len(present):,} client "
-                    f"namespace(s), and kalc.yaml cannot add namespaces (the model counts "
-                    "the ones the manifests have): give manifests for that many namespaces"
-                    if namespaces > len(present) else
-                    f"namespaces={namespaces}: at least 1"
-                )
-            return present[:namespaces]
-        missing = [n for n in namespaces if n not in present]
-        if missing or not namespaces:
-            raise InvalidArgument(
-                f"namespaces: {', '.join(map(repr, missing[:5]))} not among the client "
-                f"namespaces of the manifests ({', '.join(present[:5])}"
-                f"{', ...' if len(present) > 5 else ''}); kalc.yaml cannot add namespaces"
-                if missing else "namespaces: an empty list selects no pods"
-            )
-        return tuple(sorted(set(namespaces)))
+        inputs = scaled(self._inputs, settings.names, settings.lookups, values)
+        said = tuple(f"{p.value}={v:g}" for p, v in values.items())
+        return Cluster(self.sources, self.overrides + said, self.yaml, inputs,
+                       self._read_version, self._version_given)
 
 
-def _describe_namespaces(asked: int | Sequence[str], chosen: tuple[str, ...]) -> str:
-    if isinstance(asked, int):
-        return f"{asked} ({', '.join(chosen[:3])}{', ...' if len(chosen) > 3 else ''})"
-    return "[" + ", ".join(chosen) + "]"
-
-
-def _surge_factor(surge: float) -> float:
-    if isinstance(surge, bool) or not isinstance(surge, int | float):
-        raise InvalidArgument(f"surge={surge!r}: a number, the peak rate over the baseline rate")
-    if not 1 <= surge <= 1000:
-        raise InvalidArgument(
-            f"surge={surge!r}: from 1 (no surge) to 1000 times the baseline rate"
-        )
-    return float(surge)
-
-
-def _restricted(
-    lookups: list[LookupSpec], chosen: tuple[str, ...], present: set[str]
-) -> list[LookupSpec]:
-    kept = []
-    for lookup in lookups:
-        selected = lookup.pods.namespaces or tuple(sorted(present))
-        narrowed = tuple(n for n in selected if n in chosen)
-        if narrowed:
-            pods = PodSelector(narrowed, lookup.pods.workload, lookup.pods.labels)
-            kept.append(dataclasses.replace(lookup, pods=pods))
-    if not kept:
-        raise InvalidArgument(
-            f"namespaces: no kalc.yaml lookup selects pods in {', '.join(chosen[:5])}"
-        )
-    return kept
+def _factor(name: str, value: object, *, whole: bool) -> float:
+    if whole:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+            raise InvalidArgument(f"{name}={value!r}: a whole number of namespaces, 1 to 100,000")
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not 0.001 <= value <= 1000:
+        raise InvalidArgument(f"{name}={value!r}: a factor from 0.001 to 1,000")
+    return float(value)
 
 
 def _with_spec(cluster: Cluster, spec: EnvSpec, said: tuple[str, ...]) -> Cluster:
@@ -446,9 +409,20 @@ def check(
     >>> result.verdict.value, result.ok
     ('proved', True)
     """
+    cluster, analysis, outcome = _decided(
+        "check", cluster, property, env, horizon, rlimit, budget,
+    )
+    return result_of(analysis, outcome, cluster)
+
+
+def _decided(
+    caller: str, cluster: Cluster, property: str, env: EnvArg, horizon: int | None,
+    rlimit: int | None, budget: int | None,
+) -> tuple[Cluster, Analysis, Outcome]:
     if not isinstance(cluster, Cluster):
         raise InvalidArgument(
-            f"check: a Cluster from kalc_formal.load or load_objects, not {type(cluster).__name__}"
+            f"{caller}: a Cluster from kalc_formal.load or load_objects, not "
+            f"{type(cluster).__name__}"
         )
     if property not in PROPERTIES:
         raise InvalidArgument(f"property={property!r}: one of {', '.join(PROPERTIES)}")
@@ -458,8 +432,91 @@ def check(
     if env is not None:
         cluster = cluster.with_env(env)
     analysis = analyse_inputs(cluster._inputs, horizon=horizon)
-    outcome = check_analysis(analysis, rlimit=rlimit, budget=budget)
-    return result_of(analysis, outcome, cluster)
+    return cluster, analysis, check_analysis(analysis, rlimit=rlimit, budget=budget)
+
+
+@dataclass(frozen=True, slots=True)
+class FactChange:
+    """A value read from the inputs that differs between the two sides of a change
+    (None: absent on that side), where each side has it, and whether the model reads it."""
+
+    key: str
+    before: str | None
+    after: str | None
+    before_at: str | None
+    after_at: str | None
+    seen: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    """What :func:`diff` found: the movement of the property across the change, both
+    checks, and the facts that changed (those the model reads first).
+
+    ``movement``: ``regression`` (not reachable before, reachable after), ``fix``,
+    ``still-safe``, ``still-unsafe``, or ``unknown`` (a side has no verdict).
+    ``report`` is the text ``kalc-formal diff`` prints.
+    """
+
+    movement: Movement
+    before: CheckResult
+    after: CheckResult
+    changes: tuple[FactChange, ...]
+    report: str = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "movement": self.movement.value,
+            "before": self.before.to_json(),
+            "after": self.after.to_json(),
+            "changes": [dataclasses.asdict(c) for c in self.changes],
+        }
+
+
+def diff(
+    before: Cluster, after: Cluster, *, property: str = PROPERTY, env: EnvArg = None,
+    horizon: int | None = None, rlimit: int | None = None, budget: int | None = None,
+) -> DiffResult:
+    """Check both sides of a change with the same options and compare them, as
+    ``kalc-formal diff BEFORE AFTER`` does (``env`` replaces both sides' kalc.yaml).
+
+    >>> import kalc_formal
+    >>> change = kalc_formal.diff(kalc_formal.load("examples/datadog-autopath-off-sized"),
+    ...                           kalc_formal.load("examples/datadog-autopath"), horizon=3)
+    >>> change.movement.value, change.changes[0].key, change.changes[0].after_at
+    ('regression', 'coredns .:53 autopath', 'examples/datadog-autopath/coredns-configmap.yaml:19:9')
+    """
+    sides = []
+    found = []
+    checked = []
+    for label, cluster in (("before", before), ("after", after)):
+        cluster, analysis, outcome = _decided(
+            "diff", cluster, property, env, horizon, rlimit, budget,
+        )
+        shown = ", ".join(cluster.sources[:3]) + (", ..." if len(cluster.sources) > 3 else "")
+        sides.append(Side(shown or label, analysis, outcome))
+        found.append(facts(cluster._inputs, analysis))
+        checked.append(result_of(analysis, outcome, cluster))
+    comparison = Comparison(
+        sides[0], sides[1], movement(sides[0].outcome.verdict, sides[1].outcome.verdict),
+        tuple(compare(found[0], found[1])),
+    )
+    return DiffResult(
+        comparison.movement, checked[0], checked[1],
+        tuple(_fact_change(c) for c in comparison.changes), render_diff(comparison),
+    )
+
+
+def _fact_change(change: Change) -> FactChange:
+    def at(fact: Any) -> str | None:
+        return str(fact.at) if fact is not None and fact.at is not None else None
+
+    return FactChange(
+        change.key,
+        change.before.value if change.before is not None else None,
+        change.after.value if change.after is not None else None,
+        at(change.before), at(change.after), change.seen,
+    )
 
 
 def _count(name: str, value: int | None, most: int | None = None) -> int | None:
@@ -527,7 +584,10 @@ __all__ = [
     "Assumption",
     "CheckResult",
     "Cluster",
+    "DiffResult",
+    "FactChange",
     "Headroom",
+    "Movement",
     "PropertyResult",
     "TraceEvent",
     "TraceStep",
@@ -535,6 +595,7 @@ __all__ = [
     "UpstreamCount",
     "Verdict",
     "check",
+    "diff",
     "load",
     "load_objects",
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ import pytest
 from kalc_formal.errors import InvalidArgument, KalcError
 
 if TYPE_CHECKING:
-    from kalc_formal.api import CheckResult, Cluster, EnvArg
+    from kalc_formal.api import CheckResult, Cluster, DiffResult, EnvArg
 
 PROPERTY = "upstream-limit"
 MAX_YAML_LINES = 120
@@ -150,25 +150,29 @@ def assert_unreachable(
 
 
 def assert_capacity(
-    cluster: Cluster, *, surge: float = 1.5, namespaces: int | Sequence[str] | None = None,
+    cluster: Cluster, *, surge: float | None = 1.5, rate: float | None = None,
+    pods: float | None = None, names: float | None = None, namespaces: int | None = None,
     property: str = PROPERTY, env: EnvArg = None, horizon: int | None = None,
     rlimit: int | None = None, budget: int | None = None, soft: bool = False,
     allow_unknown: bool = False, require_proof: bool = False,
 ) -> CheckResult:
-    """Fail unless the cluster holds a surge of ``surge`` times every lookup's baseline
-    rate, with only ``namespaces`` (a count, the first in sorted order, or names) looking
-    anything up; None keeps them all.
+    """Fail unless the cluster holds when grown as ``kalc-formal capacity`` grows it:
+    ``surge`` times every lookup's peak rate, ``rate`` times the baseline and peak rates,
+    ``pods`` times the client replicas, ``names`` times the external names, and
+    ``namespaces`` client namespaces (None leaves a parameter as read).
 
-    The overrides go through kalc.yaml's lookups (``surge_rate``, ``pods.namespaces``):
-    an override it cannot express, such as more namespaces than the manifests hold,
-    raises InvalidArgument rather than checking something else.
+    The overrides go through kalc.yaml's lookups and names and the client workloads
+    (:meth:`kalc_formal.Cluster.with_overrides`); one the model cannot express, such
+    as a namespace count when kalc.yaml's lookups select namespaces by name, raises
+    InvalidArgument rather than checking something else.
     """
     __tracebackhide__ = True
     base = cluster.with_env(env) if env is not None else cluster
-    scaled = base.with_overrides(surge=surge, namespaces=namespaces)
-    result = _check(scaled, property, None, horizon, rlimit, budget)
-    _judge(result, scaled, f"no capacity for {', '.join(scaled.overrides)}", soft=soft,
-           allow_unknown=allow_unknown, require_proof=require_proof)
+    grown = base.with_overrides(surge=surge, rate=rate, pods=pods, names=names,
+                                namespaces=namespaces)
+    result = _check(grown, property, None, horizon, rlimit, budget)
+    _judge(result, grown, f"no capacity for {', '.join(grown.overrides) or 'the cluster as read'}",
+           soft=soft, allow_unknown=allow_unknown, require_proof=require_proof)
     return result
 
 
@@ -176,40 +180,62 @@ def assert_change_safe(
     before: Cluster, after: Cluster, *, property: str = PROPERTY, env: EnvArg = None,
     horizon: int | None = None, rlimit: int | None = None, budget: int | None = None,
     soft: bool = False, allow_unknown: bool = False,
-) -> tuple[CheckResult, CheckResult]:
-    """Fail when the change from ``before`` to ``after`` weakens the verdict.
+) -> DiffResult:
+    """Fail when the change from ``before`` to ``after`` weakens the verdict, as
+    :func:`kalc_formal.diff` (``kalc-formal diff``) compares them.
 
-    Fails when ``after`` is unsafe and ``before`` was not; when ``before`` was proved
-    and ``after`` is not; when both are unsafe and ``after`` breaks the limit with a
-    smaller surge (both confirmed smallest); and when ``after`` is unknown (unless
-    ``allow_unknown``). Passes when ``before`` was already unsafe and ``after`` is no
-    worse. ``kalc-formal diff`` does not exist yet: this runs two independent checks
-    and compares their verdicts and smallest surges; it does not match the two
-    clusters' traces step by step. Returns both results.
+    Fails on a regression (``after`` unsafe, ``before`` not); when ``before`` was
+    proved and ``after`` is only safe within the horizon; when both are unsafe and
+    ``after`` breaks the limit with a smaller surge (both confirmed smallest); and when
+    either side is unknown (unless ``allow_unknown``). The message lists what changed
+    that the model reads. Returns the :class:`kalc_formal.DiffResult`.
     """
     __tracebackhide__ = True
-    old = _check(before, property, env, horizon, rlimit, budget)
-    new = _check(after, property, env, horizon, rlimit, budget)
-    problem = _regression(old, new, allow_unknown)
+    from kalc_formal.api import diff
+
+    change = diff(before, after, property=property, env=env,
+                  horizon=horizon if horizon is not None else _default("horizon"),
+                  rlimit=rlimit if rlimit is not None else _default("rlimit"), budget=budget)
+    problem = _regression(change.before, change.after, allow_unknown)
     if problem:
         message = (
             f"kalc-formal: the change makes {property} weaker: {problem}\n"
-            f"  before: {_line(old)}\n  after:  {_line(new)}\n\n"
-            f"After the change ({_name(after)}):\n{new.summary()}{_yaml_text(after)}"
+            f"  before: {_line(change.before)}\n  after:  {_line(change.after)}\n\n"
+            f"{_changes_text(change)}"
+            f"After the change ({_name(after)}):\n{change.after.summary()}{_yaml_text(after)}"
         )
-        _fail(message, new, soft, stacklevel=3)
-    return old, new
+        _fail(message, change.after, soft, stacklevel=3)
+    return change
+
+
+MAX_CHANGES_SHOWN = 10
+
+
+def _changes_text(change: DiffResult) -> str:
+    seen = [c for c in change.changes if c.seen]
+    if not seen:
+        return ""
+    lines = [f"What changed that the model reads ({len(seen)}):"]
+    for item in seen[:MAX_CHANGES_SHOWN]:
+        where = item.after_at or item.before_at
+        lines.append(f"  {item.key}: {item.before or '(absent)'} -> {item.after or '(absent)'}"
+                     + (f"  at {where}" if where else ""))
+    if len(seen) > MAX_CHANGES_SHOWN:
+        lines.append(f"  ... and {len(seen) - MAX_CHANGES_SHOWN} more")
+    return "\n".join(lines) + "\n\n"
 
 
 def _regression(old: CheckResult, new: CheckResult, allow_unknown: bool) -> str:
+    """Why the change from ``old`` to ``new`` weakens the verdict ('' when it does not)."""
     verdicts = (old.verdict.value, new.verdict.value)
-    if new.verdict.value == "unknown":
-        return "" if allow_unknown else (
-            f"after the change the verdict is unknown ({new.reason}); pass "
-            "allow_unknown=True to accept it"
-        )
-    if new.verdict.value == "unsafe" and old.verdict.value != "unsafe":
+    if verdicts[1] == "unsafe" and verdicts[0] != "unsafe":
         return f"{verdicts[0]} before, unsafe after"
+    if "unknown" in verdicts:
+        if allow_unknown:
+            return ""
+        side, result = ("after", new) if verdicts[1] == "unknown" else ("before", old)
+        return (f"the verdict {side} the change is unknown ({result.reason}); pass "
+                "allow_unknown=True to accept it")
     if old.verdict.value == "proved" and new.verdict.value != "proved":
         return f"proved before, only {verdicts[1]} after"
     shrinks = (

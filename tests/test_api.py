@@ -227,32 +227,56 @@ def test_another_kalc_yaml_with_another_version_reads_the_corefile_again(inciden
     assert from_file.coredns_version == "1.11.1"
 
 
-def test_overrides_change_the_lookups_and_say_so(incident):
+def test_overrides_grow_the_cluster_as_capacity_does_and_say_so(incident):
     scaled = incident.with_overrides(surge=1.5, namespaces=50)
-    assert scaled.overrides == ("namespaces=50 (team-000, team-001, team-002, ...)", "surge=1.5")
+    assert scaled.overrides == ("surge=1.5", "namespaces=50")
+    assert len(scaled.namespaces) == 50
     result = kalc_formal.check(scaled, horizon=3)
     assert result.overrides == scaled.overrides
     [flow] = result.to_json()["flows"]
     assert flow["namespaces"] == 50
-    assert flow["surge_rate"] == pytest.approx(0.03)
-    named = incident.with_overrides(namespaces=["team-007", "team-003"])
-    [flow] = kalc_formal.check(named, horizon=3).to_json()["flows"]
-    assert flow["namespaces"] == 2
+    assert flow["surge_rate"] == pytest.approx(0.09)
+    grown = incident.with_overrides(namespaces=401, pods=2, names=0.5, rate=2)
+    [flow] = kalc_formal.check(grown, horizon=3).to_json()["flows"]
+    assert (flow["namespaces"], flow["names"], flow["rate"]) == (401, 10, pytest.approx(0.04))
     assert "overrides=" in repr(scaled)
+    assert incident.with_overrides() is incident
+    with pytest.raises(kalc_formal.InvalidArgument, match=r"set kalc\.yaml first"):
+        scaled.with_env({})
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    ({"namespaces": 401}, "the manifests hold 400 client namespace.*cannot add namespaces"),
-    ({"namespaces": 0}, "at least 1"),
-    ({"namespaces": ["team-000", "elsewhere"]}, "'elsewhere' not among"),
-    ({"namespaces": []}, "an empty list"),
-    ({"namespaces": "team-000"}, "a count or a list"),
-    ({"surge": 0.5}, "from 1"),
-    ({"surge": "2x"}, "a number"),
+    ({"namespaces": 0}, "a whole number of namespaces"),
+    ({"namespaces": 2.5}, "a whole number of namespaces"),
+    ({"surge": 0}, "a factor from 0.001"),
+    ({"surge": "2x"}, "surge='2x'"),
+    ({"pods": True}, "pods=True"),
 ])
-def test_overrides_the_model_cannot_express_are_refused(incident, overrides, message):
+def test_bad_overrides_are_refused(incident, overrides, message):
     with pytest.raises(kalc_formal.InvalidArgument, match=message):
         incident.with_overrides(**overrides)
+
+
+def test_an_override_the_model_cannot_express_is_refused():
+    small = kalc_formal.load(SMALL)  # its lookups select namespace shop by name
+    with pytest.raises(kalc_formal.InvalidArgument, match="namespaces cannot be varied"):
+        small.with_overrides(namespaces=3)
+
+
+def test_diff_compares_both_sides_as_the_command_line_does():
+    change = kalc_formal.diff(kalc_formal.load(EXAMPLES / "datadog-autopath-off-sized"),
+                              kalc_formal.load(INCIDENT), horizon=3)
+    assert change.movement is kalc_formal.Movement.REGRESSION
+    assert (change.before.verdict.value, change.after.verdict.value) == ("proved", "unsafe")
+    autopath = change.changes[0]
+    assert (autopath.key, autopath.before, autopath.after, autopath.seen) == (
+        "coredns .:53 autopath", None, "present", True)
+    assert change.report.startswith("diff: regression")
+    data = json.loads(json.dumps(change.to_json()))
+    assert data["movement"] == "regression"
+    assert data["after"]["verdict"] == "unsafe"
+    with pytest.raises(kalc_formal.InvalidArgument, match="diff: a Cluster"):
+        kalc_formal.diff(INCIDENT, INCIDENT)
 
 
 def test_module_doctests(monkeypatch):

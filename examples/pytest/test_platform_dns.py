@@ -25,13 +25,13 @@ x its search candidates, with room to spare."""
 
 
 @settings(max_examples=4, deadline=None, database=None, derandomize=True)
-@given(namespaces=st.integers(1, 400), surge=st.sampled_from([1.5, 2.0, 3.0]))
-def test_autopath_off_with_a_sized_cache_holds_any_surge_up_to_3x(namespaces, surge):
+@given(namespaces=st.integers(1, 400))
+def test_autopath_off_with_a_sized_cache_has_a_quarter_of_headroom_over_the_peak(namespaces):
     manifests, corefile, env = cluster_objects(
         namespaces, autopath=False, denial=DENIAL_ENTRIES, assume_spread=True,
     )
     cluster = kalc_formal.load_objects(manifests, corefile=corefile, env=env)
-    assert_capacity(cluster, surge=surge, require_proof=True)
+    assert_capacity(cluster, surge=1.25, require_proof=True)  # 1.25 x the planned peak rate
 
 
 # No "explain" phase: it re-runs the failing example under a tracer, slowly.
@@ -55,5 +55,6 @@ def test_turning_autopath_back_on_after_the_upgrade_to_1_14_7_is_safe(
     after = kalc_cluster(write_cluster(
         tmp_path_factory.mktemp("after"), 400, coredns_version="1.14.7", autopath=True, **sized,
     ))
-    old, new = assert_change_safe(before, after)
-    assert (old.verdict.value, new.verdict.value) == ("proved", "proved")
+    change = assert_change_safe(before, after)
+    assert change.movement.value == "still-safe"
+    assert any(c.key == "coredns .:53 autopath" for c in change.changes)
