@@ -97,15 +97,27 @@ def test_safe_bounded_passes_unless_a_proof_is_required(small):
                              allow_unknown=False, require_proof=True)
 
 
-def test_change_from_a_proof_to_unsafe_fails(small, incident):
+def one_pod(limit):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}}
+    corefile = ".:53 {\n    kubernetes cluster.local\n    forward . 10.0.0.2\n    cache 30\n}\n"
+    env = {"upstreams": [{"address": "10.0.0.2", "limit": limit}],
+           "names": [{"id": "ext", "example": "api.example.com", "ttl": 1}],
+           "lookups": [{"pods": {}, "names": ["ext"], "rate": 5}]}
+    return kalc_formal.load_objects([pod], corefile=corefile, env=env)
+
+
+def test_change_from_a_proof_to_unsafe_fails_saying_what_changed():
     with pytest.raises(PropertyViolated) as caught:
-        assert_change_safe(small, incident, horizon=3)
+        assert_change_safe(one_pod(1000), one_pod(3), horizon=3)
     message = str(caught.value)
     assert "the change makes upstream-limit weaker: proved before, unsafe after" in message
     assert "  before: proved" in message
     assert "  after:  unsafe" in message
-    assert "What changed that the model reads (" in message
+    assert "What changed that the model reads (2):\n" in message
+    assert "  setting upstreams: 10.0.0.2 1000/s per node, sliding window -> 10.0.0.2 3/s " \
+        "per node, sliding window  at <kalc.yaml>:2:1" in message
     assert "Event chain" in message
+    assert "The cluster, as YAML:" in message
 
 
 def test_change_that_keeps_a_proof_passes(small):
