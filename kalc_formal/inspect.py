@@ -38,7 +38,6 @@ from typing import Any, Literal
 
 from tabulate import tabulate
 
-from kalc_formal.analysis.flows import Settings, name_classes
 from kalc_formal.analysis.podclasses import PodClass, pod_classes
 from kalc_formal.analysis.result import Analysis, FlowInfo
 from kalc_formal.clients.resolvconf import (
@@ -51,9 +50,10 @@ from kalc_formal.clients.resolvconf import (
     ResolvOption,
     pod_resolv_conf,
 )
-from kalc_formal.config.envspec import EnvSpec, LookupSpec, NameSpec
+from kalc_formal.config.envspec import EnvSpec, Given, LookupSpec, NameSpec
+from kalc_formal.config.names import name_classes
 from kalc_formal.config.reading import Inputs, dns_workloads
-from kalc_formal.config.settings import Assumption
+from kalc_formal.config.settings import Assumption, CheckSettings
 from kalc_formal.coredns.corefile import ServerKey
 from kalc_formal.coredns.plugins import CorefileConfig, CoverageStatus, order_version
 from kalc_formal.engine import analyse_inputs, input_settings
@@ -276,7 +276,7 @@ def _with_assumed_pod(inputs: Inputs) -> Inputs:
     return dataclasses.replace(inputs, cluster=cluster, env=env)
 
 
-def _classes(cluster: Cluster, settings: Settings, special: Iterable[str]) -> list[PodClass]:
+def _classes(cluster: Cluster, settings: CheckSettings, special: Iterable[str]) -> list[PodClass]:
     """The pod classes ``flows.analyse`` forms for these settings (same arguments)."""
     return pod_classes(
         cluster, settings.lookups, nodes=settings.nodes, special_namespaces=special,
@@ -329,7 +329,7 @@ def _blocks(inputs: Inputs) -> tuple[tuple[BlockView, ...], tuple[DirectiveCover
 
 
 def _costs(
-    inputs: Inputs, settings: Settings, classes: Sequence[PodClass], special: set[str],
+    inputs: Inputs, settings: CheckSettings, classes: Sequence[PodClass], special: set[str],
     analysis: Analysis, notices: list[Notice],
 ) -> list[LookupCost]:
     """The probes' costs (a second analysis over the same cluster), then kalc.yaml's names."""
@@ -379,7 +379,7 @@ def _probe_env(env: EnvSpec, lookups: Sequence[LookupSpec], special: set[str]) -
     ]
     probes = (short, namespaced, external, fqdn)
     mirrored = tuple(dataclasses.replace(lookup, names=probes) for lookup in lookups)
-    return dataclasses.replace(env, names=tuple(names), lookups=mirrored)
+    return dataclasses.replace(env, names=Given(tuple(names)), lookups=Given(mirrored))
 
 
 def _check_same_classes(classes: Sequence[PodClass], flows: dict[str, FlowInfo]) -> None:
@@ -447,7 +447,7 @@ def _pod_dns_config(config: DnsConfig | None) -> PodDNSConfig | None:
     )
 
 
-def _class_view(pod_class: PodClass, settings: Settings, assumed: bool) -> PodClassView:
+def _class_view(pod_class: PodClass, settings: CheckSettings, assumed: bool) -> PodClassView:
     namespace = pod_class.namespaces[0]
     made = pod_resolv_conf(
         dns_policy=pod_class.dns_policy, host_network=pod_class.host_network,
@@ -471,7 +471,7 @@ def _class_view(pod_class: PodClass, settings: Settings, assumed: bool) -> PodCl
 
 
 def _field_coverage(
-    pod_class: PodClass, inputs: Inputs, settings: Settings, assumed: bool
+    pod_class: PodClass, inputs: Inputs, settings: CheckSettings, assumed: bool
 ) -> list[FieldCoverage]:
     first = pod_class.workloads[0]
 
@@ -511,7 +511,7 @@ def _field_coverage(
 
 
 def _nameserver_coverage(
-    pod_class: PodClass, inputs: Inputs, settings: Settings
+    pod_class: PodClass, inputs: Inputs, settings: CheckSettings
 ) -> tuple[CoverageStatus, str]:
     """As ``flows`` routes a pod: the cluster DNS, a node-local address, or a node nameserver."""
     view = pod_resolv_conf(
