@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kalc_formal.analysis.ids import FlowKey, ServerKind
 from kalc_formal.analysis.keyclasses import KeyInfo
 from kalc_formal.config.settings import Assumption
 from kalc_formal.coredns.server import PluginRef, Unmodelled
@@ -25,7 +26,7 @@ class FlowInfo:
     rate: float
     surge_rate: float
     libc: str
-    server: str
+    server: ServerKind
     client_queries: tuple[str, ...]
     upstream_cold: int
     spans: tuple[Span, ...] = ()
@@ -33,9 +34,13 @@ class FlowInfo:
 
 @dataclass(frozen=True, slots=True)
 class GroupInfo:
+    """A server group: ``server`` is who its replicas are (``FlowInfo.server`` of the
+    flows it serves); the analysis always gives it."""
+
     id: str
     label: str
     replicas: int
+    server: ServerKind = "coredns"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,10 @@ class Analysis:
     nothing_checked_at: Span | None = None
     idle_lookups: tuple[tuple[str, Span | None], ...] = ()
     """kalc.yaml lookups that select no pods, and where they are."""
+
+    def flow(self, pod_class: str, name: str) -> FlowInfo:
+        """The flow of the pod class with id ``pod_class`` looking up name class ``name``."""
+        return self.flows[FlowKey(pod_class, name).id]
 
 
 __all__ = ["Analysis", "FlowInfo", "GroupInfo", "PluginRef", "ScopeInfo"]
