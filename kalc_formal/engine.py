@@ -6,6 +6,7 @@ configs -> read (config.reading) -> static analysis -> solve.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 from kalc_formal.analysis.flows import analyse
 from kalc_formal.analysis.result import Analysis
@@ -97,3 +98,14 @@ def check(
         return decide(analysis.model, analysis.horizon, budget=budget, on_progress=on_progress)
     return decide(analysis.model, analysis.horizon, rlimit=rlimit, budget=budget,
                   on_progress=on_progress)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """How a check reads and decides: shared by the pipelines that run many checks."""
+
+    env_path: str | None = None
+    version: str | None = None
+    horizon: int | None = None
+    rlimit: int | None = None
+    budget: int | None = None
