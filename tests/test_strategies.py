@@ -25,7 +25,7 @@ from kalc_formal.strategies import (
     workloads,
 )
 
-SHRINK = settings(database=None, phases=[Phase.generate, Phase.shrink])
+SHRINK = settings(database=None, derandomize=True, phases=[Phase.generate, Phase.shrink])
 """For find(): no "explain" phase (it re-runs the example under a tracer)."""
 FAST = settings(max_examples=25, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
