@@ -553,6 +553,7 @@ class _Analyser:
         self.flow_shares: dict[str, tuple[Fraction, Fraction]] = {}
         self.node_bounds: dict[str, NodeBound] = {}
         self.lookup_packets: dict[str, dict[str, int]] = {}
+        self.classes: list[PodClass] = []
 
     def run(self) -> Analysis:
         special = {n.namespace for n in self.names if n.namespace}
@@ -561,6 +562,7 @@ class _Analyser:
             special_namespaces=special, scale_to_hpa_max=self.settings.scale_to_hpa_max,
             excluded=self.excluded,
         )
+        self.classes = classes
         if not classes:
             self.notes.append("no workload is selected by the lookups: no client traffic")
         used = {id(c.lookup) for c in classes}
@@ -987,6 +989,7 @@ class _Analyser:
             warnings=tuple(warnings), nothing_checked=nothing_checked,
             idle_lookups=tuple(self.idle_lookups),
             nothing_checked_at=nothing_checked_at,
+            settings=self.settings, pod_classes=tuple(self.classes),
         )
 
     def _unreached_upstreams(self) -> tuple[list[str], str, Span | None]:
