@@ -19,9 +19,7 @@ from tests.hand_built import (
 
 
 def chain(built, *steps):
-    outcome = unsafe(*steps)
-    assert outcome.counterexample is not None
-    return event_chain(built, outcome.counterexample)
+    return event_chain(built, unsafe(*steps).counterexample)
 
 
 def of_kind(events, kind):
