@@ -111,8 +111,8 @@ def inspect_inputs(inputs: Inputs) -> Inspection:
             "pods' queries are refused",
         ))
     costs: tuple[LookupCost, ...] | None = None
-    assumptions = tuple(settings.recorder.assumptions)
     if analysis is None:
+        assumptions = tuple(settings.recorder.assumptions)
         notices.append(Notice(
             "inspect", "no CoreDNS Corefile in the input: lookup costs need one "
             "(give a ConfigMap with a `Corefile` key, or a file named Corefile)",
