@@ -44,6 +44,11 @@ COREFILE_PLAIN_SIZED = COREFILE_PLAIN.replace(
 """Autopath off with a denial cache that holds every negative key: 400 namespaces x
 20 names x 2 qtypes per namespace search candidate, plus the shared ones."""
 
+COREFILE_AUTOPATH_SIZED = COREFILE_AUTOPATH.replace(
+    "    cache 30\n", "    cache 30 {\n        denial 40000\n    }\n"
+)
+"""The same cache with autopath on: the pull request `diff` reviews in README."""
+
 
 def configmap(corefile: str) -> str:
     body = "".join(f"    {line}\n" if line else "\n" for line in corefile.splitlines())
@@ -436,6 +441,12 @@ def main() -> None:
     })
     write("datadog-autopath-off-sized", {
         "coredns-configmap.yaml": configmap(COREFILE_PLAIN_SIZED),
+        "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
+        "workloads.yaml": common["workloads.yaml"],
+        "kalc.yaml": ASSUMED_ENV,
+    })
+    write("datadog-autopath-sized", {
+        "coredns-configmap.yaml": configmap(COREFILE_AUTOPATH_SIZED),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         "workloads.yaml": common["workloads.yaml"],
         "kalc.yaml": ASSUMED_ENV,

@@ -32,9 +32,15 @@ REPORT_BUG = (
 
 
 def _command_modules() -> list[ModuleType]:
-    from kalc_formal.commands import cmd_check, cmd_inspect, cmd_lookup
+    from kalc_formal.commands import (
+        cmd_capacity,
+        cmd_check,
+        cmd_diff,
+        cmd_inspect,
+        cmd_lookup,
+    )
 
-    modules: list[ModuleType] = [cmd_lookup, cmd_inspect, cmd_check]
+    modules: list[ModuleType] = [cmd_lookup, cmd_inspect, cmd_check, cmd_diff, cmd_capacity]
     return modules
 
 

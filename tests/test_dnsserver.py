@@ -12,10 +12,10 @@ from kalc_formal.coredns.server import (
     Local,
     OpaqueStep,
     Query,
-    Reply,
     Server,
+    ServerReply,
     Unmodelled,
-    Upstream,
+    UpstreamExchange,
     Walk,
     cache_duration,
 )
@@ -28,13 +28,13 @@ FORWARD = ForwardStep("forward", ".", (), ("10.0.0.2",))
 
 def world(qname, qtype):
     if qname == "api.example.com.":
-        return Reply("NOERROR", answer=qtype == "A", ttl=20 if qtype == "A" else 60)
-    return Reply("NXDOMAIN", ttl=60)
+        return ServerReply("NOERROR", answer=qtype == "A", ttl=20 if qtype == "A" else 60)
+    return ServerReply("NXDOMAIN", ttl=60)
 
 
 def services(qname, qtype):
     if qname == "web.shop.svc.cluster.local.":
-        return Reply("NOERROR", answer=qtype == "A", ttl=5)
+        return ServerReply("NOERROR", answer=qtype == "A", ttl=5)
     return None
 
 
@@ -50,7 +50,7 @@ ORIGINAL = Query("api.example.com.web.svc.cluster.local.", "A")
 def test_before_1_14_7_the_walk_skips_the_cache_and_its_answer_is_cached_per_namespace():
     # B3, C5, C6, C8, D8, K2: cache before autopath
     served = server(CACHE, AUTOPATH, KUBERNETES, FORWARD).serve(ORIGINAL, WEB)
-    assert served.reply == Reply("NOERROR", answer=True, ttl=20)
+    assert served.reply == ServerReply("NOERROR", answer=True, ttl=20)
     (lookup,) = served.operations
     assert isinstance(lookup, CacheLookup)
     assert lookup.query == ORIGINAL
@@ -62,8 +62,8 @@ def test_before_1_14_7_the_walk_skips_the_cache_and_its_answer_is_cached_per_nam
         ("Local", "api.example.com.web.svc.cluster.local."),
         ("Local", "api.example.com.svc.cluster.local."),
         ("Local", "api.example.com.cluster.local."),
-        ("Upstream", "api.example.com.ec2.internal."),
-        ("Upstream", "api.example.com."),
+        ("UpstreamExchange", "api.example.com.ec2.internal."),
+        ("UpstreamExchange", "api.example.com."),
     ]
 
 
@@ -81,7 +81,7 @@ def test_from_1_14_7_every_internal_lookup_goes_through_the_cache():
         ("api.example.com.ec2.internal.", "denial", 30),
         ("api.example.com.", "success", 20),
     ]
-    assert isinstance(lookups[3].on_miss[0], Upstream)
+    assert isinstance(lookups[3].on_miss[0], UpstreamExchange)
     assert isinstance(lookups[0].on_miss[0], Local)
 
 
@@ -109,7 +109,7 @@ def test_a_walk_that_finds_nothing_answers_the_first_reply():
     # C7: the client then searches by itself
     query = Query("nope.example.com.web.svc.cluster.local.", "A")
     served = server(CACHE, AUTOPATH, KUBERNETES, FORWARD).serve(query, WEB)
-    assert served.reply == Reply("NXDOMAIN", ttl=5)
+    assert served.reply == ServerReply("NXDOMAIN", ttl=5)
     assert served.operations[0].duration == 5
 
 
@@ -146,24 +146,24 @@ def test_forward_except_and_unmodelled_plugins():
 def test_cache_durations_follow_the_ttl_bounds():
     # D4, D5, D6
     step = CacheStep("c", (".",), success_max=30, denial_max=10)
-    assert cache_duration(step, "a.", Reply("NOERROR", answer=True, ttl=1)) == ("success", 5)
-    assert cache_duration(step, "a.", Reply("NOERROR", answer=True, ttl=300)) == ("success", 30)
-    assert cache_duration(step, "a.", Reply("NXDOMAIN", ttl=60)) == ("denial", 10)
-    assert cache_duration(step, "a.", Reply("NOERROR", ttl=60)) == ("denial", 10)
-    assert cache_duration(step, "a.", Reply("SERVFAIL")) == (None, 0)
-    assert cache_duration(step, "a.", Reply("NXDOMAIN", soa=False)) == (None, 0)
+    assert cache_duration(step, "a.", ServerReply("NOERROR", answer=True, ttl=1)) == ("success", 5)
+    assert cache_duration(step, "a.", ServerReply("NOERROR", answer=True, ttl=300)) == ("success", 30)
+    assert cache_duration(step, "a.", ServerReply("NXDOMAIN", ttl=60)) == ("denial", 10)
+    assert cache_duration(step, "a.", ServerReply("NOERROR", ttl=60)) == ("denial", 10)
+    assert cache_duration(step, "a.", ServerReply("SERVFAIL")) == (None, 0)
+    assert cache_duration(step, "a.", ServerReply("NXDOMAIN", soa=False)) == (None, 0)
     prefetch = CacheStep("c", (".",), prefetch_percentage=10)
-    assert cache_duration(prefetch, "a.", Reply("NOERROR", answer=True, ttl=30)) == ("success", 27)
+    assert cache_duration(prefetch, "a.", ServerReply("NOERROR", answer=True, ttl=30)) == ("success", 27)
 
 
 def test_kubernetes_answers_its_zones_locally_with_its_ttl():
     # C10, C11, F4
     served = server(KUBERNETES, FORWARD).serve(Query("web.shop.svc.cluster.local.", "A"), WEB)
-    assert served.reply == Reply("NOERROR", answer=True, ttl=5)
+    assert served.reply == ServerReply("NOERROR", answer=True, ttl=5)
     assert isinstance(served.operations[0], Local)
     long_ttl = KubernetesStep(("cluster.local.",), pods_verified=False, ttl=600)
     served = server(long_ttl).serve(Query("x.cluster.local.", "A"), WEB)
-    assert served.reply == Reply("NXDOMAIN", ttl=300)
+    assert served.reply == ServerReply("NXDOMAIN", ttl=300)
 
 
 def test_forward_sends_and_servfail_times_per_release_as_measured():
@@ -194,7 +194,7 @@ def test_prefetch_and_serve_stale_refreshes_count_a_tcp_exchange():
     ):
         (lookup,) = server(cache, FORWARD).serve(query, WEB).operations
         (exchange,) = lookup.on_miss
-        assert isinstance(exchange, Upstream)
+        assert isinstance(exchange, UpstreamExchange)
         assert exchange.packets == TCP_EXCHANGE_PACKETS == 6
 
 
@@ -203,6 +203,6 @@ def test_a_refresh_of_a_walk_cached_per_namespace_counts_every_exchange_over_tcp
     cache = CacheStep("cache", (".",), serve_stale=True)
     (lookup,) = server(cache, AUTOPATH, KUBERNETES, FORWARD).serve(ORIGINAL, WEB).operations
     (walk,) = lookup.on_miss
-    exchanges = [op for op in walk.internal if isinstance(op, Upstream)]
+    exchanges = [op for op in walk.internal if isinstance(op, UpstreamExchange)]
     assert exchanges
     assert all(op.packets == TCP_EXCHANGE_PACKETS for op in exchanges)

@@ -6,7 +6,7 @@ and the model keeps, per (class, delay), the larger follow-up count of the two."
 from pathlib import Path
 
 from kalc_formal.analysis.flows import _shifted_times
-from kalc_formal.clients.resolver import Packet, Reply
+from kalc_formal.clients.resolver import ClientReply, Packet
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import analyse_inputs
 
@@ -35,7 +35,7 @@ def test_servfail_after_two_seconds_starts_follow_ups_two_steps_later():
 
 
 def _packet(time, qname, qtype):
-    return Packet(qname, qtype, "10.96.0.10", 1, time, Reply.SERVFAIL)
+    return Packet(qname, qtype, "10.96.0.10", 1, time, ClientReply.SERVFAIL)
 
 
 def test_a_round_with_a_failed_query_delays_the_later_rounds():

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from kalc_formal.cli import main
-from kalc_formal.coredns import corefile as corefile_module
-from kalc_formal.coredns.corefile import load_corefile
+from kalc_formal.coredns.corefile import limits, load_corefile
 from kalc_formal.errors import ConfigError
 
 SMALL = Path(__file__).resolve().parent.parent / "examples" / "small-cluster"
@@ -90,7 +89,7 @@ def test_blocks_nested_100000_deep_are_refused_not_a_recursion_error(tmp_path, c
 
 
 def test_the_token_cap_applies_while_reading(tmp_path, monkeypatch):
-    monkeypatch.setattr(corefile_module, "MAX_TOKENS", 1_000)
+    monkeypatch.setattr(limits, "MAX_TOKENS", 1_000)
     (tmp_path / "Corefile").write_text(". {\n    log" + " a" * 50_000 + "\n}\n")
     with pytest.raises(ConfigError, match=r"more than 1,000 tokens; not read further") as info:
         load_corefile(tmp_path / "Corefile")
@@ -99,7 +98,7 @@ def test_the_token_cap_applies_while_reading(tmp_path, monkeypatch):
 
 
 def test_an_import_glob_of_large_files_stops_at_the_total_size(tmp_path, monkeypatch):
-    monkeypatch.setattr(corefile_module, "MAX_TOTAL_BYTES", 100_000)
+    monkeypatch.setattr(limits, "MAX_TOTAL_BYTES", 100_000)
     for index in range(5):
         (tmp_path / f"big{index}.conf").write_text("log\n" * 10_000)
     (tmp_path / "Corefile").write_text(". {\n    import big*.conf\n}\n")

@@ -17,8 +17,8 @@ from kalc_formal.coredns.server import (
     ForwardStep,
     KubernetesStep,
     Query,
-    Reply,
     Server,
+    ServerReply,
 )
 
 CACHE = CacheStep("cache", (".",), success_max=30, denial_max=30)
@@ -31,8 +31,8 @@ NS = NamespacePlaceholder("kf-ns-0", count=100)
 
 def world(qname, qtype):
     if qname == "api.example.com.":
-        return Reply("NOERROR", answer=True, ttl=5)
-    return Reply("NXDOMAIN", ttl=60)
+        return ServerReply("NOERROR", answer=True, ttl=5)
+    return ServerReply("NXDOMAIN", ttl=60)
 
 
 PEAK = KeyPeak(per_name=300, per_name_and_namespace=3)

@@ -22,6 +22,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("views", {"views"}),
     ("check pipeline", {"engine"}),
     ("inspect pipeline", {"inspect"}),
+    ("capacity pipeline", {"capacity"}),
+    ("diff and suggest pipelines", {"diff", "suggest"}),
     ("public API", {"__init__"}),
     ("commands", {"commands"}),
     ("command line", {"cli"}),

@@ -1,8 +1,8 @@
 """The README's example outputs are the program's: every command shown in a README block
 is run, and the lines the README shows under it must equal its output, line for line.
 A line "..." stands for a run of one or more lines left out; paths are normalised (the
-repository root and the test's folder are taken off); nothing else is. Commands run from
-the repository root, or from a folder holding the files a block writes with `$ cat`.
+repository root and the test's folder are taken off); nothing else is. Commands run in a
+scratch folder that holds the files a block writes with `$ cat` and a link to examples/.
 """
 
 import difflib
@@ -124,9 +124,8 @@ def normalised(text: str, *folders: Path) -> list[str]:
 def test_the_readme_shows_the_output(argv, shown, files, capsys, monkeypatch, tmp_path):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    monkeypatch.chdir(tmp_path if files else ROOT)
-    if files:
-        (tmp_path / "examples").symlink_to(ROOT / "examples")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
     main(argv)
     output = normalised(capsys.readouterr().out, ROOT, tmp_path)
     if not matches(shown, output):

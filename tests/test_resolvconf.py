@@ -10,7 +10,7 @@ from kalc_formal.clients.resolvconf import (
     Libc,
     ResolvConf,
     ResolvOption,
-    is_domain_name,
+    is_search_domain,
     parse_resolv_conf,
     read_settings,
     render_resolv_conf,
@@ -152,6 +152,16 @@ def test_glibc_matches_option_prefixes_go_does_not():
     assert not read_settings(text, Libc.GO).rotate
 
 
+def test_glibc_reads_numbers_with_c_atoi_and_go_with_net_dtoi():
+    text = "options ndots:-1 timeout:+3 attempts:2x\n"
+    glibc, go = read_settings(text, Libc.GLIBC), read_settings(text, Libc.GO)
+    assert (glibc.ndots, glibc.timeout, glibc.attempts) == (15, 3, 2)  # -1 & 0xF
+    assert (go.ndots, go.timeout, go.attempts) == (0, 1, 2)  # no sign: 0, then at least 1
+    digits = "options ndots:\u0663 timeout:\u0663\n"  # ARABIC-INDIC DIGIT THREE
+    glibc, go = read_settings(digits, Libc.GLIBC), read_settings(digits, Libc.GO)
+    assert (glibc.ndots, glibc.timeout, go.ndots, go.timeout) == (0, 0, 0, 1)
+
+
 def test_keyword_not_at_column_one():
     text = "  nameserver 10.0.0.9\nnameserver 10.0.0.1\n"
     assert read_settings(text, Libc.GLIBC).nameservers == ("10.0.0.1",)
@@ -209,15 +219,15 @@ def test_readers_never_crash(text):
 
 
 def test_is_domain_name():
-    assert is_domain_name("cluster.local")
-    assert is_domain_name("cluster.local.")
-    assert is_domain_name(".")
-    assert is_domain_name("_tcp.example")
-    assert not is_domain_name("")
-    assert not is_domain_name("a..b")
-    assert not is_domain_name("-a.example")
-    assert not is_domain_name("a" * 64 + ".example")
-    assert not is_domain_name("#")
+    assert is_search_domain("cluster.local")
+    assert is_search_domain("cluster.local.")
+    assert is_search_domain(".")
+    assert is_search_domain("_tcp.example")
+    assert not is_search_domain("")
+    assert not is_search_domain("a..b")
+    assert not is_search_domain("-a.example")
+    assert not is_search_domain("a" * 64 + ".example")
+    assert not is_search_domain("#")
 
 
 def test_require_libc():

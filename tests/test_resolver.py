@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from kalc_formal.clients.resolvconf import Libc, ResolvConf, ResolvOption
 from kalc_formal.clients.resolver import (
+    ClientReply,
     Query,
-    Reply,
     queries_per_lookup,
     simulate_lookup,
 )
@@ -26,9 +26,9 @@ def options(*tokens):
     return tuple(ResolvOption.parse(t) for t in tokens)
 
 
-def answers(*names, kind=Reply.ANSWER):
+def answers(*names, kind=ClientReply.ANSWER):
     wanted = {n if n.endswith(".") else n + "." for n in names}
-    return lambda qname, qtype, ns: kind if qname in wanted else Reply.NXDOMAIN
+    return lambda qname, qtype, ns: kind if qname in wanted else ClientReply.NXDOMAIN
 
 
 @pytest.mark.parametrize("libc", list(Libc))
@@ -62,7 +62,7 @@ def test_glibc_timeout_drops_the_search_but_tries_the_name_as_given():
     """G3/G7, measured: a silent candidate costs attempts x timeout, then glibc
     skips the rest of the search list and queries the name as given."""
     def reply(qname, qtype, ns):
-        return Reply.TIMEOUT if qname.startswith("api.example.com.default") else Reply.NXDOMAIN
+        return ClientReply.TIMEOUT if qname.startswith("api.example.com.default") else ClientReply.NXDOMAIN
     trace = simulate_lookup("api.example.com", K8S, Libc.GLIBC, reply)
     assert [(p.qname, p.attempt, p.time) for p in trace.packets] == [
         ("api.example.com.default.svc.cluster.local.", 1, 0), ("api.example.com.default.svc.cluster.local.", 1, 0),
@@ -82,7 +82,7 @@ def test_glibc_no_aaaa_sends_only_a():
 def test_glibc_nameserver_waits_grow_with_the_index():
     """res_send.c send_dg: wait timeout << index, divided by the server count after the first."""
     conf = ResolvConf(("10.0.0.1", "10.0.0.2", "10.0.0.3"), (), options("timeout:5", "attempts:1"))
-    trace = simulate_lookup("example.com.", conf, Libc.GLIBC, lambda q, t, ns: Reply.TIMEOUT)
+    trace = simulate_lookup("example.com.", conf, Libc.GLIBC, lambda q, t, ns: ClientReply.TIMEOUT)
     assert [p.time for p in trace.packets] == [0, 0, 5, 5, 8, 8]
     assert trace.duration == 14
 
@@ -95,13 +95,13 @@ def test_glibc_rotate_moves_one_server_per_candidate():
 
 def test_glibc_use_vc_tries_each_server_once():
     conf = ResolvConf(("10.0.0.1", "10.0.0.2"), (), options("use-vc", "attempts:3", "timeout:1"))
-    trace = simulate_lookup("example.com.", conf, Libc.GLIBC, lambda q, t, ns: Reply.TIMEOUT)
+    trace = simulate_lookup("example.com.", conf, Libc.GLIBC, lambda q, t, ns: ClientReply.TIMEOUT)
     assert [p.nameserver for p in trace.packets] == ["10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.2"]
 
 
 def test_glibc_refused_stops_the_search():
     def reply(qname, qtype, ns):
-        return Reply.REFUSED if qname.startswith("web.default") else Reply.NXDOMAIN
+        return ClientReply.REFUSED if qname.startswith("web.default") else ClientReply.NXDOMAIN
     trace = simulate_lookup("web", K8S, Libc.GLIBC, reply)
     assert [c.qname for c in trace.candidates] == ["web.default.svc.cluster.local.", "web."]
     assert trace.candidates[0].outcome == "refused"
@@ -126,7 +126,7 @@ def test_musl_does_not_search_names_with_ndots_dots():
 def test_musl_servfail_resends_and_fails():
     """G11/G12, measured: 2 + 4 immediate re-sends per round, two rounds, then EAI_AGAIN."""
     conf = ResolvConf(("10.0.0.1",), (), options("timeout:5", "attempts:2"))
-    trace = simulate_lookup("example.com", conf, Libc.MUSL, lambda q, t, ns: Reply.SERVFAIL)
+    trace = simulate_lookup("example.com", conf, Libc.MUSL, lambda q, t, ns: ClientReply.SERVFAIL)
     assert len(trace.packets) == 12
     assert [p.time for p in trace.packets] == [0] * 6 + [2.5] * 6
     assert trace.result == "failure"
@@ -151,10 +151,10 @@ def test_musl_attempts_zero_crashes_without_packets():
 def test_go_goes_on_after_servfail_and_timeouts():
     def reply(qname, qtype, ns):
         if qname.startswith("web.default"):
-            return Reply.TIMEOUT
+            return ClientReply.TIMEOUT
         if qname.startswith("web.svc"):
-            return Reply.SERVFAIL
-        return Reply.ANSWER if qname == "web.cluster.local." else Reply.NXDOMAIN
+            return ClientReply.SERVFAIL
+        return ClientReply.ANSWER if qname == "web.cluster.local." else ClientReply.NXDOMAIN
     trace = simulate_lookup("web", K8S, Libc.GO, reply)
     assert [(c.outcome, c.then) for c in trace.candidates] == [
         ("timeout", "next"), ("servfail", "next"), ("answer", "done")]
@@ -186,7 +186,7 @@ def test_ipv4_only_lookups_send_a_queries_only(libc):
 
 def test_musl_servfail_budget_is_two_per_query():
     conf = ResolvConf(("10.0.0.1",), (), options("timeout:2", "attempts:2"))
-    trace = simulate_lookup("example.com", conf, Libc.MUSL, lambda q, t, ns: Reply.SERVFAIL, qtypes=("A",))
+    trace = simulate_lookup("example.com", conf, Libc.MUSL, lambda q, t, ns: ClientReply.SERVFAIL, qtypes=("A",))
     assert [p.time for p in trace.packets] == [0, 0, 0, 1, 1, 1]
 
 
@@ -210,7 +210,7 @@ def test_bad_names_are_invalid_arguments(bad):
 
 # --- properties ------------------------------------------------------------------------
 
-REPLIES = list(Reply)
+REPLIES = list(ClientReply)
 names = st.sampled_from(["web", "api.example.com", "a.b.c.d.e.f", "svc.ns.svc.cluster.local", "x.", "db.internal."])
 confs = st.builds(
     lambda servers, search, ndots, timeout, attempts, flags: ResolvConf(
@@ -251,11 +251,11 @@ def test_invariants_of_every_lookup(name, conf, libc, reply, qtypes):
         assert 0 <= packet.time <= trace.duration
     if libc is not Libc.GO:
         assert [p.time for p in trace.packets] == sorted(p.time for p in trace.packets)
-    got_answer = any(p.reply is Reply.ANSWER for p in trace.packets)
+    got_answer = any(p.reply is ClientReply.ANSWER for p in trace.packets)
     if trace.result == "success":
         assert got_answer
         assert trace.candidates[-1].then == "done"
-    timed_out = any(p.reply is Reply.TIMEOUT for p in trace.packets)
+    timed_out = any(p.reply is ClientReply.TIMEOUT for p in trace.packets)
     if libc is not Libc.MUSL and not timed_out:
         # glibc fails a candidate whose A timed out even when its AAAA was answered
         # (measured: tests/data/resolver_observations/a_timeout_only.json)

@@ -35,8 +35,7 @@ from kalc_formal.clients.resolvconf import (
     ResolvOption,
     pod_resolv_conf,
 )
-from kalc_formal.clients.resolver import Packet, simulate_lookup
-from kalc_formal.clients.resolver import Reply as ClientReply
+from kalc_formal.clients.resolver import ClientReply, Packet, simulate_lookup
 from kalc_formal.clients.resolver import ReplyFunction as ClientReplyFunction
 from kalc_formal.config.envspec import (
     EnvSpec,
@@ -68,13 +67,13 @@ from kalc_formal.coredns.server import (
     KubernetesStep,
     Operation,
     Query,
-    Reply,
     Served,
     Server,
+    ServerReply,
     ServerSetup,
     ServiceExists,
     Unmodelled,
-    Upstream,
+    UpstreamExchange,
     Walk,
     World,
 )
@@ -422,7 +421,7 @@ def _fqdn(name: str) -> str:
     return name if name.endswith(".") else name + "."
 
 
-def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], Reply]:
+def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], ServerReply]:
     """What the upstream answers: the external names as given exist, the rest NXDOMAIN."""
     table = {
         _fqdn(n.text): n for n in names if n.kind == "external" and n.exists
@@ -432,12 +431,12 @@ def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], Reply]:
         key = _fqdn(name.text)
         negative[key] = (negative.get(key, (order, 0))[0], name.negative_ttl)
 
-    def answer(qname: str, qtype: str) -> Reply:
+    def answer(qname: str, qtype: str) -> ServerReply:
         name = table.get(qname)
         if name is not None:
             if qtype == "AAAA" and not name.aaaa:
-                return Reply("NOERROR", answer=False, ttl=name.negative_ttl)
-            return Reply("NOERROR", answer=True, ttl=name.ttl)
+                return ServerReply("NOERROR", answer=False, ttl=name.negative_ttl)
+            return ServerReply("NOERROR", answer=True, ttl=name.ttl)
         # the first name (in kalc.yaml's order) that qname starts with, probed per label
         matches = [
             negative[prefix]
@@ -445,15 +444,15 @@ def upstream_world(names: Sequence[NameClass]) -> Callable[[str, str], Reply]:
             if qname[end] == "." and (prefix := qname[: end + 1]) in negative
         ]
         if matches:
-            return Reply("NXDOMAIN", ttl=min(matches)[1])
-        return Reply("NXDOMAIN", ttl=DEFAULT_NEGATIVE_TTL)
+            return ServerReply("NXDOMAIN", ttl=min(matches)[1])
+        return ServerReply("NXDOMAIN", ttl=DEFAULT_NEGATIVE_TTL)
 
     return answer
 
 
 def service_world(
     names: Sequence[NameClass], domain: str, ttl: Callable[[], int]
-) -> Callable[[str, str], Reply | None]:
+) -> Callable[[str, str], ServerReply | None]:
     """Which in-cluster Service names exist and their answers: a Service given without a
     namespace is in every client's own namespace."""
     existing: dict[str, NameClass] = {}
@@ -461,7 +460,7 @@ def service_world(
         if name.service is not None and name.exists:
             existing[f"{name.service}.{name.namespace or '*'}.svc.{domain}."] = name
 
-    def answer(qname: str, qtype: str) -> Reply | None:
+    def answer(qname: str, qtype: str) -> ServerReply | None:
         labels = qname.split(".")
         if len(labels) < 4:
             return None
@@ -475,13 +474,13 @@ def service_world(
         if name is None:
             return None
         if qtype == "AAAA" and not name.aaaa:
-            return Reply("NOERROR", answer=False, ttl=min(ttl(), 300))
-        return Reply("NOERROR", answer=True, ttl=ttl())
+            return ServerReply("NOERROR", answer=False, ttl=min(ttl(), 300))
+        return ServerReply("NOERROR", answer=True, ttl=ttl())
 
     return answer
 
 
-def to_client_reply(reply: Reply) -> ClientReply:
+def to_client_reply(reply: ServerReply) -> ClientReply:
     if reply.rcode == "NOERROR":
         return ClientReply.ANSWER if reply.answer else ClientReply.NODATA
     return ClientReply[reply.rcode]
@@ -687,7 +686,7 @@ class _Analyser:
         conf = self._resolv_conf(pod_class)
         server, kind = self._server_for(conf, pod_class)
         client = Client(pod_class.namespace_label, autopath_visible=kind == "coredns" and not pod_class.host_network)
-        served: dict[tuple[str, str], tuple[Reply, tuple[Operation, ...]]] = {}
+        served: dict[tuple[str, str], tuple[ServerReply, tuple[Operation, ...]]] = {}
 
         def reply(qname: str, qtype: str, nameserver: str) -> ClientReply:
             key = (qname, qtype)
@@ -695,7 +694,7 @@ class _Analyser:
                 if server is None:
                     answered = self.world(qname, qtype)
                     ops: tuple[Operation, ...] = (
-                        Upstream("direct", (nameserver,), Query(qname, qtype)),
+                        UpstreamExchange("direct", (nameserver,), Query(qname, qtype)),
                     )
                     served[key] = (answered, ops)
                 else:
@@ -751,7 +750,7 @@ class _Analyser:
 
     def _followups(
         self, builder: KeyClassBuilder, packets: Sequence[Packet], conf: ResolvConf, libc: Libc,
-        reply: ClientReplyFunction, served: dict[tuple[str, str], tuple[Reply, tuple[Operation, ...]]],
+        reply: ClientReplyFunction, served: dict[tuple[str, str], tuple[ServerReply, tuple[Operation, ...]]],
         name: NamePlaceholder, namespace: NamespacePlaceholder, kind: str,
     ) -> None:
         """What a client sends after one of its queries fails (K4): the lookup re-run
@@ -782,7 +781,7 @@ class _Analyser:
 
     def _failure_path(
         self, text: str, conf: ResolvConf, libc: Libc, reply: ClientReplyFunction,
-        served: dict[tuple[str, str], tuple[Reply, tuple[Operation, ...]]],
+        served: dict[tuple[str, str], tuple[ServerReply, tuple[Operation, ...]]],
         answered: set[tuple[str, str]], packet: Packet, failure: ClientReply, arrives: float,
     ) -> list[tuple[Packet, int]]:
         """The packets a client sends after ``packet`` fails, with their delay in steps:
@@ -1059,7 +1058,7 @@ def _upstream_targets(operations: Sequence[Operation]) -> set[str]:
     """The addresses the operations send upstream packets to."""
     targets: set[str] = set()
     for operation in operations:
-        if isinstance(operation, Upstream):
+        if isinstance(operation, UpstreamExchange):
             targets.update(operation.targets)
         elif isinstance(operation, CacheLookup):
             targets |= _upstream_targets(operation.on_miss)
@@ -1077,7 +1076,7 @@ def _scope_packets(
             total[scope_id] = total.get(scope_id, 0) + packets
 
     for operation in operations:
-        if isinstance(operation, Upstream):
+        if isinstance(operation, UpstreamExchange):
             add(dict.fromkeys(scopes_of(operation.targets), operation.packets))
         elif isinstance(operation, CacheLookup):
             add(_scope_packets(operation.on_miss, scopes_of))
@@ -1112,7 +1111,7 @@ def _shifted_times(packets: Sequence[Packet], failed: set[tuple[str, str]], wait
 def _upstream_packets(operations: Sequence[Operation]) -> int:
     total = 0
     for operation in operations:
-        if isinstance(operation, Upstream):
+        if isinstance(operation, UpstreamExchange):
             total += 1
         elif isinstance(operation, CacheLookup):
             total += _upstream_packets(operation.on_miss)

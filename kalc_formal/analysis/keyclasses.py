@@ -20,7 +20,7 @@ from kalc_formal.coredns.server import (
     Local,
     Operation,
     Unmodelled,
-    Upstream,
+    UpstreamExchange,
     Walk,
 )
 from kalc_formal.model.flowmodel import KeyClass
@@ -175,7 +175,7 @@ class KeyClassBuilder:
                     found += self.failing(_internal(operation.on_miss), name, namespace)
             elif isinstance(operation, Walk):
                 found += self.failing(operation.internal, name, namespace)
-            elif isinstance(operation, Upstream):
+            elif isinstance(operation, UpstreamExchange):
                 found.append(self._upstream_id(operation, name, namespace))
         return found
 
@@ -200,7 +200,7 @@ class KeyClassBuilder:
             if created:
                 for inner in operation.internal:
                     self._operation(inner, name, namespace, ("key", key_id), guaranteed)
-        elif isinstance(operation, Upstream):
+        elif isinstance(operation, UpstreamExchange):
             key_id, created = self._uncached_upstream(operation, name, namespace)
             if created:
                 self._add_upstream(key_id, operation)
@@ -214,7 +214,7 @@ class KeyClassBuilder:
         namespace: NamespacePlaceholder,
     ) -> None:
         """What a miss of ``key_id`` costs: upstream packets, or lookups in other classes."""
-        if isinstance(operation, Upstream):
+        if isinstance(operation, UpstreamExchange):
             self._add_upstream(key_id, operation)
         elif isinstance(operation, Walk):
             self.info[key_id].walk = True
@@ -228,7 +228,7 @@ class KeyClassBuilder:
         elif not isinstance(operation, Local):
             raise TypeError(operation)
 
-    def _add_upstream(self, key_id: str, operation: Upstream) -> None:
+    def _add_upstream(self, key_id: str, operation: UpstreamExchange) -> None:
         """One more upstream exchange per miss; the first one is the one that fails
         when the upstream is out (an autopath walk stops at a forward error, C6)."""
         draft = self.drafts[key_id]
@@ -265,7 +265,7 @@ class KeyClassBuilder:
         template = self._template(lookup.query.qname, name, namespace)
         return self._class_id("cache", template, lookup.query.qtype, f":{lookup.cache}")
 
-    def _upstream_id(self, upstream: Upstream, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
+    def _upstream_id(self, upstream: UpstreamExchange, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
         template = self._template(upstream.query.qname, name, namespace)
         return self._class_id("upstream", template, upstream.query.qtype)
 
@@ -294,7 +294,7 @@ class KeyClassBuilder:
         return key_id, created
 
     def _uncached_upstream(
-        self, upstream: Upstream, name: NamePlaceholder, namespace: NamespacePlaceholder,
+        self, upstream: UpstreamExchange, name: NamePlaceholder, namespace: NamespacePlaceholder,
     ) -> tuple[str, bool]:
         template = self._template(upstream.query.qname, name, namespace)
         key_id = self._upstream_id(upstream, name, namespace)

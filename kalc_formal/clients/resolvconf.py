@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 
+from kalc_formal import golang
 from kalc_formal.errors import ConfigError, ConfigErrors, InvalidArgument
 from kalc_formal.source import Source
 
@@ -200,7 +201,7 @@ class _Checker:
             self.nameservers.append(args[0][1])
 
     def search_line(self, number: int, names: list[tuple[int, str]]) -> None:
-        bad = [(c, d) for c, d in names if not is_domain_name(d)]
+        bad = [(c, d) for c, d in names if not is_search_domain(d)]
         for column, name in bad:
             self.fail(number, column, f"{name!r} is not a domain name")
         if not bad:
@@ -230,8 +231,10 @@ def is_ip_address(text: str) -> bool:
     return True
 
 
-def is_domain_name(text: str) -> bool:
-    """A domain name as a search entry: labels of 1-63 characters, 253 in all, or '.'."""
+def is_search_domain(text: str) -> bool:
+    """A search entry kalc-formal accepts: '.', or labels of 1-63 letters, digits, '_' and
+    inner '-', 253 characters in all (a sanity check of ours, not a resolver's function;
+    Go's DNS names are ``kalc_formal.golang.is_domain_name``)."""
     if text == ".":
         return True
     name = text[:-1] if text.endswith(".") else text
@@ -261,8 +264,10 @@ def _starts_with_keyword(line: str, keyword: str, spaces: str) -> bool:
     return line.startswith(keyword) and len(line) > len(keyword) and line[len(keyword)] in spaces
 
 
-def _atoi(text: str) -> int:
-    match = re.match(r"\s*([+-]?\d+)", text)
+def _c_atoi(text: str) -> int:
+    """C's atoi, as glibc reads ``ndots:``, ``timeout:`` and ``attempts:``: C white
+    space, a sign, ASCII digits; 0 when there are none."""
+    match = re.match(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", text)
     return int(match.group(1)) if match else 0
 
 
@@ -339,13 +344,13 @@ def _glibc_split(rest: str) -> list[str]:
 
 def _glibc_option(r: _Reading, token: str) -> None:
     if token.startswith("ndots:"):
-        value = _atoi(token[6:])
+        value = _c_atoi(token[6:])
         r.ndots = (value if value <= 15 else 15) & 0xF
     elif token.startswith("timeout:"):
-        value = _atoi(token[8:])
+        value = _c_atoi(token[8:])
         r.timeout = value if value <= 30 else 30
     elif token.startswith("attempts:"):
-        value = _atoi(token[9:])
+        value = _c_atoi(token[9:])
         r.attempts = value if value <= 5 else 5
     else:
         for prefix, flag in _GLIBC_FLAGS:
@@ -428,18 +433,13 @@ def _read_go(text: str) -> ResolverSettings:
     )
 
 
-def _go_dtoi(text: str) -> int:
-    digits = re.match(r"\d+", text)
-    return min(int(digits.group()), 0xFFFFFF) if digits else 0
-
-
 def _go_option(token: str, ndots: int, timeout: int, attempts: int, flags: set[str]) -> tuple[int, int, int]:
     if token.startswith("ndots:"):
-        ndots = min(max(_go_dtoi(token[6:]), 0), 15)
+        ndots = min(max(golang.dtoi(token[6:]), 0), 15)
     elif token.startswith("timeout:"):
-        timeout = max(_go_dtoi(token[8:]), 1)
+        timeout = max(golang.dtoi(token[8:]), 1)
     elif token.startswith("attempts:"):
-        attempts = max(_go_dtoi(token[9:]), 1)
+        attempts = max(golang.dtoi(token[9:]), 1)
     elif token == "rotate":
         flags.add("rotate")
     elif token in ("single-request", "single-request-reopen"):
@@ -640,7 +640,7 @@ def _dns_config_rejections(dns_config: PodDNSConfig, expanded: bool) -> Iterator
         yield _rejected(f"dnsConfig: must not have more than {max_chars} characters (including spaces) "
                         "in the search list")
     for search in dns_config.searches:
-        if search in ("", ".") or not is_domain_name(search):
+        if search in ("", ".") or not is_search_domain(search):
             yield _rejected(f"dnsConfig: search {search!r} must be a DNS subdomain")
     if any(not opt.name for opt in dns_config.options):
         yield _rejected("dnsConfig: option name must not be empty")

@@ -25,7 +25,7 @@ Where the real libraries are not deterministic the model picks one behaviour:
 >>> conf = ResolvConf(("10.96.0.10",), ("ns.svc.cluster.local", "svc.cluster.local",
 ...     "cluster.local", "ec2.internal"), (ResolvOption("ndots", "5"),))
 >>> trace = simulate_lookup("api.example.com", conf, Libc.GLIBC,
-...     lambda qname, qtype, ns: Reply.ANSWER if qname == "api.example.com." else Reply.NXDOMAIN)
+...     lambda qname, qtype, ns: ClientReply.ANSWER if qname == "api.example.com." else ClientReply.NXDOMAIN)
 >>> len(trace.packets), trace.result
 (10, 'success')
 """
@@ -44,11 +44,11 @@ from kalc_formal.source import shown
 __all__ = [
     "QTYPE_CHOICES",
     "CandidateOutcome",
+    "ClientReply",
     "Libc",
     "LookupTrace",
     "Packet",
     "Query",
-    "Reply",
     "ReplyFunction",
     "queries_per_lookup",
     "simulate_lookup",
@@ -60,7 +60,7 @@ MUSL_ROUND_LATENESS_MS = 0.5
 """How late each musl retry round runs, measured (see the module docstring)."""
 
 
-class Reply(Enum):
+class ClientReply(Enum):
     """What a nameserver does with one query."""
 
     ANSWER = "ANSWER"
@@ -74,7 +74,7 @@ class Reply(Enum):
     """No reply at all."""
 
 
-ReplyFunction = Callable[[str, str, str], Reply]
+ReplyFunction = Callable[[str, str, str], ClientReply]
 """reply(qname, qtype, nameserver): qname is fully qualified, with its trailing dot."""
 
 
@@ -98,7 +98,7 @@ class Packet:
     nameserver: str
     attempt: int
     time: float
-    reply: Reply
+    reply: ClientReply
 
     @property
     def query(self) -> Query:
@@ -222,18 +222,18 @@ class _Wire:
     notes: list[str] = field(default_factory=list)
     sends: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
-    def record(self, qname: str, qtype: str, nameserver: str, at: float, reply: Reply) -> None:
+    def record(self, qname: str, qtype: str, nameserver: str, at: float, reply: ClientReply) -> None:
         if len(self.packets) >= MAX_LOOKUP_PACKETS:
             raise _too_many_packets(qname)
         key = (qname, qtype, nameserver)
         self.sends[key] = self.sends.get(key, 0) + 1
         self.packets.append(Packet(qname, qtype, nameserver, self.sends[key], round(at, 6), reply))
 
-    def ask(self, qname: str, qtype: str, nameserver: str) -> Reply:
+    def ask(self, qname: str, qtype: str, nameserver: str) -> ClientReply:
         """The reply to a query; a query no server can parse gets none."""
-        return self.reply(qname, qtype, nameserver) if _wire_ok(qname) else Reply.TIMEOUT
+        return self.reply(qname, qtype, nameserver) if _wire_ok(qname) else ClientReply.TIMEOUT
 
-    def send(self, qname: str, qtype: str, nameserver: str, at: float | None = None) -> Reply:
+    def send(self, qname: str, qtype: str, nameserver: str, at: float | None = None) -> ClientReply:
         kind = self.ask(qname, qtype, nameserver)
         self.record(qname, qtype, nameserver, self.now if at is None else at, kind)
         return kind
@@ -242,8 +242,8 @@ class _Wire:
         self.candidates.append(CandidateOutcome(qname, outcome, then))
 
 
-GOOD = (Reply.ANSWER, Reply.NODATA, Reply.NXDOMAIN)
-ERRORS = (Reply.SERVFAIL, Reply.REFUSED)
+GOOD = (ClientReply.ANSWER, ClientReply.NODATA, ClientReply.NXDOMAIN)
+ERRORS = (ClientReply.SERVFAIL, ClientReply.REFUSED)
 
 
 # --- glibc ---------------------------------------------------------------------------
@@ -256,9 +256,9 @@ class _RoundEnd:
     once; otherwise the wait ran out, `held` telling whether a good reply sat in
     the first buffer."""
 
-    replies: tuple[Reply, ...] = ()
+    replies: tuple[ClientReply, ...] = ()
     next_server: bool = False
-    held: Reply | None = None
+    held: ClientReply | None = None
 
 
 class _Glibc:
@@ -274,7 +274,7 @@ class _Glibc:
         self.single = settings.single_request
         self.reopen = settings.single_request_reopen
         self.rotation = 0
-        self.buffer1: Reply | None = None
+        self.buffer1: ClientReply | None = None
 
     def lookup(self, name: str) -> None:
         """__res_context_search: the name as given first when it has ndots dots
@@ -320,7 +320,7 @@ class _Glibc:
         self.wire.outcome(fqdn, outcome, "done" if outcome == "answer" else "next")
         return outcome
 
-    def send(self, fqdn: str) -> tuple[Reply, ...] | None:
+    def send(self, fqdn: str) -> tuple[ClientReply, ...] | None:
         """__res_context_send: for each try, each nameserver (from the rotation
         offset), send_dg; None when every try failed."""
         count = len(self.s.nameservers)
@@ -336,7 +336,7 @@ class _Glibc:
                     return replies
         return None
 
-    def send_dg(self, fqdn: str, ns_index: int) -> tuple[Reply, ...] | None:
+    def send_dg(self, fqdn: str, ns_index: int) -> tuple[ClientReply, ...] | None:
         """One nameserver, waiting timeout << index (divided by the number of
         servers after the first). If only one of the pair is answered before the
         wait ends, glibc switches to single-request for the rest of the process,
@@ -369,10 +369,10 @@ class _Glibc:
         awaited; otherwise it ends this server."""
         later = list(self.qtypes[1:]) if self.single else []
         arrivals = [(q, self.wire.send(fqdn, q, ns)) for q in (self.qtypes[:1] if self.single else self.qtypes)]
-        good: list[Reply] = []
+        good: list[ClientReply] = []
         error_first = False
         for _qtype, kind in _growing(arrivals):
-            if kind is Reply.TIMEOUT:
+            if kind is ClientReply.TIMEOUT:
                 continue
             received = bool(good) or error_first
             if kind in ERRORS:
@@ -402,20 +402,20 @@ def _growing(items: list[_T]) -> Iterator[_T]:
         index += 1
 
 
-def _glibc_judge(replies: tuple[Reply, ...] | None, buffer1: Reply | None) -> str:
+def _glibc_judge(replies: tuple[ClientReply, ...] | None, buffer1: ClientReply | None) -> str:
     """__res_context_query's verdict: an address in either reply succeeds; else
     the first reply's rcode, or the second's when the first is NOERROR. When every
     try failed, the rcode left in the first answer buffer tells a SERVFAIL (the
     search goes on) from a timeout or REFUSED (it stops)."""
     if replies is None:
-        if buffer1 is Reply.SERVFAIL:
+        if buffer1 is ClientReply.SERVFAIL:
             return "servfail"
-        return "refused" if buffer1 is Reply.REFUSED else "timeout"
-    if Reply.ANSWER in replies:
+        return "refused" if buffer1 is ClientReply.REFUSED else "timeout"
+    if ClientReply.ANSWER in replies:
         return "answer"
     first = replies[0]
-    rcode = replies[-1] if first is Reply.NODATA else first
-    return "nxdomain" if rcode is Reply.NXDOMAIN else "nodata"
+    rcode = replies[-1] if first is ClientReply.NODATA else first
+    return "nxdomain" if rcode is ClientReply.NXDOMAIN else "nodata"
 
 
 # --- musl ----------------------------------------------------------------------------
@@ -467,15 +467,15 @@ class _Musl:
         self.wire.outcome(fqdn, outcome, "done" if outcome == "answer" else ("next" if goes_on else "stop"))
         return goes_on
 
-    def exchange(self, fqdn: str) -> tuple[dict[str, Reply], dict[str, Reply]]:
+    def exchange(self, fqdn: str) -> tuple[dict[str, ClientReply], dict[str, ClientReply]]:
         """__res_msend_rc: each round (every timeout/attempts ms, until timeout)
         sends every unanswered query to every nameserver; only NOERROR and
         NXDOMAIN replies are taken; a SERVFAIL is re-sent at once to the server
         that sent it, at most 2 x queries times per round; REFUSED is ignored."""
         timeout_ms = self.s.timeout * 1000
         interval = timeout_ms // self.s.attempts
-        taken: dict[str, Reply] = {}
-        errors: dict[str, Reply] = {}
+        taken: dict[str, ClientReply] = {}
+        errors: dict[str, ClientReply] = {}
         start = self.wire.now
         rounds = 0
         while rounds * (interval + MUSL_ROUND_LATENESS_MS) < timeout_ms:
@@ -487,7 +487,7 @@ class _Musl:
         self.wire.now = start + max(rounds * interval, timeout_ms) / 1000
         return taken, errors
 
-    def round(self, fqdn: str, taken: dict[str, Reply], errors: dict[str, Reply], at: float) -> bool:
+    def round(self, fqdn: str, taken: dict[str, ClientReply], errors: dict[str, ClientReply], at: float) -> bool:
         """One round, the replies taken in the order the queries went out; True
         when every query has its reply."""
         queue = [(q, ns, self.wire.send(fqdn, q, ns, at))
@@ -502,13 +502,13 @@ class _Musl:
                     return True
             elif kind in ERRORS:
                 errors[qtype] = kind
-                if kind is Reply.SERVFAIL and budget:
+                if kind is ClientReply.SERVFAIL and budget:
                     budget -= 1
                     queue.append((qtype, ns, self.wire.send(fqdn, qtype, ns, at)))
         return False
 
 
-def _musl_judge(qtypes: tuple[str, ...], taken: dict[str, Reply], errors: dict[str, Reply]) -> tuple[str, bool]:
+def _musl_judge(qtypes: tuple[str, ...], taken: dict[str, ClientReply], errors: dict[str, ClientReply]) -> tuple[str, bool]:
     """name_from_dns: A first, then AAAA; a missing reply fails the lookup
     (EAI_AGAIN), an NXDOMAIN goes on; then an address succeeds, else the lookup
     fails (EAI_NONAME)."""
@@ -517,9 +517,9 @@ def _musl_judge(qtypes: tuple[str, ...], taken: dict[str, Reply], errors: dict[s
         if kind is None:
             error = errors.get(qtype)
             return ("timeout" if error is None else error.name.lower()), False
-        if kind is Reply.NXDOMAIN:
+        if kind is ClientReply.NXDOMAIN:
             return "nxdomain", True
-    return ("answer" if Reply.ANSWER in taken.values() else "nodata"), False
+    return ("answer" if ClientReply.ANSWER in taken.values() else "nodata"), False
 
 
 # --- Go --------------------------------------------------------------------------------
@@ -529,9 +529,9 @@ def _musl_judge(qtypes: tuple[str, ...], taken: dict[str, Reply], errors: dict[s
 class _Tried:
     """One tryOneName: its result, when it returned, and its sends (time, server)."""
 
-    reply: Reply
+    reply: ClientReply
     end: float
-    sends: tuple[tuple[float, str, Reply], ...]
+    sends: tuple[tuple[float, str, ClientReply], ...]
 
 
 class _Go:
@@ -596,8 +596,8 @@ class _Go:
             offset = self.rotation
             self.rotation += 1
         servers = self.s.nameservers
-        now, last = start, Reply.TIMEOUT
-        sends: list[tuple[float, str, Reply]] = []
+        now, last = start, ClientReply.TIMEOUT
+        sends: list[tuple[float, str, ClientReply]] = []
         for _attempt in range(self.s.attempts):
             for j in range(len(servers)):
                 ns = servers[(offset + j) % len(servers)]
@@ -605,17 +605,17 @@ class _Go:
                 sends.append((now, ns, last))
                 if len(sends) + len(self.wire.packets) > MAX_LOOKUP_PACKETS:
                     raise _too_many_packets(fqdn)
-                if last is Reply.TIMEOUT:
+                if last is ClientReply.TIMEOUT:
                     now += self.s.timeout
                 elif last not in ERRORS:
                     return _Tried(last, now, tuple(sends))
         return _Tried(last, now, tuple(sends))
 
 
-def _go_outcome(replies: tuple[Reply, ...]) -> str:
-    if Reply.ANSWER in replies:
+def _go_outcome(replies: tuple[ClientReply, ...]) -> str:
+    if ClientReply.ANSWER in replies:
         return "answer"
-    for kind in (Reply.TIMEOUT, Reply.SERVFAIL, Reply.REFUSED, Reply.NODATA):
+    for kind in (ClientReply.TIMEOUT, ClientReply.SERVFAIL, ClientReply.REFUSED, ClientReply.NODATA):
         if kind in replies:
             return kind.name.lower()
     return "nxdomain"

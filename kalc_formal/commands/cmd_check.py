@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
-from kalc_formal.config.reading import read_inputs
+from kalc_formal.analysis.edits import Suggestions
+from kalc_formal.analysis.result import Analysis
+from kalc_formal.analysis.scaling import Edge, parse_parameter
+from kalc_formal.capacity import CheckOptions as CapacityOptions
+from kalc_formal.capacity import edges
+from kalc_formal.config.reading import Inputs, read_inputs
 from kalc_formal.engine import analyse_inputs, check
-from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Verdict
+from kalc_formal.errors import InvalidArgument
+from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Outcome, Verdict
 from kalc_formal.source import shown_lines
-from kalc_formal.views.report import render_json, render_text
+from kalc_formal.suggest import CheckOptions, suggest
+from kalc_formal.views.capacity import edge_json, render_edges_text
+from kalc_formal.views.report import as_json, render_text
+from kalc_formal.views.suggest import as_json as suggestions_json
+from kalc_formal.views.suggest import patch_name
+from kalc_formal.views.suggest import render_text as render_suggestions
 
 MAX_HORIZON = 10_000
 """The most steps --horizon may ask for (kalc.yaml's check.horizon has the same cap)."""
@@ -33,6 +46,21 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="manifest files or folders, a Corefile, or - for stdin")
+    add_check_options(parser)
+    parser.add_argument("--suggest", action="store_true",
+                        help="when unsafe, search for the smallest sets of fixes that make it "
+                        "proved, prove each, and print them as patches (cheapest first)")
+    parser.add_argument("--capacity", nargs="?", const="surge,rate,pods,names,namespaces",
+                        metavar="PARAMS", help="also search how far each growth parameter "
+                        "(surge, rate, pods, names, namespaces; default all) can move with "
+                        "the property still proved (several checks each)")
+    parser.add_argument("--patch-dir", metavar="DIR",
+                        help="with --suggest, write each suggested fix as DIR/N-ID.patch")
+    parser.set_defaults(run=run)
+
+
+def add_check_options(parser: argparse.ArgumentParser) -> None:
+    """The options `check` and `diff` share."""
     parser.add_argument("--env", metavar="KALC_YAML", help="the environment spec "
                         "(default: kalc.yaml beside the first PATH that has one)")
     parser.add_argument("--horizon", type=_horizon, metavar="N",
@@ -47,7 +75,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--format", default="text", choices=["text", "json"])
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="follow links and imports that leave the input folders")
-    parser.set_defaults(run=run)
 
 
 def _positive(text: str) -> int:
@@ -74,8 +101,46 @@ def run(args: argparse.Namespace) -> int:
     )
     analysis = analyse_inputs(inputs, horizon=args.horizon)
     outcome = check(analysis, rlimit=args.rlimit, budget=args.budget)
+    suggestions = _suggestions(args, inputs, analysis, outcome)
+    capacity = _capacity(args, inputs)
     if args.format == "json":
-        sys.stdout.write(render_json(analysis, outcome))
+        document = as_json(analysis, outcome)
+        if capacity is not None:
+            document["capacity"] = [edge_json(e) for e in capacity]
+        if suggestions is not None:
+            document["suggestions"] = suggestions_json(suggestions)
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
-        sys.stdout.write(shown_lines(render_text(analysis, outcome)))
+        text = render_text(analysis, outcome)
+        if capacity is not None:
+            text += "\n" + render_edges_text(capacity, analysis.step_seconds) + "\n"
+        if suggestions is not None:
+            text += "\n" + render_suggestions(suggestions, args.patch_dir)
+        sys.stdout.write(shown_lines(text))
     return EXIT_CODES[outcome.verdict]
+
+
+def _capacity(args: argparse.Namespace, inputs: Inputs) -> list[Edge] | None:
+    if not getattr(args, "capacity", None):
+        return None
+    parameters = [parse_parameter(p.strip()) for p in args.capacity.split(",") if p.strip()]
+    options = CapacityOptions(args.horizon, args.rlimit, args.budget)
+    return edges(inputs, parameters, options)
+
+
+def _suggestions(
+    args: argparse.Namespace, inputs: Inputs, analysis: Analysis, outcome: Outcome
+) -> Suggestions | None:
+    if not getattr(args, "suggest", False) or outcome.verdict is not Verdict.UNSAFE:
+        return None
+    if "-" in args.paths:
+        raise InvalidArgument("--suggest edits files: it cannot be used with - (stdin)")
+    options = CheckOptions(env_path=args.env, version=args.coredns_version,
+                           horizon=args.horizon, rlimit=args.rlimit, budget=args.budget)
+    suggestions = suggest(args.paths, inputs, analysis, options)
+    if args.patch_dir:
+        folder = Path(args.patch_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for number, suggestion in enumerate(suggestions.proved, 1):
+            (folder / patch_name(number, suggestion)).write_text(suggestion.patch)
+    return suggestions

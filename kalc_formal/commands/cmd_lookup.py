@@ -13,7 +13,7 @@ from kalc_formal.clients.resolvconf import (
 )
 from kalc_formal.clients.resolver import (
     QTYPE_CHOICES,
-    Reply,
+    ClientReply,
     ReplyFunction,
     simulate_lookup,
 )
@@ -23,11 +23,11 @@ from kalc_formal.source import Source, shown_lines
 from kalc_formal.views.lookup import render_json, trace_text
 
 REPLY_OPTIONS = (
-    ("exists", "answer A and AAAA", (Reply.ANSWER, Reply.ANSWER)),
-    ("a_only", "answer A, NODATA for AAAA", (Reply.ANSWER, Reply.NODATA)),
-    ("nodata", "NODATA for A and AAAA", (Reply.NODATA, Reply.NODATA)),
-    ("servfail", "SERVFAIL", (Reply.SERVFAIL, Reply.SERVFAIL)),
-    ("timeout", "never answer", (Reply.TIMEOUT, Reply.TIMEOUT)),
+    ("exists", "answer A and AAAA", (ClientReply.ANSWER, ClientReply.ANSWER)),
+    ("a_only", "answer A, NODATA for AAAA", (ClientReply.ANSWER, ClientReply.NODATA)),
+    ("nodata", "NODATA for A and AAAA", (ClientReply.NODATA, ClientReply.NODATA)),
+    ("servfail", "SERVFAIL", (ClientReply.SERVFAIL, ClientReply.SERVFAIL)),
+    ("timeout", "never answer", (ClientReply.TIMEOUT, ClientReply.TIMEOUT)),
 )
 
 
@@ -76,7 +76,7 @@ def read_resolv_conf(path: str) -> ResolvConf:
 
 def reply_table(args: argparse.Namespace) -> ReplyFunction:
     """The replies the options ask for, by FQDN; everything else NXDOMAIN."""
-    table: dict[str, tuple[Reply, Reply]] = {}
+    table: dict[str, tuple[ClientReply, ClientReply]] = {}
     for dest, _help, replies in REPLY_OPTIONS:
         for name in getattr(args, dest):
             key = _fqdn_key(name)
@@ -84,10 +84,10 @@ def reply_table(args: argparse.Namespace) -> ReplyFunction:
                 raise InvalidArgument(f"{name!r} is given two different replies")
             table[key] = replies
 
-    def reply(qname: str, qtype: str, nameserver: str) -> Reply:
+    def reply(qname: str, qtype: str, nameserver: str) -> ClientReply:
         pair = table.get(qname.lower())
         if pair is None:
-            return Reply.NXDOMAIN
+            return ClientReply.NXDOMAIN
         return pair[0] if qtype == "A" else pair[1]
 
     return reply

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kalc_formal.coredns.plugins import (
-    AutopathConfig,
-    BlockConfig,
-    CacheConfig,
-    CorefileConfig,
-    ForwardConfig,
-    HostsConfig,
-    KubernetesConfig,
-    PluginConfig,
-)
+from kalc_formal.coredns.corefile.keys import DNS_PORT
+from kalc_formal.coredns.plugins.autopath import AutopathConfig
+from kalc_formal.coredns.plugins.cache import CacheConfig
+from kalc_formal.coredns.plugins.chain import BlockConfig, CorefileConfig, PluginConfig
+from kalc_formal.coredns.plugins.forward import ForwardConfig
+from kalc_formal.coredns.plugins.hosts import HostsConfig
+from kalc_formal.coredns.plugins.kubernetes import KubernetesConfig
 from kalc_formal.coredns.server import (
     AutopathStep,
     BlockPlan,
@@ -44,7 +41,7 @@ CONTAINER_HOSTS = frozenset({"localhost.", "ip6-localhost.", "ip6-loopback."})
 
 def setup_from_config(
     config: CorefileConfig, *, node_nameservers: Sequence[str], node_search: Sequence[str],
-    port: int = 53,
+    port: int = DNS_PORT,
 ) -> ServerSetup:
     """The server plan of a configured Corefile, for a server whose pod reads the node's
     resolv.conf (``dnsPolicy: Default``, E3, C3)."""

@@ -14,17 +14,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from kalc_formal.coredns.plugins.cache import (
+    CACHE_DEFAULT_EFFECTIVE_CAPACITY,
+    CACHE_MAX_NTTL,
+    CACHE_MAX_TTL,
+    CACHE_MIN_TTL,
+)
+from kalc_formal.coredns.plugins.forward import DEFAULT_HEALTH_CHECK
+from kalc_formal.coredns.plugins.forward import (
+    DEFAULT_READ_TIMEOUT as DEFAULT_READ_TIMEOUT,
+)
+from kalc_formal.coredns.plugins.hosts import HOSTS_DEFAULT_TTL
+from kalc_formal.coredns.plugins.kubernetes import KUBERNETES_DEFAULT_TTL
 from kalc_formal.source import Span
 
 Rcode = Literal["NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED"]
 Pool = Literal["success", "denial"]
 
-MIN_CACHE_TTL = 5
-"""D4: minTTL and minNTTL (dnsutil.MinimalDefaultTTL)."""
 FORWARD_DEADLINE = 5.0
 """E5: forward's total deadline per query (defaultTimeout)."""
-DEFAULT_READ_TIMEOUT = 2.0
-"""E5: forward's read timeout: it re-sends a query that got no reply after it."""
 PROBE_TIMEOUT = 1.0
 """E7: how long a health probe waits for its reply; a silent upstream is probed once per
 ``health_check + PROBE_TIMEOUT`` seconds (measured on 1.11.1, 1.14.6, 1.14.7: 1.50 s
@@ -40,8 +48,10 @@ a read timeout after a send that got no reply (measured: 2 s later)."""
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    """A DNS reply as the client sees it. ``ttl``: the TTL a cache would read (D5)."""
+class ServerReply:
+    """A DNS reply a server sends, as the client sees it (its rcode, whether it has an
+    answer). ``ttl``: the TTL a cache would read (D5). A client library's view of a
+    reply is ``kalc_formal.clients.resolver.ClientReply``."""
 
     rcode: Rcode
     answer: bool = False
@@ -53,7 +63,7 @@ class Reply:
         return self.rcode == "NOERROR" and not self.answer
 
 
-NXDOMAIN_WITHOUT_SOA = Reply("NXDOMAIN", soa=False)
+NXDOMAIN_WITHOUT_SOA = ServerReply("NXDOMAIN", soa=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +96,7 @@ class CacheLookup:
 
 
 @dataclass(frozen=True, slots=True)
-class Upstream:
+class UpstreamExchange:
     """One exchange with an upstream: ``packets`` IP packets out when it answers (one
     over UDP, E5; ``TCP_EXCHANGE_PACKETS`` when the cache refreshes an entry itself),
     and as many per send when it does not."""
@@ -126,12 +136,12 @@ class Unmodelled:
     span: Span | None = None
 
 
-Operation = CacheLookup | Upstream | Local | Walk | Unmodelled
+Operation = CacheLookup | UpstreamExchange | Local | Walk | Unmodelled
 
 
 @dataclass(frozen=True, slots=True)
 class Served:
-    reply: Reply
+    reply: ServerReply
     operations: tuple[Operation, ...]
 
 
@@ -144,12 +154,12 @@ class CacheStep:
 
     id: str
     zones: tuple[str, ...]
-    success_max: int = 3600
-    success_min: int = MIN_CACHE_TTL
-    denial_max: int = 1800
-    denial_min: int = MIN_CACHE_TTL
-    success_capacity: int = 9984
-    denial_capacity: int = 9984
+    success_max: int = CACHE_MAX_TTL
+    success_min: int = CACHE_MIN_TTL
+    denial_max: int = CACHE_MAX_NTTL
+    denial_min: int = CACHE_MIN_TTL
+    success_capacity: int = CACHE_DEFAULT_EFFECTIVE_CAPACITY
+    denial_capacity: int = CACHE_DEFAULT_EFFECTIVE_CAPACITY
     prefetch_percentage: int | None = None
     disabled_success: tuple[str, ...] | None = None
     disabled_denial: tuple[str, ...] | None = None
@@ -179,7 +189,7 @@ class KubernetesStep:
 
     zones: tuple[str, ...]
     pods_verified: bool
-    ttl: int = 5
+    ttl: int = KUBERNETES_DEFAULT_TTL
     fallthrough: tuple[str, ...] | None = None
     span: Span | None = None
 
@@ -200,7 +210,7 @@ class ForwardStep:
     span: Span | None = None
     read_timeout: float = DEFAULT_READ_TIMEOUT
     max_connect_attempts: int | None = None
-    health_check: float = 0.5
+    health_check: float = DEFAULT_HEALTH_CHECK
 
     def send_times(self) -> tuple[float, ...]:
         """Seconds after the first send at which a query that gets no reply is sent
@@ -234,7 +244,7 @@ class HostsStep:
 
     zones: tuple[str, ...]
     names: frozenset[str]
-    ttl: int = 3600
+    ttl: int = HOSTS_DEFAULT_TTL
     fallthrough: tuple[str, ...] | None = None
     file_unknown: bool = False
     span: Span | None = None
@@ -283,10 +293,10 @@ class ServerSetup:
 # ---- what the world answers ----------------------------------------------------------
 
 
-World = Callable[[str, str], Reply]
+World = Callable[[str, str], ServerReply]
 """(qname, qtype) -> what the upstream (the rest of the internet) answers."""
 
-ServiceExists = Callable[[str, str], Reply | None]
+ServiceExists = Callable[[str, str], ServerReply | None]
 """(qname in the cluster zone, qtype) -> the kubernetes answer if the name exists."""
 
 
@@ -328,7 +338,7 @@ class Server:
     def serve(self, query: Query, client: Client) -> Served:
         block = self.block_for(query.qname)
         if block is None or not block.steps:
-            return Served(Reply("REFUSED"), ())
+            return Served(ServerReply("REFUSED"), ())
         return self._run(block, 0, query, client)
 
     def _run(self, block: BlockPlan, index: int, query: Query, client: Client) -> Served:
@@ -337,7 +347,7 @@ class Server:
             served = self._step(block, position, query, client)
             if served is not None:
                 return served
-        return Served(Reply("SERVFAIL"), ())
+        return Served(ServerReply("SERVFAIL"), ())
 
     def _step(self, block: BlockPlan, position: int, query: Query, client: Client) -> Served | None:
         """What one plugin does: a result, or None to pass the query on."""
@@ -357,7 +367,7 @@ class Server:
         if not _in_zones(query.qname, step.zones):
             return None
         reason = f"{step.name} is in the path of {query.qname} and not modelled: {step.reason}"
-        return Served(Reply("SERVFAIL"), (Unmodelled(step.name, query, reason, step.span),))
+        return Served(ServerReply("SERVFAIL"), (Unmodelled(step.name, query, reason, step.span),))
 
     def _cache(
         self, block: BlockPlan, position: int, step: CacheStep, query: Query, client: Client
@@ -379,8 +389,8 @@ class Server:
             return None
         base = _strip_zone(query.qname, first)
         internal: list[Operation] = []
-        first_reply: Reply | None = None
-        final: Reply | None = None
+        first_reply: ServerReply | None = None
+        final: ServerReply | None = None
         for element in search:
             name = f"{base}.{element}" if element != "." else f"{base}."
             served = self._run(block, position + 1, Query(name, query.qtype), client)
@@ -420,7 +430,7 @@ class Server:
         if answer is None:
             if step.fallthrough is not None and _in_zones(query.qname, step.fallthrough or (".",)):
                 return None
-            answer = Reply("NXDOMAIN", ttl=min(step.ttl, 300))
+            answer = ServerReply("NXDOMAIN", ttl=min(step.ttl, 300))
         return Served(answer, (Local("kubernetes", query, step.span),))
 
     def _hosts(self, step: HostsStep, query: Query) -> Served | None:
@@ -428,13 +438,13 @@ class Server:
             return None
         if step.file_unknown:
             reason = "its hosts file is not read"
-            return Served(Reply("SERVFAIL"), (Unmodelled("hosts", query, reason, step.span),))
+            return Served(ServerReply("SERVFAIL"), (Unmodelled("hosts", query, reason, step.span),))
         if query.qname in step.names:
-            answer = Reply("NOERROR", answer=query.qtype == "A", ttl=step.ttl)
+            answer = ServerReply("NOERROR", answer=query.qtype == "A", ttl=step.ttl)
             return Served(answer, (Local("hosts", query, step.span),))
         if step.fallthrough is not None and _in_zones(query.qname, step.fallthrough or (".",)):
             return None
-        return Served(Reply("NXDOMAIN"), (Local("hosts", query, step.span),))
+        return Served(ServerReply("NXDOMAIN"), (Local("hosts", query, step.span),))
 
     def _forward(self, step: ForwardStep, query: Query, client: Client) -> Served:
         if self.relay is not None:
@@ -442,10 +452,10 @@ class Server:
             if relayed is not None:
                 return relayed
         reply = self.upstream_world(query.qname, query.qtype)
-        return Served(reply, (Upstream(step.id, step.targets, query, step.span),))
+        return Served(reply, (UpstreamExchange(step.id, step.targets, query, step.span),))
 
 
-def cache_duration(step: CacheStep, qname: str, reply: Reply) -> tuple[Pool | None, int]:
+def cache_duration(step: CacheStep, qname: str, reply: ServerReply) -> tuple[Pool | None, int]:
     """The pool a reply goes to and how many seconds it is kept (D4-D7); 0: not kept."""
     if reply.rcode == "NOERROR" and reply.answer:
         pool: Pool = "success"
@@ -470,7 +480,7 @@ def _over_tcp(operations: tuple[Operation, ...]) -> tuple[Operation, ...]:
     serve_stale); a later cache on the path refreshes its own entries."""
     result: list[Operation] = []
     for operation in operations:
-        if isinstance(operation, Upstream):
+        if isinstance(operation, UpstreamExchange):
             result.append(replace(operation, packets=max(operation.packets, TCP_EXCHANGE_PACKETS)))
         elif isinstance(operation, Walk):
             result.append(replace(operation, internal=_over_tcp(operation.internal)))

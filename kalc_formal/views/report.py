@@ -311,3 +311,14 @@ def _trace_json(analysis: Analysis, outcome: Outcome) -> list[dict[str, Any]]:
             "upstream": upstream,
         })
     return rows
+
+
+def trace_text(analysis: Analysis, outcome: Outcome) -> str:
+    """A counterexample's event chain and its table of upstream packets per step."""
+    if outcome.counterexample is None:
+        return ""
+    return "\n\n".join([
+        "Event chain (replayed in the simulator):",
+        _events_text(analysis, event_chain(analysis, outcome.counterexample)),
+        _trace_table(analysis, outcome),
+    ])

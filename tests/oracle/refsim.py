@@ -33,7 +33,7 @@ from kalc_formal.clients.resolvconf import (
     ResolvOption,
     pod_resolv_conf,
 )
-from kalc_formal.clients.resolver import Reply, simulate_lookup
+from kalc_formal.clients.resolver import ClientReply, simulate_lookup
 from tests.oracle.spec import ClusterSpec, NameClass
 
 Kind = Literal["ANSWER", "NODATA", "NXDOMAIN"]
@@ -431,9 +431,9 @@ class Simulator:
         cached = self.scripts.get(key)
         if cached is not None:
             return cached
-        replies = {"ANSWER": Reply.ANSWER, "NODATA": Reply.NODATA, "NXDOMAIN": Reply.NXDOMAIN}
+        replies = {"ANSWER": ClientReply.ANSWER, "NODATA": ClientReply.NODATA, "NXDOMAIN": ClientReply.NXDOMAIN}
 
-        def reply(qname: str, qtype: str, nameserver: str) -> Reply:
+        def reply(qname: str, qtype: str, nameserver: str) -> ClientReply:
             return replies[self.content(pod, qname, qtype)]
 
         trace = simulate_lookup(name, pod.conf, pod.libc, reply)

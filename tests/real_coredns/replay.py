@@ -33,9 +33,9 @@ from kalc_formal.coredns.server import (
     ForwardStep,
     Operation,
     Query,
-    Reply,
     Server,
-    Upstream,
+    ServerReply,
+    UpstreamExchange,
     Walk,
 )
 from kalc_formal.source import Source
@@ -88,7 +88,7 @@ def model_failed_sends(observation: dict[str, Any], index: int) -> tuple[tuple[i
     return next(k.failed_sends for k in builder.key_classes() if k.id == first)
 
 
-def world_reply(rules: list[dict[str, Any]], qname: str, qtype: str) -> Reply:
+def world_reply(rules: list[dict[str, Any]], qname: str, qtype: str) -> ServerReply:
     """The counting upstream's answer (at time 0) as the model's World gives it."""
     for rule in rules:
         name = rule.get("name", "*")
@@ -100,15 +100,15 @@ def world_reply(rules: list[dict[str, Any]], qname: str, qtype: str) -> Reply:
             continue
         kind, ttl = rule["kind"], int(rule.get("ttl", 30))
         if kind == "ANSWER":
-            return Reply("NOERROR", answer=qtype in ("A", "AAAA"), ttl=ttl)
+            return ServerReply("NOERROR", answer=qtype in ("A", "AAAA"), ttl=ttl)
         if kind == "NODATA":
-            return Reply("NOERROR", ttl=ttl)
+            return ServerReply("NOERROR", ttl=ttl)
         if kind == "NXDOMAIN":
-            return Reply("NXDOMAIN", ttl=ttl)
+            return ServerReply("NXDOMAIN", ttl=ttl)
         if kind == "NXDOMAIN_NOSOA":
-            return Reply("NXDOMAIN", soa=False)
-        return Reply("SERVFAIL")
-    return Reply("NXDOMAIN", ttl=30)
+            return ServerReply("NXDOMAIN", soa=False)
+        return ServerReply("SERVFAIL")
+    return ServerReply("NXDOMAIN", ttl=30)
 
 
 def client_for(source: str) -> Client:
@@ -173,7 +173,7 @@ def _run(operations: tuple[Operation, ...], at: float, kept: dict[tuple[str, str
         elif isinstance(operation, Walk):
             if _run(operation.internal, at, kept, exchanges, hits, failing):
                 return True
-        elif isinstance(operation, Upstream):
+        elif isinstance(operation, UpstreamExchange):
             names = tuple(UPSTREAM_NAMES.get(t, t) for t in operation.targets)
             exchanges.append(Exchange(operation.query.qname, operation.query.qtype, names,
                                       operation.packets, failing))

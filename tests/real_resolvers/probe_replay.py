@@ -14,8 +14,8 @@ from typing import Any
 
 from kalc_formal.clients.resolvconf import Libc, ResolvConf
 from kalc_formal.clients.resolver import (
+    ClientReply,
     LookupTrace,
-    Reply,
     ReplyFunction,
     simulate_lookup,
 )
@@ -43,13 +43,13 @@ NONDETERMINISM = {
 def reply_function(case: dict[str, Any]) -> ReplyFunction:
     """The probe server's rules as a reply function: first matching rule wins."""
     rules = case["rules"]
-    default = Reply(case["default"])
+    default = ClientReply(case["default"])
 
-    def reply(qname: str, qtype: str, nameserver: str) -> Reply:
+    def reply(qname: str, qtype: str, nameserver: str) -> ClientReply:
         for rule in rules:
             if (rule["qname"] in ("*", qname.lower()) and rule["qtype"] in ("*", qtype)
                     and rule["nameserver"] in ("*", nameserver)):
-                return Reply(rule["reply"])
+                return ClientReply(rule["reply"])
         return default
 
     return reply

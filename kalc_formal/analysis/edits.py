@@ -1,0 +1,267 @@
+"""Candidate fixes for an unsafe cluster, as edits of the exact lines that cause it.
+
+Each candidate is a small set of line edits in the user's files (the Corefile in its
+ConfigMap, the CoreDNS image, the clients' pod specs), found from the positions the
+analysis kept. A candidate is only a guess: the suggest pipeline proves each one
+before it is shown.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from kalc_formal.analysis.podclasses import selects
+from kalc_formal.analysis.result import Analysis
+from kalc_formal.config.envspec import LookupSpec
+from kalc_formal.config.reading import Inputs, dns_workloads
+from kalc_formal.coredns.plugins import AutopathConfig, CacheConfig, CoreDNSVersion
+from kalc_formal.kubernetes.cluster import Workload
+from kalc_formal.model.solve import Outcome
+from kalc_formal.source import Span
+
+CHAIN_ORDER_FIX = "1.14.7"
+"""The first CoreDNS release that runs cache before autopath (B3)."""
+
+ReadText = Callable[[str], str | None]
+"""The current text of an input file by the path its spans name (None: not readable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineEdit:
+    """Replace line ``line`` of ``path`` (which must read ``old``) by ``new`` (no lines:
+    delete it)."""
+
+    path: str
+    line: int
+    old: str
+    new: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One change a reviewer could make, with what it costs besides the edit itself."""
+
+    id: str
+    title: str
+    edits: tuple[LineEdit, ...]
+    pods_restarted: int
+    """Pods that must restart for it to apply (a ConfigMap reloaded in place: none)."""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A proved set of candidates and what it costs."""
+
+    candidates: tuple[Candidate, ...]
+    analysis: Analysis
+    outcome: Outcome
+    patch: str
+    client_queries_per_second: int
+    busiest_replica_per_second: int
+    pods_restarted: int
+
+    @property
+    def rank(self) -> tuple[int, int, int, int]:
+        return (len(self.candidates), self.client_queries_per_second,
+                self.busiest_replica_per_second, self.pods_restarted)
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestions:
+    baseline_client_queries_per_second: int
+    baseline_busiest_replica_per_second: int
+    proved: tuple[Suggestion, ...]
+    not_proved: tuple[tuple[str, str], ...]
+    """(titles of the set, its verdict) for each set tried that was not proved."""
+    checks: int
+    limit_reached: bool
+
+
+def candidates(inputs: Inputs, analysis: Analysis, read: ReadText) -> list[Candidate]:
+    """Every candidate that can be written as line edits of these inputs."""
+    found = [
+        *_autopath_off(inputs, read),
+        *_newer_coredns(inputs, read),
+        *_sized_caches(inputs, analysis, read),
+        *_ndots(inputs, analysis, read),
+    ]
+    return [c for c in found if c.edits]
+
+
+def apply(text: str, edits: list[LineEdit]) -> str | None:
+    """``text`` with the edits of one file made, bottom up; None when a line is not
+    what the edit expects (the file changed since it was read)."""
+    lines = text.split("\n")
+    for edit in sorted(edits, key=lambda e: e.line, reverse=True):
+        if not 1 <= edit.line <= len(lines) or lines[edit.line - 1] != edit.old:
+            return None
+        lines[edit.line - 1 : edit.line] = list(edit.new)
+    return "\n".join(lines)
+
+
+def _line(read: ReadText, span: Span) -> str | None:
+    text = read(span.path)
+    if text is None:
+        return None
+    lines = text.split("\n")
+    return lines[span.line - 1] if 1 <= span.line <= len(lines) else None
+
+
+def _autopath_off(inputs: Inputs, read: ReadText) -> Iterator[Candidate]:
+    if inputs.config is None:
+        return
+    edits = []
+    for block in inputs.config.blocks:
+        for plugin in block.plugins:
+            if isinstance(plugin, AutopathConfig):
+                old = _line(read, plugin.span)
+                if old is None or not old.strip().startswith("autopath") or "{" in old:
+                    return
+                edits.append(LineEdit(plugin.span.path, plugin.span.line, old, ()))
+    yield Candidate("autopath-off", "turn autopath off (clients walk their own search list)",
+                    tuple(edits), 0)
+
+
+def _newer_coredns(inputs: Inputs, read: ReadText) -> Iterator[Candidate]:
+    if inputs.version >= CoreDNSVersion.parse(CHAIN_ORDER_FIX) or inputs.version_origin != "manifests":
+        return
+    edits = []
+    restarted = 0
+    for server in inputs.cluster.dns_servers:
+        if server.software != "coredns" or server.image is None:
+            continue
+        old = _line(read, server.image.span)
+        if old is None:
+            return
+        new = re.sub(r"(coredns:v?)\d+\.\d+\.\d+", rf"\g<1>{CHAIN_ORDER_FIX}", old, count=1)
+        if new == old:
+            return
+        edits.append(LineEdit(server.image.span.path, server.image.span.line, old, (new,)))
+        restarted += server.workload.replicas or 1
+    yield Candidate(
+        "coredns-1.14.7", f"upgrade CoreDNS to {CHAIN_ORDER_FIX} (cache runs before autopath, B3)",
+        tuple(edits), restarted,
+    )
+
+
+def _sized_caches(inputs: Inputs, analysis: Analysis, read: ReadText) -> Iterator[Candidate]:
+    """A capacity for every cache pool that holds all its keys: per shard (256 shards,
+    D3) when keys may all meet in one shard, and in all when they spread evenly."""
+    model = analysis.model
+    evicting = [p for p in model.pools if model.may_evict(p.id)]
+    if not evicting or inputs.config is None:
+        return
+    keys = max(sum(k.keys for k in model.pool_classes(p.id)) for p in evicting)
+    even = next((a.value for a in analysis.assumptions if a.key == "coredns.shard_balance"),
+                "any") == "even"
+    capacity = 256 * math.ceil(keys / 256) if even else 256 * keys
+    edits: list[LineEdit] = []
+    for block in inputs.config.blocks:
+        for plugin in block.plugins:
+            if isinstance(plugin, CacheConfig):
+                edit = cache_capacity_edits(read, plugin, capacity)
+                if edit is None:
+                    return
+                edits += edit
+    shards = "evenly spread keys" if even else "any keys, even all in one of its 256 shards"
+    yield Candidate(
+        f"cache-capacity-{capacity}", f"size every cache for {keys:,} keys: success and denial "
+        f"{capacity:,} ({shards})", tuple(edits), 0,
+        note=f"about {capacity * 2 * 500 / 1e9:.1f} GB of memory per replica at 500 bytes an entry",
+    )
+
+
+def cache_capacity_edits(read: ReadText, cache: CacheConfig, capacity: int) -> list[LineEdit] | None:
+    if capacity <= max(cache.success_capacity, cache.denial_capacity):
+        return []
+    old = _line(read, cache.span)
+    if old is None or not old.strip().startswith("cache"):
+        return None
+    indent = old[: len(old) - len(old.lstrip())]
+    inner = indent + "    "
+    if "{" not in old:
+        return [LineEdit(cache.span.path, cache.span.line, old, (
+            old.rstrip() + " {", f"{inner}success {capacity}", f"{inner}denial {capacity}",
+            f"{indent}}}",
+        ))]
+    if old.rstrip().endswith("{") and old.count("{") == 1:
+        text = read(cache.span.path) or ""
+        lines = text.split("\n")
+        edits = [LineEdit(cache.span.path, cache.span.line, old, (
+            old, f"{inner}success {capacity}", f"{inner}denial {capacity}"))]
+        for number in range(cache.span.line + 1, len(lines) + 1):
+            line = lines[number - 1]
+            if line.strip() == "}":
+                return edits
+            word = line.split()[0] if line.split() else ""
+            if word in ("success", "denial"):
+                edits.append(LineEdit(cache.span.path, number, line, ()))
+    return None
+
+
+def _ndots(inputs: Inputs, analysis: Analysis, read: ReadText) -> Iterator[Candidate]:
+    """ndots low enough that the external names are tried as given first (G1, H4), on the
+    client workloads that look them up, through dnsConfig."""
+    names = _flow_names(analysis)
+    externals = [_dots(name) for name, external in names.items() if external]
+    internals = [_dots(name) for name, external in names.items() if not external]
+    if not externals:
+        return
+    ndots = max([1, *(d + 1 for d in internals)])
+    if ndots > min(externals):
+        return
+    servers = {id(w) for w in dns_workloads(inputs.cluster)}
+    lookups = inputs.env.lookups or ()
+    edits: list[LineEdit] = []
+    restarted = 0
+    for workload in inputs.cluster.workloads:
+        if id(workload) in servers or not _selected(workload, lookups):
+            continue
+        edit = _dns_config_edit(read, workload, ndots)
+        if edit is None:
+            return
+        edits.append(edit)
+        restarted += workload.replicas or 1
+    yield Candidate(f"ndots-{ndots}", f"set ndots:{ndots} through dnsConfig on the "
+                    f"{len(edits):,} client workload(s)", tuple(edits), restarted)
+
+
+def _flow_names(analysis: Analysis) -> dict[str, bool]:
+    """Whether each name the clients look up goes upstream on a cold cache (external)."""
+    names: dict[str, bool] = {}
+    for flow in analysis.flows.values():
+        names[flow.name_class] = names.get(flow.name_class, False) or flow.upstream_cold > 0
+    return names
+
+
+def _dots(name: str) -> int:
+    return name.rstrip(".").count(".")
+
+
+def _selected(workload: Workload, lookups: tuple[LookupSpec, ...]) -> bool:
+    selectors = [lookup.pods for lookup in lookups]
+    return not selectors or any(selects(s, workload) for s in selectors)
+
+
+def _dns_config_edit(read: ReadText, workload: Workload, ndots: int) -> LineEdit | None:
+    """dnsConfig written just before the pod spec's first key; None when the pod spec is
+    not a block mapping whose first key sits at the span, or dnsConfig is set."""
+    if workload.dns.config is not None:
+        return None
+    span = workload.dns.policy.span
+    old = _line(read, span)
+    if old is None or not workload.dns.policy_defaulted:
+        return None
+    indent = " " * (span.column - 1)
+    if not old.startswith(indent) or not re.match(r"[A-Za-z_-]+:", old[len(indent):].lstrip("- ")):
+        return None
+    if old[len(indent):].startswith("-"):
+        return None
+    return LineEdit(span.path, span.line, old, (
+        f"{indent}dnsConfig:", f"{indent}  options:", f'{indent}  - {{name: ndots, value: "{ndots}"}}',
+        old,
+    ))

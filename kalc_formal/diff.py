@@ -1,0 +1,42 @@
+"""The diff pipeline: check the cluster before and after a change, and compare.
+
+Each side is read, analysed and decided by the check pipeline, with the same settings;
+the facts each side's model reads are compared (analysis.changes).
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from kalc_formal.analysis.changes import Comparison, Side, compare, facts, movement
+from kalc_formal.analysis.scaling import Parameter
+from kalc_formal.capacity import CheckOptions, edges
+from kalc_formal.config.reading import read_inputs
+from kalc_formal.engine import analyse_inputs, check
+from kalc_formal.errors import InvalidArgument
+
+
+def diff_paths(
+    before: list[str], after: list[str], *, labels: tuple[str, str], env_path: str | None = None,
+    version: str | None = None, horizon: int | None = None, rlimit: int | None = None,
+    budget: int | None = None, stdin: TextIO | None = None, allow_outside_root: bool = False,
+    capacity: tuple[Parameter, ...] = (),
+) -> Comparison:
+    """Check both sides with the same options and compare them."""
+    if before.count("-") + after.count("-") > 1:
+        raise InvalidArgument("diff: only one side can be read from stdin (-)")
+    sides: list[Side] = []
+    found = []
+    for paths, label in ((before, labels[0]), (after, labels[1])):
+        inputs = read_inputs(paths, env_path=env_path, version=version, stdin=stdin,
+                             allow_outside_root=allow_outside_root)
+        analysis = analyse_inputs(inputs, horizon=horizon)
+        outcome = check(analysis, rlimit=rlimit, budget=budget)
+        found_edges = edges(inputs, capacity, CheckOptions(horizon, rlimit, budget)) \
+            if capacity else []
+        sides.append(Side(label, analysis, outcome, tuple(found_edges)))
+        found.append(facts(inputs, analysis))
+    return Comparison(
+        sides[0], sides[1], movement(sides[0].outcome.verdict, sides[1].outcome.verdict),
+        tuple(compare(found[0], found[1])),
+    )

@@ -1,0 +1,216 @@
+"""The suggest pipeline: the smallest sets of candidate fixes that make the property
+proved, each proved by the check pipeline on an edited copy of the inputs before it is
+shown, ranked by what it costs, and written as a patch of the exact lines.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from kalc_formal.analysis.edits import (
+    Candidate,
+    LineEdit,
+    Suggestion,
+    Suggestions,
+    apply,
+    candidates,
+)
+from kalc_formal.analysis.result import Analysis
+from kalc_formal.config.reading import Inputs, read_inputs
+from kalc_formal.engine import analyse_inputs, check
+from kalc_formal.errors import KalcError
+from kalc_formal.inputs.files import MIB, read_regular_file
+from kalc_formal.inputs.gitrev import repository_top
+from kalc_formal.model.solve import Verdict
+from kalc_formal.views.report import client_load
+
+MAX_FILE_BYTES = 64 * MIB
+MAX_SET_SIZE = 2
+MAX_CHECKS = 24
+"""The most candidate sets checked; each is a whole check of the edited cluster."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    env_path: str | None = None
+    version: str | None = None
+    horizon: int | None = None
+    rlimit: int | None = None
+    budget: int | None = None
+
+
+def suggest(paths: list[str], inputs: Inputs, analysis: Analysis, options: CheckOptions) -> Suggestions:
+    """Try the candidates alone, then in pairs of those that were not enough alone."""
+    texts = _Texts()
+    found = [c for c in candidates(inputs, analysis, texts.read) if _patchable(c)]
+    base_clients, base_replica = _costs(analysis)
+    proved: list[Suggestion] = []
+    not_proved: list[tuple[str, str]] = []
+    checks = 0
+    with _EditableCopy(paths) as copy:
+        for size in range(1, MAX_SET_SIZE + 1):
+            for chosen in itertools.combinations(found, size):
+                if any(set(p.candidates) <= set(chosen) for p in proved):
+                    continue
+                if checks >= MAX_CHECKS:
+                    return Suggestions(base_clients, base_replica, _ranked(proved),
+                                       tuple(not_proved), checks, True)
+                checks += 1
+                result = _try(copy, chosen, texts, options)
+                if isinstance(result, Suggestion):
+                    proved.append(result)
+                else:
+                    not_proved.append((" + ".join(c.title for c in chosen), result))
+    return Suggestions(base_clients, base_replica, _ranked(proved), tuple(not_proved), checks,
+                       False)
+
+
+def _ranked(proved: list[Suggestion]) -> tuple[Suggestion, ...]:
+    return tuple(sorted(proved, key=lambda s: s.rank))
+
+
+def _patchable(candidate: Candidate) -> bool:
+    return all(os.path.isfile(edit.path) for edit in candidate.edits)
+
+
+def _try(copy: _EditableCopy, chosen: tuple[Candidate, ...], texts: _Texts,
+         options: CheckOptions) -> Suggestion | str:
+    edits: dict[str, list[LineEdit]] = {}
+    for candidate in chosen:
+        for edit in candidate.edits:
+            edits.setdefault(edit.path, []).append(edit)
+    edited: dict[str, str] = {}
+    for path, file_edits in edits.items():
+        original = texts.read(path)
+        new = apply(original, file_edits) if original is not None else None
+        if new is None:
+            return "could not be applied to the files as they are"
+        edited[path] = new
+    with copy.edited(edited) as paths:
+        try:
+            inputs = read_inputs(paths, env_path=options.env_path, version=options.version)
+            analysis = analyse_inputs(inputs, horizon=options.horizon)
+            outcome = check(analysis, rlimit=options.rlimit, budget=options.budget)
+        except KalcError as error:
+            return f"the edited files are not valid: {str(error).splitlines()[0]}"
+    if outcome.verdict is not Verdict.PROVED:
+        return outcome.verdict.value
+    clients, replica = _costs(analysis)
+    patch = "".join(_patch(path, texts.read(path) or "", text) for path, text in edited.items())
+    return Suggestion(chosen, analysis, outcome, patch, clients, replica,
+                      sum(c.pods_restarted for c in chosen))
+
+
+def _costs(analysis: Analysis) -> tuple[int, int]:
+    """Client queries per second in the cluster at peak, and at the busiest replica."""
+    model = analysis.model
+    total = sum(len(analysis.flows[f.id].client_queries) * f.peak for f in model.flows)
+    busiest = max((peak for _, peak in client_load(analysis).values()), default=0)
+    return total // analysis.step_seconds, busiest
+
+
+def _patch(path: str, before: str, after: str) -> str:
+    shown = _patch_path(path)
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True),
+        fromfile=f"a/{shown}", tofile=f"b/{shown}",
+    )
+    return "".join(lines)
+
+
+def _patch_path(path: str) -> str:
+    """The path as `git apply` reads it: from the top of the work tree, else as given."""
+    absolute = Path(path).resolve()
+    top = repository_top(absolute.parent)
+    if top is not None:
+        try:
+            return absolute.relative_to(top.resolve()).as_posix()
+        except ValueError:
+            pass
+    return Path(os.path.relpath(absolute)).as_posix()
+
+
+class _Texts:
+    """The input files' texts, read once each."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str | None] = {}
+
+    def read(self, path: str) -> str | None:
+        if path not in self._texts:
+            try:
+                data = read_regular_file(path, MAX_FILE_BYTES)
+                self._texts[path] = data.decode("utf-8") if len(data) <= MAX_FILE_BYTES else None
+            except (OSError, UnicodeDecodeError):
+                self._texts[path] = None
+        return self._texts[path]
+
+
+class _EditableCopy:
+    """A private copy of the input paths in which edited files can be put in place."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._mapping: list[tuple[str, str]] = []
+
+    def __enter__(self) -> _EditableCopy:
+        self._scratch = tempfile.TemporaryDirectory(prefix="kalc-suggest-")
+        root = Path(self._scratch.name)
+        for index, path in enumerate(self.paths):
+            target = root / str(index) / (Path(path).name or "input")
+            if os.path.isdir(path):
+                shutil.copytree(path, target, symlinks=True)
+            else:
+                target.parent.mkdir(parents=True)
+                shutil.copy2(path, target)
+            self._mapping.append((path, str(target)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._scratch is not None:
+            self._scratch.cleanup()
+
+    def copied(self, path: str) -> str | None:
+        for original, target in self._mapping:
+            if path == original:
+                return target
+            prefix = original.rstrip("/") + "/"
+            if path.startswith(prefix):
+                return os.path.join(target, path[len(prefix):])
+        return None
+
+    def copied_paths(self) -> list[str]:
+        return [target for _, target in self._mapping]
+
+    def edited(self, texts: dict[str, str]) -> _Edited:
+        return _Edited(self, texts)
+
+
+class _Edited:
+    """The copy with some files edited, restored on exit."""
+
+    def __init__(self, copy: _EditableCopy, texts: dict[str, str]) -> None:
+        self.copy = copy
+        self.texts = texts
+        self.saved: list[tuple[Path, bytes]] = []
+
+    def __enter__(self) -> list[str]:
+        for path, text in self.texts.items():
+            target = self.copy.copied(path)
+            if target is None:
+                raise KalcError(f"{path} is not under the checked paths")
+            self.saved.append((Path(target), Path(target).read_bytes()))
+            Path(target).write_text(text, encoding="utf-8")
+        return self.copy.copied_paths()
+
+    def __exit__(self, *exc: object) -> None:
+        for target, data in self.saved:
+            target.write_bytes(data)
+
