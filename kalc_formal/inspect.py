@@ -60,6 +60,7 @@ from kalc_formal.clients.resolvconf import (
 from kalc_formal.config.envspec import EnvSpec, LookupSpec, NameSpec
 from kalc_formal.config.reading import Inputs, dns_workloads
 from kalc_formal.config.settings import Assumption
+from kalc_formal.coredns.corefile import DNS_PORT
 from kalc_formal.coredns.plugins import CorefileConfig, CoverageStatus, order_version
 from kalc_formal.engine import analyse_inputs, input_settings
 from kalc_formal.kubernetes.cluster import Workload
@@ -82,7 +83,6 @@ PROBES: tuple[tuple[NameKind, str], ...] = (
 ASSUMED_POD_PATH = "<assumed pod>"
 ASSUMED_POD_TEXT = "ClusterFirst, namespace default, glibc"
 DEFAULT_POD_NAMESPACE = "default"
-DNS_PORT = 53
 
 
 def inspect_inputs(inputs: Inputs) -> Inspection:
