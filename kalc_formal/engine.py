@@ -5,7 +5,7 @@ configs -> read (config.reading) -> static analysis -> solve.
 
 from __future__ import annotations
 
-from kalc_formal.analysis.flows import Settings, analyse, decide_settings
+from kalc_formal.analysis.flows import analyse
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.config.envspec import EnvSpec
 from kalc_formal.config.reading import (
@@ -14,6 +14,7 @@ from kalc_formal.config.reading import (
     dns_workloads,
     kubernetes_zone,
 )
+from kalc_formal.config.settings import CheckSettings, decide_settings
 from kalc_formal.coredns.plans import setup_from_config
 from kalc_formal.coredns.server import ServerSetup
 from kalc_formal.errors import ConfigError, ConfigErrors
@@ -26,13 +27,13 @@ def analyse_inputs(inputs: Inputs, *, horizon: int | None = None, env: EnvSpec |
     if config is None:
         raise ConfigError(NO_COREFILE)
 
-    def coredns_plan(settings: Settings) -> ServerSetup:
+    def coredns_plan(settings: CheckSettings) -> ServerSetup:
         return setup_from_config(
             config, node_nameservers=settings.node_nameservers,
             node_search=settings.node_search,
         )
 
-    def nodelocal_plan(settings: Settings) -> ServerSetup:
+    def nodelocal_plan(settings: CheckSettings) -> ServerSetup:
         assert inputs.nodelocal is not None
         return setup_from_config(
             inputs.nodelocal, node_nameservers=settings.node_nameservers,
@@ -49,7 +50,7 @@ def analyse_inputs(inputs: Inputs, *, horizon: int | None = None, env: EnvSpec |
 
 def input_settings(
     inputs: Inputs, *, horizon: int | None = None, env: EnvSpec | None = None
-) -> Settings:
+) -> CheckSettings:
     """The settings ``analyse_inputs`` decides for the same arguments (a fresh Recorder)."""
     return decide_settings(
         inputs.cluster, env or inputs.env, version=str(inputs.version),

@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from kalc_formal.analysis.flows import Settings, name_classes
 from kalc_formal.analysis.inspection import (
     NOT_MODELLED,
     BlockView,
@@ -57,9 +56,10 @@ from kalc_formal.clients.resolvconf import (
     ResolvOption,
     pod_resolv_conf,
 )
-from kalc_formal.config.envspec import EnvSpec, LookupSpec, NameSpec
+from kalc_formal.config.envspec import EnvSpec, Given, LookupSpec, NameSpec
+from kalc_formal.config.names import name_classes
 from kalc_formal.config.reading import Inputs, dns_workloads
-from kalc_formal.config.settings import Assumption
+from kalc_formal.config.settings import Assumption, CheckSettings
 from kalc_formal.coredns.corefile import DNS_PORT
 from kalc_formal.coredns.plugins import CorefileConfig, CoverageStatus, order_version
 from kalc_formal.engine import analyse_inputs, input_settings
@@ -160,7 +160,7 @@ def _with_assumed_pod(inputs: Inputs) -> Inputs:
 
 def _settings_and_classes(
     inputs: Inputs, analysis: Analysis | None
-) -> tuple[Settings, Sequence[PodClass]]:
+) -> tuple[CheckSettings, Sequence[PodClass]]:
     """The analysis's settings and pod classes; without a Corefile there is no analysis,
     and they are decided and formed as ``flows.analyse`` does (same arguments)."""
     if analysis is not None:
@@ -263,7 +263,7 @@ def _probe_env(env: EnvSpec, lookups: Sequence[LookupSpec], special: set[str]) -
     ]
     probes = (short, namespaced, external, fqdn)
     mirrored = tuple(dataclasses.replace(lookup, names=probes) for lookup in lookups)
-    return dataclasses.replace(env, names=tuple(names), lookups=mirrored)
+    return dataclasses.replace(env, names=Given(tuple(names)), lookups=Given(mirrored))
 
 
 def _lookup_index(pod_class: PodClass, lookups: Sequence[LookupSpec]) -> int:
@@ -317,7 +317,7 @@ def _pod_dns_config(config: DnsConfig | None) -> PodDNSConfig | None:
     )
 
 
-def _class_view(pod_class: PodClass, settings: Settings, assumed: bool) -> PodClassView:
+def _class_view(pod_class: PodClass, settings: CheckSettings, assumed: bool) -> PodClassView:
     namespace = pod_class.namespaces[0]
     made = pod_resolv_conf(
         dns_policy=pod_class.dns_policy, host_network=pod_class.host_network,
@@ -341,7 +341,7 @@ def _class_view(pod_class: PodClass, settings: Settings, assumed: bool) -> PodCl
 
 
 def _field_coverage(
-    pod_class: PodClass, inputs: Inputs, settings: Settings, assumed: bool
+    pod_class: PodClass, inputs: Inputs, settings: CheckSettings, assumed: bool
 ) -> list[FieldCoverage]:
     first = pod_class.workloads[0]
 
@@ -381,7 +381,7 @@ def _field_coverage(
 
 
 def _nameserver_coverage(
-    pod_class: PodClass, inputs: Inputs, settings: Settings
+    pod_class: PodClass, inputs: Inputs, settings: CheckSettings
 ) -> tuple[CoverageStatus, str]:
     """As ``flows`` routes a pod: the cluster DNS, a node-local address, or a node nameserver."""
     view = pod_resolv_conf(

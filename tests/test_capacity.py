@@ -73,10 +73,10 @@ def test_scaling_rates_names_and_pods(sized):
     result = scaled(inputs, settings.names, settings.lookups,
                     {Parameter.RATE: 2.0, Parameter.SURGE: 1.5, Parameter.NAMES: 2.0,
                      Parameter.PODS: 3.0})
-    (new,) = result.env.lookups
+    (new,) = result.env.lookups.value
     assert new.rate == pytest.approx(lookup.rate * 2)
     assert new.surge_rate == pytest.approx(lookup.surge_rate * 2 * 1.5)
-    (name,) = result.env.names
+    (name,) = result.env.names.value
     assert name.count == 2 * settings.names[0].count
     before = {(w.namespace, w.name): w.replicas for w in inputs.cluster.workloads}
     after = {(w.namespace, w.name): w.replicas for w in result.cluster.workloads}
@@ -89,7 +89,7 @@ def test_scaling_rates_names_and_pods(sized):
 def test_a_surge_below_the_baseline_stays_at_the_baseline(sized):
     inputs, settings = sized
     result = scaled(inputs, settings.names, settings.lookups, {Parameter.SURGE: 0.01})
-    (new,) = result.env.lookups
+    (new,) = result.env.lookups.value
     assert new.surge_rate == new.rate == settings.lookups[0].rate
 
 

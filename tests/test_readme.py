@@ -168,5 +168,7 @@ def test_the_readme_kalc_yaml_is_valid(tmp_path):
     path = tmp_path / "kalc.yaml"
     path.write_text(text[start : text.index("```", start)])
     spec = load_env(path)
-    assert spec.check["arrivals"] == "any"
-    assert [u.window for u in spec.upstreams or ()] == ["sliding"]
+    assert spec.check.arrivals is not None
+    assert spec.check.arrivals.value == "any"
+    assert spec.upstreams is not None
+    assert [u.window for u in spec.upstreams.value] == ["sliding"]

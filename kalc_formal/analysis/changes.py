@@ -172,7 +172,7 @@ def _corefile_facts(server: str, config: CorefileConfig | None) -> Iterator[Fact
 def _workload_facts(inputs: Inputs) -> Iterator[Fact]:
     cluster = inputs.cluster
     servers = {id(w) for w in dns_workloads(cluster)}
-    lookups = inputs.env.lookups or ()
+    lookups = inputs.env.lookups.value if inputs.env.lookups else ()
     for workload in cluster.workloads:
         seen = id(workload) in servers or _selected(workload, lookups)
         label = f"{workload.kind}/{workload.namespace}/{workload.name}"

@@ -215,7 +215,7 @@ def _ndots(inputs: Inputs, analysis: Analysis, read: ReadText) -> Iterator[Candi
     if ndots > min(externals):
         return
     servers = {id(w) for w in dns_workloads(inputs.cluster)}
-    lookups = inputs.env.lookups or ()
+    lookups = inputs.env.lookups.value if inputs.env.lookups else ()
     edits: list[LineEdit] = []
     restarted = 0
     for workload in inputs.cluster.workloads:

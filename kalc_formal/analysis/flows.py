@@ -1,9 +1,9 @@
 """Static analysis: cluster + Corefile + resolver model + kalc.yaml -> a FlowModel.
 
-``analyse`` decides every setting (recording the defaults it used), forms pod
-classes and name classes, runs the client resolver model for one lookup of each
-(pod class, name class) against the server model, and counts the cache keys and
-upstream packets that result. See specs/model.md section 1.
+``analyse`` takes the settings ``config.settings`` decides (recording the defaults
+used), forms pod classes and name classes, runs the client resolver model for one
+lookup of each (pod class, name class) against the server model, and counts the
+cache keys and upstream packets that result. See specs/model.md section 1.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from kalc_formal.analysis.keyclasses import (
-    Arrivals,
     KeyClassBuilder,
     KeyInfo,
     KeyPeak,
@@ -37,23 +36,15 @@ from kalc_formal.clients.resolvconf import (
 )
 from kalc_formal.clients.resolver import ClientReply, Packet, simulate_lookup
 from kalc_formal.clients.resolver import ReplyFunction as ClientReplyFunction
-from kalc_formal.config.envspec import (
-    EnvSpec,
-    LookupSpec,
-    NameSpec,
-    PodSelector,
-    UpstreamSpec,
-)
+from kalc_formal.config.envspec import EnvSpec, LookupSpec
+from kalc_formal.config.names import NameClass, name_classes
 from kalc_formal.config.settings import (
-    DEFAULT_EXTERNAL_COUNT,
-    DEFAULT_EXTERNAL_EXAMPLE,
-    DEFAULT_EXTERNAL_TTL,
     DEFAULT_NEGATIVE_TTL,
-    DEFAULT_NODE_NAMESERVER,
     DEFAULT_RATE,
     DEFAULT_UPSTREAM_LIMIT,
+    CheckSettings,
     Origin,
-    Recorder,
+    decide_settings,
 )
 from kalc_formal.coredns.server import (
     DEFAULT_READ_TIMEOUT,
@@ -80,338 +71,18 @@ from kalc_formal.coredns.server import (
 from kalc_formal.errors import ConfigError, InvalidArgument
 from kalc_formal.kubernetes.cluster import (
     Cluster,
-    DnsServer,
     Workload,
-    choose_dns_service,
 )
 from kalc_formal.kubernetes.placement import (
-    DEFAULT_MAX_PODS,
     NodeBound,
-    eligible_nodes,
-    pods_per_node,
 )
 from kalc_formal.model.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
 from kalc_formal.source import Span
 
-PlanBuilder = Callable[["Settings"], ServerSetup]
+PlanBuilder = Callable[[CheckSettings], ServerSetup]
 
-
-@dataclass(frozen=True, slots=True)
-class NameClass:
-    id: str
-    text: str
-    count: int
-    kind: str
-    label: str
-    exists: bool
-    ttl: int
-    negative_ttl: int
-    aaaa: bool
-    service: str | None = None
-    namespace: str | None = None
-
-
-@dataclass(slots=True)
-class Settings:
-    """Every setting ``analyse`` uses, decided once."""
-
-    version: str
-    replicas: int
-    replicas_per_node: int
-    max_pods: NodeBound
-    skew: Fraction
-    restarts: int
-    rollout: bool
-    unavailable: int
-    domain: str
-    nodes: int
-    dns_ip: str
-    node_search: tuple[str, ...]
-    node_nameservers: tuple[str, ...]
-    upstreams: tuple[UpstreamSpec, ...]
-    names: tuple[NameSpec, ...]
-    lookups: tuple[LookupSpec, ...]
-    step: int
-    horizon: int
-    initial_cache: str
-    surge_steps: int | None
-    scale_to_hpa_max: bool
-    arrivals: Arrivals | None
-    shard_balance: str
-    recorder: Recorder
-
-    @property
-    def node_resolv_conf(self) -> ResolvConf:
-        return ResolvConf(self.node_nameservers, self.node_search)
-
-
-def decide_settings(
-    cluster: Cluster, env: EnvSpec, *, version: str, version_origin: Origin,
-    horizon: int | None, kubernetes_zone: Callable[[], str | None],
-) -> Settings:
-    """Take each setting from the command line, kalc.yaml, the manifests or a default."""
-    record = Recorder(kalc_spans=env.spans)
-    coredns = env.coredns
-    servers = [s for s in cluster.dns_servers if s.software == "coredns"]
-    server = servers[0] if servers else None
-    record.note("coredns.version", version, version_origin, "plugin order: B2, B3")
-    chosen_version = version
-    replicas = record.take(
-        "coredns.replicas",
-        [("kalc.yaml", coredns.get("replicas")),
-         ("manifests", server.workload.replicas if server else None)],
-        2, "each replica has its own cache, D13",
-    )
-    rollout = record.take("coredns.rollout", [("kalc.yaml", coredns.get("rollout"))], False)
-    unavailable = 0
-    if rollout:
-        update = server.rolling_update if server else None
-        resolved = update.resolved_unavailable if update else None
-        unavailable = record.take(
-            "coredns.max_unavailable", [("manifests", resolved)], max(1, replicas // 4),
-            "replicas down during the rollout",
-        )
-        unavailable = min(unavailable, replicas - 1)
-    restarts = record.take(
-        "coredns.restarts", [("kalc.yaml", coredns.get("restarts"))], 0,
-        "cold restarts of the busiest replica within the horizon",
-    ) + (1 if rollout else 0)
-    nodes_default = len(cluster.nodes) or None
-    dns_service, dns_service_why = choose_dns_service(cluster.dns_services)
-    domain = record.take(
-        "cluster.domain",
-        [("kalc.yaml", env.cluster.get("domain")), ("Corefile", kubernetes_zone())],
-        "cluster.local", "the kubernetes plugin's zone (F1)",
-    )
-    nodes = record.take(
-        "cluster.nodes", [("kalc.yaml", env.cluster.get("nodes")), ("manifests", nodes_default)], 1,
-    )
-    max_pods = _max_pods(cluster, env, record)
-    settings = Settings(
-        version=str(chosen_version),
-        replicas=replicas,
-        replicas_per_node=_replicas_per_node(
-            cluster, server, coredns.get("replicas_per_node"), replicas, nodes, max_pods, record,
-        ),
-        max_pods=max_pods,
-        skew=Fraction(str(record.take(
-            "coredns.skew", [("kalc.yaml", coredns.get("skew"))], 0.1,
-            "kube-proxy imbalance between replicas, K7: no replica gets more than "
-            "(1 + skew) / replicas of any name's queries",
-            narrows=lambda _value: True,
-        ))),
-        restarts=restarts,
-        rollout=rollout,
-        unavailable=unavailable,
-        domain=domain.rstrip(".") or "cluster.local",
-        nodes=nodes,
-        dns_ip=record.take(
-            "cluster.dns_ip",
-            [("kalc.yaml", env.cluster.get("dns_ip")),
-             ("manifests", dns_service.cluster_ip.value
-              if dns_service and dns_service.cluster_ip else None)],
-            "10.96.0.10", dns_service_why,
-        ),
-        node_search=tuple(record.take(
-            "cluster.node_search", [("kalc.yaml", env.cluster.get("node_search"))], [],
-            "search domains the node adds to pods (H2) and CoreDNS's autopath reads (C3)",
-        )),
-        node_nameservers=tuple(record.take(
-            "cluster.node_nameservers", [("kalc.yaml", env.cluster.get("node_nameservers"))],
-            [DEFAULT_NODE_NAMESERVER], "what `forward . /etc/resolv.conf` sends to, E3",
-        )),
-        upstreams=_upstreams(env, record),
-        names=_names(env, record),
-        lookups=(),
-        step=record.take("check.step", [("kalc.yaml", env.check.get("step"))], 1, "seconds"),
-        horizon=record.take(
-            "check.horizon", [("command line", horizon), ("kalc.yaml", env.check.get("horizon"))], 60,
-            "steps",
-        ),
-        initial_cache=record.take(
-            "check.initial_cache", [("kalc.yaml", env.check.get("initial_cache"))], "warm",
-        ),
-        surge_steps=record.take(
-            "surge.max_steps", [("kalc.yaml", env.surge.get("max_steps"))], None,
-            "steps with demand above baseline (none: no limit)",
-        ),
-        scale_to_hpa_max=record.take(
-            "surge.scale_to_hpa_max", [("kalc.yaml", env.surge.get("scale_to_hpa_max"))], True,
-        ),
-        arrivals=_arrivals(env, record),
-        shard_balance=record.take(
-            "coredns.shard_balance", [("kalc.yaml", coredns.get("shard_balance"))], "any",
-            "any: keys may share one of the cache's 256 shards, so a pool that holds more "
-            "keys than one shard evicts before it is full (D3); even: an assumption",
-            narrows=lambda value: value != "any",
-        ),
-        recorder=record,
-    )
-    settings.lookups = _lookups(env, settings)
-    return settings
-
-
-def _arrivals(env: EnvSpec, record: Recorder) -> Arrivals | None:
-    arrivals = record.take(
-        "check.arrivals", [("kalc.yaml", env.check.get("arrivals"))], "any",
-        "any: a step's queries may arrive at any moment, so every query for a key whose "
-        "answer is still on its way misses too (D10, measured on real CoreDNS); "
-        "spread: an assumption",
-        narrows=lambda value: value != "any",
-    )
-    if arrivals != "spread":
-        return None
-    burst = record.take(
-        "check.burst", [("kalc.yaml", env.check.get("burst"))], 2,
-        "assumption: one reply time holds at most this many times its even share of a "
-        "key's queries",
-        narrows=lambda _value: True,
-    )
-    reply_ms = record.take(
-        "check.reply_ms", [("kalc.yaml", env.check.get("reply_ms"))], 20,
-        "assumption: the upstream's longest reply time",
-        narrows=lambda _value: True,
-    )
-    return Arrivals(Fraction(str(burst)), Fraction(str(reply_ms)) / 1000)
-
-
-def _max_pods(cluster: Cluster, env: EnvSpec, record: Recorder) -> NodeBound:
-    """The kubelet's maxPods: kalc.yaml, else the Node objects' largest allocatable pods."""
-    given = env.cluster.get("max_pods_per_node")
-    counts = [n.allocatable_pods for n in cluster.nodes]
-    from_nodes = max(c for c in counts if c is not None) if counts and None not in counts else None
-    node_span = cluster.nodes[0].span if cluster.nodes else None
-    value = record.take(
-        "cluster.max_pods_per_node", [("kalc.yaml", given), ("manifests", from_nodes)],
-        DEFAULT_MAX_PODS, "pods the kubelet runs on one node (maxPods)",
-        at={"manifests": node_span}, narrows=lambda _value: given is not None,
-    )
-    taken = record.assumptions[-1]
-    if taken.origin == "kalc.yaml":
-        return NodeBound(int(value), "cluster.max_pods_per_node", "kalc.yaml", taken.at)
-    if taken.origin == "manifests":
-        return NodeBound(int(value), "the Node objects' status.allocatable.pods", "manifests",
-                         taken.at)
-    return NodeBound(int(value), f"kubelet maxPods default {DEFAULT_MAX_PODS}", "default")
-
-
-def _replicas_per_node(
-    cluster: Cluster, server: DnsServer | None, given: int | None, replicas: int, nodes: int,
-    max_pods: NodeBound, record: Recorder,
-) -> int:
-    """The most CoreDNS replicas on one node: kalc.yaml, else what the Deployment's hard
-    rules and maxPods allow (all replicas when nothing keeps them apart)."""
-    note = "CoreDNS replicas sharing one node's network interface"
-    if given is not None:
-        record.note("coredns.replicas_per_node", given, "kalc.yaml", note, narrows=True)
-        return int(given)
-    if server is None:
-        value = min(replicas, max_pods.pods)
-        record.note("coredns.replicas_per_node", value, "default",
-                    note + "; no CoreDNS Deployment read: all replicas may share one node")
-        return value
-    workload = server.workload
-    bound = pods_per_node(
-        workload.kind, replicas, workload.placement,
-        eligible_nodes=eligible_nodes(workload.placement, [n.labels for n in cluster.nodes], nodes),
-        workload_span=workload.span,
-    )
-    if max_pods.pods < bound.pods:
-        bound = max_pods
-    record.note("coredns.replicas_per_node", bound.pods, bound.origin, f"{note}: {bound.reason}",
-                bound.span)
-    return bound.pods
-
-
-def _upstreams(env: EnvSpec, record: Recorder) -> tuple[UpstreamSpec, ...]:
-    window_note = (
-        "sliding: the limit holds over any one-second window (AWS does not say which it "
-        "enforces, I1); fixed: an assumption"
-    )
-    if env.upstreams is not None:
-        shown = "; ".join(
-            f"{u.address} {u.limit or DEFAULT_UPSTREAM_LIMIT}/s per {u.scope or 'node'}"
-            + f", {u.window or 'sliding'} window"
-            + (f", out up to {u.outage_steps} steps" if u.outage_steps else "")
-            for u in env.upstreams
-        )
-        record.note("upstreams", shown, "kalc.yaml",
-                    "defaults: 1024/s (I1), scope node, " + window_note,
-                    narrows=any(u.window == "fixed" for u in env.upstreams))
-        return tuple(
-            UpstreamSpec(
-                u.address, u.span,
-                u.limit if u.limit is not None else DEFAULT_UPSTREAM_LIMIT,
-                u.scope or "node", u.outage_steps or 0, u.window or "sliding",
-            )
-            for u in env.upstreams
-        )
-    record.note(
-        "upstreams", f"node nameservers, {DEFAULT_UPSTREAM_LIMIT}/s, scope node, sliding window",
-        "default", "AWS VPC resolver limit per network interface, I1; " + window_note,
-    )
-    return (UpstreamSpec("node", None, DEFAULT_UPSTREAM_LIMIT, "node", 0, "sliding"),)
-
-
-def _names(env: EnvSpec, record: Recorder) -> tuple[NameSpec, ...]:
-    if env.names is not None:
-        return env.names
-    record.note(
-        "names", f"{DEFAULT_EXTERNAL_COUNT} external names like {DEFAULT_EXTERNAL_EXAMPLE}, "
-        f"ttl {DEFAULT_EXTERNAL_TTL} s", "default",
-    )
-    return (NameSpec("external", example=DEFAULT_EXTERNAL_EXAMPLE, count=DEFAULT_EXTERNAL_COUNT),)
-
-
-def _lookups(env: EnvSpec, settings: Settings) -> tuple[LookupSpec, ...]:
-    if env.lookups is not None:
-        return env.lookups
-    ids = tuple(n.id for n in settings.names)
-    settings.recorder.note(
-        "lookups", f"every workload looks up every name at {DEFAULT_RATE}/s per pod", "default",
-    )
-    return (LookupSpec(ids, pods=PodSelector()),)
-
-
-def name_classes(settings: Settings) -> list[NameClass]:
-    classes = []
-    for spec in settings.names:
-        if spec.service is not None:
-            classes.append(_service_name(spec, settings.domain))
-        else:
-            assert spec.example is not None
-            classes.append(
-                NameClass(
-                    spec.id, spec.example, spec.count or 1, "external", spec.example,
-                    spec.exists if spec.exists is not None else True,
-                    spec.ttl if spec.ttl is not None else DEFAULT_EXTERNAL_TTL,
-                    spec.negative_ttl if spec.negative_ttl is not None else DEFAULT_NEGATIVE_TTL,
-                    bool(spec.aaaa),
-                )
-            )
-    return classes
-
-
-def _service_name(spec: NameSpec, domain: str) -> NameClass:
-    assert spec.service is not None
-    form = spec.form or "short"
-    namespace = spec.namespace
-    if form == "short":
-        text = spec.service
-    else:
-        ns = namespace or "kf-own-ns"
-        text = {
-            "namespaced": f"{spec.service}.{ns}",
-            "fqdn": f"{spec.service}.{ns}.svc.{domain}",
-            "fqdn-dot": f"{spec.service}.{ns}.svc.{domain}.",
-        }[form]
-    return NameClass(
-        spec.id, text, spec.count or 1, f"service ({form})", text,
-        spec.exists if spec.exists is not None else True,
-        spec.ttl if spec.ttl is not None else 5,
-        spec.negative_ttl if spec.negative_ttl is not None else DEFAULT_NEGATIVE_TTL,
-        bool(spec.aaaa), spec.service, namespace,
-    )
+Settings = CheckSettings
+"""The name the analysis below still uses."""
 
 
 # ---- the world: what names resolve to --------------------------------------------------

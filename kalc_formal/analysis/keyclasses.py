@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 
+from kalc_formal.config.settings import Arrivals
 from kalc_formal.coredns.server import (
     TCP_CLOSE_PACKETS,
     CacheLookup,
@@ -85,15 +85,6 @@ class KeyPeak:
 
     per_name: int
     per_name_and_namespace: int
-
-
-@dataclass(frozen=True, slots=True)
-class Arrivals:
-    """An assumption on when a step's queries arrive: no window of the upstream's
-    reply time holds more than ``burst`` times its even share of a key's queries."""
-
-    burst: Fraction
-    reply_seconds: Fraction
 
 
 @dataclass(slots=True)

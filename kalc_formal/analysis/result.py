@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from kalc_formal.analysis.keyclasses import KeyInfo
-from kalc_formal.config.settings import Assumption
+from kalc_formal.analysis.podclasses import PodClass
+from kalc_formal.config.settings import Assumption, CheckSettings
 from kalc_formal.coredns.server import PluginRef, Unmodelled
 from kalc_formal.model.flowmodel import FlowModel
 from kalc_formal.source import Span
-
-if TYPE_CHECKING:
-    from kalc_formal.analysis.flows import Settings
-    from kalc_formal.analysis.podclasses import PodClass
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +72,7 @@ class Analysis:
     nothing_checked_at: Span | None = None
     idle_lookups: tuple[tuple[str, Span | None], ...] = ()
     """kalc.yaml lookups that select no pods, and where they are."""
-    settings: Settings | None = None
+    settings: CheckSettings | None = None
     """The settings the analysis decided and ran with (None only in a hand-built Analysis)."""
     pod_classes: tuple[PodClass, ...] = ()
     """The pod classes the flows are of, as the analysis formed them."""

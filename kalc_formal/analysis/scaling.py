@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kalc_formal.analysis.podclasses import selects
-from kalc_formal.config.envspec import LookupSpec, NameSpec
+from kalc_formal.config.envspec import Given, LookupSpec, NameSpec
 from kalc_formal.config.reading import Inputs, dns_workloads
 from kalc_formal.config.settings import DEFAULT_RATE
 from kalc_formal.errors import InvalidArgument
@@ -96,7 +96,7 @@ def client_namespaces(inputs: Inputs, lookups: Sequence[LookupSpec]) -> list[str
 
 def _clients(inputs: Inputs, lookups: Sequence[LookupSpec]) -> list[Workload]:
     servers = {id(w) for w in dns_workloads(inputs.cluster)}
-    chosen = lookups or inputs.env.lookups or ()
+    chosen = lookups or (inputs.env.lookups.value if inputs.env.lookups else ())
     return [
         w for w in inputs.cluster.workloads
         if id(w) not in servers and (not chosen or any(selects(lk.pods, w) for lk in chosen))
@@ -117,7 +117,7 @@ def scaled(
         _scaled_lookup(lk, values.get(Parameter.RATE, 1.0), values.get(Parameter.SURGE, 1.0))
         for lk in lookups
     )
-    env = dataclasses.replace(inputs.env, names=names, lookups=lookups)
+    env = dataclasses.replace(inputs.env, names=Given(names), lookups=Given(lookups))
     result = dataclasses.replace(inputs, env=env)
     if Parameter.PODS in values:
         result = _scaled_pods(result, lookups, values[Parameter.PODS])

@@ -1,9 +1,10 @@
 """Input stage: kalc.yaml, the environment spec (what the world may do, what must hold).
 
 The file is checked against ``schemas/kalc.schema.json`` with positions: every problem
-is a ConfigError at its line and column, all of them reported together. Values the
-file leaves out stay ``None`` here; ``kalc_formal.analysis.flows`` fills in the defaults and
-lists each one it used.
+is a ConfigError at its line and column, all of them reported together. Each value
+read is typed and keeps its position (``Given``); values the file leaves out stay
+``None`` here, and ``kalc_formal.config.settings`` decides the defaults and lists each
+one it used.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import ipaddress
 import json
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import yaml
 
@@ -31,6 +33,27 @@ MAX_ENV_NODES = 500_000
 ENV_FILE_NAMES = ("kalc.yaml", "kalc.yml")
 
 
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+NameForm = Literal["short", "namespaced", "fqdn", "fqdn-dot"]
+UpstreamScope = Literal["node", "pod", "cluster"]
+LimitWindow = Literal["sliding", "fixed"]
+LibcName = Literal["glibc", "musl", "go"]
+ShardBalance = Literal["any", "even"]
+InitialCache = Literal["warm", "cold"]
+ArrivalsKind = Literal["any", "spread"]
+Property = Literal["upstream-limit"]
+
+
+@dataclass(frozen=True, slots=True)
+class Given(Generic[T_co]):
+    """A value kalc.yaml gives, and where it is written."""
+
+    value: T_co
+    span: Span | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class NameSpec:
     id: str
@@ -38,7 +61,7 @@ class NameSpec:
     example: str | None = None
     service: str | None = None
     namespace: str | None = None
-    form: str | None = None
+    form: NameForm | None = None
     count: int | None = None
     exists: bool | None = None
     ttl: int | None = None
@@ -60,7 +83,7 @@ class LookupSpec:
     pods: PodSelector = PodSelector()
     rate: float | None = None
     surge_rate: float | None = None
-    libc: str | None = None
+    libc: LibcName | None = None
     max_per_node: int | None = None
 
 
@@ -69,9 +92,55 @@ class UpstreamSpec:
     address: str
     span: Span | None = None
     limit: int | None = None
-    scope: str | None = None
+    scope: UpstreamScope | None = None
     outage_steps: int | None = None
-    window: str | None = None
+    window: LimitWindow | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CoreDNSSection:
+    """kalc.yaml's ``coredns:``."""
+
+    version: Given[str] | None = None
+    replicas: Given[int] | None = None
+    replicas_per_node: Given[int] | None = None
+    skew: Given[float] | None = None
+    restarts: Given[int] | None = None
+    rollout: Given[bool] | None = None
+    shard_balance: Given[ShardBalance] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSection:
+    """kalc.yaml's ``cluster:``."""
+
+    domain: Given[str] | None = None
+    nodes: Given[int] | None = None
+    dns_ip: Given[str] | None = None
+    node_search: Given[tuple[str, ...]] | None = None
+    node_nameservers: Given[tuple[str, ...]] | None = None
+    max_pods_per_node: Given[int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeSection:
+    """kalc.yaml's ``surge:``."""
+
+    max_steps: Given[int] | None = None
+    scale_to_hpa_max: Given[bool] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSection:
+    """kalc.yaml's ``check:``."""
+
+    step: Given[int] | None = None
+    horizon: Given[int] | None = None
+    initial_cache: Given[InitialCache] | None = None
+    property: Given[Property] | None = None
+    arrivals: Given[ArrivalsKind] | None = None
+    burst: Given[float] | None = None
+    reply_ms: Given[float] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +148,15 @@ class EnvSpec:
     """What kalc.yaml says; ``None`` wherever it says nothing."""
 
     path: str | None = None
-    coredns: dict[str, Any] = field(default_factory=dict)
-    cluster: dict[str, Any] = field(default_factory=dict)
-    upstreams: tuple[UpstreamSpec, ...] | None = None
-    names: tuple[NameSpec, ...] | None = None
-    lookups: tuple[LookupSpec, ...] | None = None
-    surge: dict[str, Any] = field(default_factory=dict)
-    check: dict[str, Any] = field(default_factory=dict)
-    spans: dict[str, Span] = field(default_factory=dict)
+    coredns: CoreDNSSection = CoreDNSSection()
+    cluster: ClusterSection = ClusterSection()
+    upstreams: Given[tuple[UpstreamSpec, ...]] | None = None
+    names: Given[tuple[NameSpec, ...]] | None = None
+    lookups: Given[tuple[LookupSpec, ...]] | None = None
+    surge: SurgeSection = SurgeSection()
+    check: CheckSection = CheckSection()
+    spans: Mapping[str, Span] = field(default_factory=dict)
+    """The position of every value by dotted path, e.g. ``names.0.count``."""
 
     def span(self, dotted: str) -> Span | None:
         """The position of a field, e.g. ``"coredns.replicas"``."""
@@ -145,7 +215,7 @@ def _cross_check(source: Source, spec: EnvSpec) -> list[ConfigError]:
         return ConfigError(message, span, source.line_text(span.line))
 
     ids: set[str] = set()
-    for name in spec.names or ():
+    for name in spec.names.value if spec.names else ():
         if name.id in ids:
             errors.append(at(name.span, f"names: id '{name.id}' is used twice"))
         ids.add(name.id)
@@ -153,7 +223,7 @@ def _cross_check(source: Source, spec: EnvSpec) -> list[ConfigError]:
             errors.append(at(name.span, f"names: '{name.id}' needs exactly one of example, service"))
         if name.service is None and (name.form or name.namespace):
             errors.append(at(name.span, f"names: '{name.id}': form and namespace are for services"))
-    for lookup in spec.lookups or ():
+    for lookup in spec.lookups.value if spec.lookups else ():
         for name_id in lookup.names:
             if name_id not in ids:
                 errors.append(at(lookup.span, f"lookups: unknown name id '{name_id}'"))
@@ -420,48 +490,161 @@ def _name(path: tuple[str, ...]) -> str:
     return ".".join(path) if path else "kalc.yaml"
 
 
-def _read(source: Source, value: dict[str, Any], spans: dict[str, Span]) -> EnvSpec:
-    def span(*path: object) -> Span | None:
-        return spans.get(".".join(str(p) for p in path))
+class _Fields:
+    """One mapping of a checked kalc.yaml, read a field at a time with the type the schema
+    checked (a mismatch is a bug of the schema, not of the file)."""
 
-    upstreams = value.get("upstreams")
-    names = value.get("names")
-    lookups = value.get("lookups")
+    def __init__(self, value: Any, path: str, spans: Mapping[str, Span]) -> None:
+        self.value: Mapping[str, Any] = value if isinstance(value, dict) else {}
+        self.path = path
+        self.spans = spans
+
+    def span(self, key: str = "") -> Span | None:
+        return self.spans.get(f"{self.path}.{key}" if self.path and key else self.path or key)
+
+    def get(self, key: str, kind: type[T]) -> T | None:
+        value = self.value.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, kind) or isinstance(value, bool) is not (kind is bool):
+            raise AssertionError(f"{self.path}.{key}: the schema let {value!r} through")
+        return value
+
+    def number(self, key: str) -> float | None:
+        value = self.value.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise AssertionError(f"{self.path}.{key}: the schema let {value!r} through")
+        return value
+
+    def strings(self, key: str) -> tuple[str, ...] | None:
+        value = self.value.get(key)
+        if value is None:
+            return None
+        return tuple(self.item(key, index, str) for index in range(len(value)))
+
+    def item(self, key: str, index: int, kind: type[T]) -> T:
+        value = self.value[key][index]
+        if not isinstance(value, kind):
+            raise AssertionError(f"{self.path}.{key}.{index}: the schema let {value!r} through")
+        return value
+
+    def given(self, key: str, kind: type[T]) -> Given[T] | None:
+        return self._given(key, self.get(key, kind))
+
+    def given_number(self, key: str) -> Given[float] | None:
+        return self._given(key, self.number(key))
+
+    def given_strings(self, key: str) -> Given[tuple[str, ...]] | None:
+        return self._given(key, self.strings(key))
+
+    def _given(self, key: str, value: T | None) -> Given[T] | None:
+        return None if value is None else Given(value, self.span(key))
+
+
+def _read(source: Source, value: dict[str, Any], spans: Mapping[str, Span]) -> EnvSpec:
+    def section(name: str) -> _Fields:
+        return _Fields(value.get(name), name, spans)
+
+    coredns, cluster, surge, check = (section(n) for n in ("coredns", "cluster", "surge", "check"))
     return EnvSpec(
         path=source.path,
-        coredns=value.get("coredns") or {},
-        cluster=value.get("cluster") or {},
-        upstreams=None if upstreams is None else tuple(
-            UpstreamSpec(span=span("upstreams", i), **u) for i, u in enumerate(upstreams)
+        coredns=CoreDNSSection(
+            version=coredns.given("version", str),
+            replicas=coredns.given("replicas", int),
+            replicas_per_node=coredns.given("replicas_per_node", int),
+            skew=coredns.given_number("skew"),
+            restarts=coredns.given("restarts", int),
+            rollout=coredns.given("rollout", bool),
+            shard_balance=cast("Given[ShardBalance] | None", coredns.given("shard_balance", str)),
         ),
-        names=None if names is None else tuple(
-            NameSpec(span=span("names", i), **n) for i, n in enumerate(names)
+        cluster=ClusterSection(
+            domain=cluster.given("domain", str),
+            nodes=cluster.given("nodes", int),
+            dns_ip=cluster.given("dns_ip", str),
+            node_search=cluster.given_strings("node_search"),
+            node_nameservers=cluster.given_strings("node_nameservers"),
+            max_pods_per_node=cluster.given("max_pods_per_node", int),
         ),
-        lookups=None if lookups is None else tuple(
-            _lookup(item, span("lookups", i)) for i, item in enumerate(lookups)
+        upstreams=_items(value, "upstreams", spans, _upstream),
+        names=_items(value, "names", spans, _name_spec),
+        lookups=_items(value, "lookups", spans, _lookup),
+        surge=SurgeSection(
+            max_steps=surge.given("max_steps", int),
+            scale_to_hpa_max=surge.given("scale_to_hpa_max", bool),
         ),
-        surge=value.get("surge") or {},
-        check=value.get("check") or {},
+        check=CheckSection(
+            step=check.given("step", int),
+            horizon=check.given("horizon", int),
+            initial_cache=cast("Given[InitialCache] | None", check.given("initial_cache", str)),
+            property=cast("Given[Property] | None", check.given("property", str)),
+            arrivals=cast("Given[ArrivalsKind] | None", check.given("arrivals", str)),
+            burst=check.given_number("burst"),
+            reply_ms=check.given_number("reply_ms"),
+        ),
         spans=spans,
     )
 
 
-def _lookup(item: dict[str, Any], span: Span | None) -> LookupSpec:
-    pods = item.get("pods") or {}
-    namespaces = tuple(pods.get("namespaces", ())) + (
-        (pods["namespace"],) if "namespace" in pods else ()
+def _items(
+    value: dict[str, Any], key: str, spans: Mapping[str, Span], read: Callable[[_Fields], T],
+) -> Given[tuple[T, ...]] | None:
+    items = value.get(key)
+    if items is None:
+        return None
+    return Given(
+        tuple(read(_Fields(item, f"{key}.{index}", spans)) for index, item in enumerate(items)),
+        spans.get(key),
     )
+
+
+def _upstream(fields: _Fields) -> UpstreamSpec:
+    address = fields.get("address", str)
+    assert address is not None
+    return UpstreamSpec(
+        address, fields.span(),
+        limit=fields.get("limit", int),
+        scope=cast("UpstreamScope | None", fields.get("scope", str)),
+        outage_steps=fields.get("outage_steps", int),
+        window=cast("LimitWindow | None", fields.get("window", str)),
+    )
+
+
+def _name_spec(fields: _Fields) -> NameSpec:
+    name_id = fields.get("id", str)
+    assert name_id is not None
+    return NameSpec(
+        name_id, fields.span(),
+        example=fields.get("example", str),
+        service=fields.get("service", str),
+        namespace=fields.get("namespace", str),
+        form=cast("NameForm | None", fields.get("form", str)),
+        count=fields.get("count", int),
+        exists=fields.get("exists", bool),
+        ttl=fields.get("ttl", int),
+        negative_ttl=fields.get("negative_ttl", int),
+        aaaa=fields.get("aaaa", bool),
+    )
+
+
+def _lookup(fields: _Fields) -> LookupSpec:
+    pods = _Fields(fields.value.get("pods"), f"{fields.path}.pods", fields.spans)
+    namespace = pods.get("namespace", str)
+    labels = pods.value.get("labels") or {}
     selector = PodSelector(
-        namespaces=namespaces,
-        workload=pods.get("workload"),
-        labels=tuple(sorted((pods.get("labels") or {}).items())),
+        namespaces=(pods.strings("namespaces") or ()) + ((namespace,) if namespace else ()),
+        workload=pods.get("workload", str),
+        labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
     )
+    names = fields.strings("names")
+    assert names is not None
     return LookupSpec(
-        names=tuple(item["names"]),
-        span=span,
+        names=names,
+        span=fields.span(),
         pods=selector,
-        rate=item.get("rate"),
-        surge_rate=item.get("surge_rate"),
-        libc=item.get("libc"),
-        max_per_node=item.get("max_per_node"),
+        rate=fields.number("rate"),
+        surge_rate=fields.number("surge_rate"),
+        libc=cast("LibcName | None", fields.get("libc", str)),
+        max_per_node=fields.get("max_per_node", int),
     )

@@ -79,8 +79,9 @@ def choose_version(
 ) -> tuple[CoreDNSVersion, Origin]:
     """The CoreDNS version: command line, kalc.yaml, the CoreDNS image, or the default."""
     images = [s.version for s in cluster.dns_servers if s.software == "coredns" and s.version]
+    written = env.coredns.version
     candidates: list[tuple[Origin, str | None]] = [
-        ("command line", given), ("kalc.yaml", env.coredns.get("version")),
+        ("command line", given), ("kalc.yaml", written.value if written else None),
         ("manifests", images[0] if images else None),
     ]
     for origin, text in candidates:
