@@ -34,6 +34,15 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
+from benchmarks.manifest_text import (
+    coredns_deployment,
+    corefile_configmap,
+    dns_service,
+    hpa,
+    service,
+)
+from benchmarks.manifest_text import namespace as namespace_text
+from benchmarks.manifest_text import workload as workload_text
 from kalc_formal.analysis.podclasses import lookups_per_step
 
 Intent = Literal["proved", "unsafe"]
@@ -75,6 +84,14 @@ AUTOPATH    prometheus :9153
     loadbalance
 }
 """
+
+CONTAINER = """\
+        ports:
+        - containerPort: 8080
+        resources:
+          requests: {cpu: 100m, memory: 128Mi}
+"""
+"""What each workload's container says besides its name and image."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +347,7 @@ def write_case(case: Case, folder: Path) -> Plan:
     for workload in plan.workloads:
         by_namespace.setdefault(workload.namespace, []).append(workload)
     for namespace, members in by_namespace.items():
-        documents = [_namespace(namespace)] + [_workload(w) for w in members]
+        documents = [namespace_text(namespace)] + [_workload(w) for w in members]
         (workload_folder / f"{namespace}.yaml").write_text("---\n".join(documents))
     (folder / "kalc.yaml").write_text(_env(plan))
     return plan
@@ -340,136 +357,25 @@ def _coredns(case: Case) -> str:
     corefile = COREFILE.replace("PODS", "verified" if case.autopath else "insecure").replace(
         "AUTOPATH", "    autopath @kubernetes\n" if case.autopath else ""
     )
-    body = "".join(f"    {line}\n" if line else "\n" for line in corefile.splitlines())
-    return f"""\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: coredns
-  namespace: kube-system
-data:
-  Corefile: |
-{body}---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: coredns
-  namespace: kube-system
-  labels:
-    k8s-app: kube-dns
-spec:
-  replicas: {case.coredns_replicas}
-  selector:
-    matchLabels:
-      k8s-app: kube-dns
-  template:
-    metadata:
-      labels:
-        k8s-app: kube-dns
-    spec:
-      dnsPolicy: Default
-      affinity:
-        podAntiAffinity:
-          requiredDuringSchedulingIgnoredDuringExecution:
-          - labelSelector:
-              matchLabels:
-                k8s-app: kube-dns
-            topologyKey: kubernetes.io/hostname
-      containers:
-      - name: coredns
-        image: registry.k8s.io/coredns/coredns:v{case.version}
-        args: ["-conf", "/etc/coredns/Corefile"]
-        volumeMounts:
-        - name: config-volume
-          mountPath: /etc/coredns
-      volumes:
-      - name: config-volume
-        configMap:
-          name: coredns
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: kube-dns
-  namespace: kube-system
-  labels:
-    k8s-app: kube-dns
-spec:
-  selector:
-    k8s-app: kube-dns
-  clusterIP: 10.100.0.10
-  ports:
-  - name: dns
-    port: 53
-    protocol: UDP
-  - name: dns-tcp
-    port: 53
-    protocol: TCP
-"""
-
-
-def _namespace(name: str) -> str:
-    return f"""\
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: {name}
-"""
+    return "---\n".join([
+        corefile_configmap(corefile),
+        coredns_deployment(case.version, case.coredns_replicas),
+        dns_service(),
+    ])
 
 
 def _workload(workload: Workload) -> str:
-    ns, name, tier = workload.namespace, workload.name, workload.tier
-    text = f"""\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-  namespace: {ns}
-  labels: {{app: {name}, tier: {tier}}}
-spec:
-  replicas: {workload.replicas}
-  selector:
-    matchLabels: {{app: {name}}}
-  template:
-    metadata:
-      labels: {{app: {name}, tier: {tier}}}
-    spec:
-      containers:
-      - name: {name}
-        image: registry.example.com/{name}:1.0.0
-        ports:
-        - containerPort: 8080
-        resources:
-          requests: {{cpu: 100m, memory: 128Mi}}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: {name}
-  namespace: {ns}
-spec:
-  selector: {{app: {name}}}
-  ports:
-  - port: 80
-    targetPort: 8080
-"""
+    ns, name = workload.namespace, workload.name
+    documents = [
+        workload_text(
+            name, ns, workload.replicas, image=f"registry.example.com/{name}:1.0.0",
+            labels=f"tier: {workload.tier}", container=CONTAINER,
+        ),
+        service(name, ns, port=80, target_port=8080),
+    ]
     if workload.max_replicas is not None:
-        text += f"""\
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: {name}
-  namespace: {ns}
-spec:
-  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}}}
-  minReplicas: {workload.replicas}
-  maxReplicas: {workload.max_replicas}
-  metrics:
-  - type: Resource
-    resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 70}}}}
-"""
-    return text
+        documents.append(hpa(name, ns, workload.replicas, workload.max_replicas))
+    return "---\n".join(documents)
 
 
 def _env(plan: Plan) -> str:

@@ -6,9 +6,21 @@ The numbers, and where each comes from, are in each folder's README.md.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+if __package__ in (None, ""):
+    sys.path.insert(0, str(HERE.parent))
+
+from benchmarks.manifest_text import (  # noqa: E402
+    coredns_deployment,
+    corefile_configmap,
+    dns_service,
+    hpa,
+    indented,
+    workload,
+)
 
 COREFILE_AUTOPATH = """\
 .:53 {
@@ -50,118 +62,18 @@ COREFILE_AUTOPATH_SIZED = COREFILE_AUTOPATH.replace(
 """The same cache with autopath on: the pull request `diff` reviews in README."""
 
 
-def configmap(corefile: str) -> str:
-    body = "".join(f"    {line}\n" if line else "\n" for line in corefile.splitlines())
-    return f"""\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: coredns
-  namespace: kube-system
-data:
-  Corefile: |
-{body}"""
-
-
 def coredns(version: str, replicas: int) -> str:
-    return f"""\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: coredns
-  namespace: kube-system
-  labels:
-    k8s-app: kube-dns
-spec:
-  replicas: {replicas}
-  strategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxUnavailable: 1
-  selector:
-    matchLabels:
-      k8s-app: kube-dns
-  template:
-    metadata:
-      labels:
-        k8s-app: kube-dns
-    spec:
-      dnsPolicy: Default
-      affinity:
-        podAntiAffinity:
-          requiredDuringSchedulingIgnoredDuringExecution:
-          - labelSelector:
-              matchLabels:
-                k8s-app: kube-dns
-            topologyKey: kubernetes.io/hostname
-      containers:
-      - name: coredns
-        image: registry.k8s.io/coredns/coredns:v{version}
-        args: ["-conf", "/etc/coredns/Corefile"]
-        volumeMounts:
-        - name: config-volume
-          mountPath: /etc/coredns
-      volumes:
-      - name: config-volume
-        configMap:
-          name: coredns
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: kube-dns
-  namespace: kube-system
-  labels:
-    k8s-app: kube-dns
-spec:
-  selector:
-    k8s-app: kube-dns
-  clusterIP: 10.100.0.10
-  ports:
-  - name: dns
-    port: 53
-    protocol: UDP
-  - name: dns-tcp
-    port: 53
-    protocol: TCP
-"""
+    return coredns_deployment(version, replicas, max_unavailable=1) + "---\n" + dns_service()
 
 
 def workloads(namespaces: int, replicas: int, max_replicas: int) -> str:
     docs = []
     for index in range(namespaces):
         ns = f"team-{index:03d}"
-        docs.append(f"""\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-  namespace: {ns}
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels: {{app: api}}
-  template:
-    metadata:
-      labels: {{app: api}}
-    spec:
-      containers:
-      - name: api
-        image: registry.example.com/api:2.3.1
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: api
-  namespace: {ns}
-spec:
-  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: api}}
-  minReplicas: {replicas}
-  maxReplicas: {max_replicas}
-  metrics:
-  - type: Resource
-    resource: {{name: cpu, target: {{type: Utilization, averageUtilization: 70}}}}
-""")
+        docs.append(
+            workload("api", ns, replicas, image="registry.example.com/api:2.3.1")
+            + "---\n" + hpa("api", ns, replicas, max_replicas)
+        )
     return "---\n".join(docs)
 
 
@@ -261,7 +173,7 @@ ip6.arpa:53 {
 
 
 def nodelocal() -> str:
-    body = "".join(f"    {line}\n" if line else "\n" for line in NODELOCAL_COREFILE.splitlines())
+    body = indented(NODELOCAL_COREFILE)
     return f"""\
 # NodeLocal DNSCache as cluster/addons/dns/nodelocaldns/nodelocaldns.yaml, with its
 # __PILLAR__ placeholders filled in: local IP 169.254.20.10, kube-dns 10.100.0.10,
@@ -327,62 +239,21 @@ spec:
 
 
 
-SMALL_WORKLOADS = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: shop
-  namespace: shop
-spec:
-  replicas: 6
-  selector:
-    matchLabels: {app: shop}
-  template:
-    metadata:
-      labels: {app: shop}
-    spec:
+SMALL_DNS_CONFIG = """\
       dnsConfig:
         options:
         - name: ndots
           value: "2"
-      containers:
-      - name: shop
-        image: registry.example.com/shop:1.4.0
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: payments
-  namespace: shop
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: payments}
-  template:
-    metadata:
-      labels: {app: payments}
-    spec:
-      dnsConfig:
-        options:
-        - name: ndots
-          value: "2"
-      containers:
-      - name: payments
-        image: registry.example.com/payments:3.0.2
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata:
-  name: shop
-  namespace: shop
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: shop}
-  minReplicas: 6
-  maxReplicas: 20
-  metrics:
-  - type: Resource
-    resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
 """
+
+SMALL_WORKLOADS = (
+    workload("shop", "shop", 6, image="registry.example.com/shop:1.4.0", pod_spec=SMALL_DNS_CONFIG)
+    + "---\n"
+    + workload("payments", "shop", 3, image="registry.example.com/payments:3.0.2",
+               pod_spec=SMALL_DNS_CONFIG)
+    + "---\n"
+    + hpa("shop", "shop", 6, 20)
+)
 
 SMALL_ENV = """\
 # A small cluster: 3 nodes in eu-west-1, CoreDNS without autopath, clients with ndots:2.
@@ -430,42 +301,42 @@ def main() -> None:
     common = {"workloads.yaml": workloads(NAMESPACES, PODS_PER_NAMESPACE, MAX_PODS_PER_NAMESPACE),
               "kalc.yaml": INCIDENT_ENV}
     write("datadog-autopath", {
-        "coredns-configmap.yaml": configmap(COREFILE_AUTOPATH),
+        "coredns-configmap.yaml": corefile_configmap(COREFILE_AUTOPATH),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         **common,
     })
     write("datadog-autopath-off", {
-        "coredns-configmap.yaml": configmap(COREFILE_PLAIN),
+        "coredns-configmap.yaml": corefile_configmap(COREFILE_PLAIN),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         **common,
     })
     write("datadog-autopath-off-sized", {
-        "coredns-configmap.yaml": configmap(COREFILE_PLAIN_SIZED),
+        "coredns-configmap.yaml": corefile_configmap(COREFILE_PLAIN_SIZED),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         "workloads.yaml": common["workloads.yaml"],
         "kalc.yaml": ASSUMED_ENV,
     })
     write("datadog-autopath-sized", {
-        "coredns-configmap.yaml": configmap(COREFILE_AUTOPATH_SIZED),
+        "coredns-configmap.yaml": corefile_configmap(COREFILE_AUTOPATH_SIZED),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         "workloads.yaml": common["workloads.yaml"],
         "kalc.yaml": ASSUMED_ENV,
     })
     write("upstream-blips", {
-        "coredns-configmap.yaml": configmap(COREFILE_PLAIN),
+        "coredns-configmap.yaml": corefile_configmap(COREFILE_PLAIN),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         "workloads.yaml": common["workloads.yaml"],
         "kalc.yaml": BLIPS_ENV,
     })
     write("nodelocal-dns", {
-        "coredns-configmap.yaml": configmap(COREFILE_AUTOPATH),
+        "coredns-configmap.yaml": corefile_configmap(COREFILE_AUTOPATH),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),
         "nodelocaldns.yaml": nodelocal(),
         "workloads.yaml": common["workloads.yaml"],
         "kalc.yaml": ASSUMED_ENV,
     })
     write("small-cluster", {
-        "coredns-configmap.yaml": configmap(COREFILE_PLAIN),
+        "coredns-configmap.yaml": corefile_configmap(COREFILE_PLAIN),
         "coredns.yaml": coredns("1.14.7", 2),
         "workloads.yaml": SMALL_WORKLOADS,
         "kalc.yaml": SMALL_ENV,

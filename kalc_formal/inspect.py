@@ -44,13 +44,12 @@ from kalc_formal.analysis.inspection import (
     PluginView,
     PodClassView,
 )
-from kalc_formal.analysis.podclasses import PodClass, pod_classes
+from kalc_formal.analysis.podclasses import PodClass, pod_classes, pod_dns_config
 from kalc_formal.analysis.result import Analysis, FlowInfo
 from kalc_formal.clients.resolvconf import (
     FLAG_OPTIONS,
     NUMERIC_OPTIONS,
     Libc,
-    PodDNSConfig,
     ResolvConf,
     ResolverSettings,
     ResolvOption,
@@ -64,7 +63,7 @@ from kalc_formal.coredns.corefile import DNS_PORT
 from kalc_formal.coredns.plugins import CorefileConfig, CoverageStatus, order_version
 from kalc_formal.engine import analyse_inputs, input_settings
 from kalc_formal.kubernetes.cluster import Workload
-from kalc_formal.kubernetes.podspec import DnsConfig, Located, PodDns
+from kalc_formal.kubernetes.podspec import Located, PodDns
 from kalc_formal.source import Span
 
 SHORT_SERVICE = "web"
@@ -235,7 +234,7 @@ def _costs(inputs: Inputs, analysis: Analysis, notices: list[Notice]) -> list[Lo
             costs += _probe_cost(pod_class, parts[pod_class.id], kind, name_id, probe_analysis)
         if inputs.env.names is not None:
             for name_id in pod_class.lookup.names:
-                flow = analysis.flows[f"{pod_class.id}/{name_id}"]
+                flow = analysis.flow(pod_class.id, name_id)
                 costs.append(_cost(pod_class.id, pod_class.namespaces, "kalc.yaml", name_id, flow))
     for item in (*analysis.unmodelled, *probe_analysis.unmodelled):
         notices.append(Notice("model", f"{NOT_MODELLED}{item.reason}", item.span))
@@ -286,7 +285,7 @@ def _probe_cost(
     groups: dict[tuple[str, tuple[str, ...], int], list[str]] = {}
     flows: dict[tuple[str, tuple[str, ...], int], FlowInfo] = {}
     for part in parts:
-        flow = analysis.flows[f"{part.id}/{name_id}"]
+        flow = analysis.flow(part.id, name_id)
         key = (flow.server, flow.client_queries, flow.upstream_cold)
         groups.setdefault(key, []).extend(part.namespaces)
         flows[key] = flow
@@ -307,21 +306,11 @@ def _cost(
     )
 
 
-def _pod_dns_config(config: DnsConfig | None) -> PodDNSConfig | None:
-    if config is None:
-        return None
-    return PodDNSConfig(
-        tuple(n.value for n in config.nameservers),
-        tuple(s.value for s in config.searches),
-        tuple(ResolvOption(o.name, o.value) for o in config.options),
-    )
-
-
 def _class_view(pod_class: PodClass, settings: CheckSettings, assumed: bool) -> PodClassView:
     namespace = pod_class.namespaces[0]
     made = pod_resolv_conf(
         dns_policy=pod_class.dns_policy, host_network=pod_class.host_network,
-        dns_config=_pod_dns_config(pod_class.dns_config), namespace=namespace,
+        dns_config=pod_dns_config(pod_class.dns_config), namespace=namespace,
         cluster_domain=settings.domain, cluster_dns=(settings.dns_ip,),
         node_resolv_conf=settings.node_resolv_conf,
     )
@@ -386,7 +375,7 @@ def _nameserver_coverage(
     """As ``flows`` routes a pod: the cluster DNS, a node-local address, or a node nameserver."""
     view = pod_resolv_conf(
         dns_policy=pod_class.dns_policy, host_network=pod_class.host_network,
-        dns_config=_pod_dns_config(pod_class.dns_config), namespace=pod_class.namespaces[0],
+        dns_config=pod_dns_config(pod_class.dns_config), namespace=pod_class.namespaces[0],
         cluster_domain=settings.domain, cluster_dns=(settings.dns_ip,),
         node_resolv_conf=settings.node_resolv_conf,
     ).resolv_conf

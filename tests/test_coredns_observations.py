@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from kalc_formal.analysis.flows import CACHE_SHARDS
+from kalc_formal.coredns.plugins.cache import CACHE_SHARDS
 from kalc_formal.model.flowmodel import Flow, FlowModel, Group, KeyClass, Pool
 
 HERE = Path(__file__).resolve().parent

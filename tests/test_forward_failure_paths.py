@@ -5,7 +5,7 @@ and the model keeps, per (class, delay), the larger follow-up count of the two."
 
 from pathlib import Path
 
-from kalc_formal.analysis.flows import _shifted_times
+from kalc_formal.analysis.lookups import shifted_times
 from kalc_formal.clients.resolver import ClientReply, Packet
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import analyse_inputs
@@ -15,11 +15,14 @@ BLIPS = str(Path(__file__).resolve().parent.parent / "examples" / "upstream-blip
 
 def _followups(version):
     analysis = analyse_inputs(read_inputs([BLIPS], version=version))
+
+    def short(key_id):
+        ref = analysis.keys[key_id].ref
+        assert ref is not None
+        return f"{ref.template}/{ref.qtype}"
+
     return {
-        key.id.rsplit("/", 2)[-2] + "/" + key.id.rsplit("/", 1)[-1]: {
-            (target.rsplit("/", 2)[-2] + "/" + target.rsplit("/", 1)[-1], delay): count
-            for target, delay, count in key.followups
-        }
+        short(key.id): {(short(target), delay): count for target, delay, count in key.followups}
         for key in analysis.model.key_classes if key.followups
     }
 
@@ -41,5 +44,5 @@ def _packet(time, qname, qtype):
 def test_a_round_with_a_failed_query_delays_the_later_rounds():
     packets = [_packet(0.0, "a.", "A"), _packet(0.0, "a.", "AAAA"), _packet(0.0, "a.", "A"),
                _packet(0.0, "b.", "A"), _packet(0.0, "b.", "AAAA")]
-    assert _shifted_times(packets, {("a.", "A")}, 2.0) == [0.0, 0.0, 2.0, 4.0, 4.0]
-    assert _shifted_times(packets, set(), 2.0) == [0.0] * 5
+    assert shifted_times(packets, {("a.", "A")}, 2.0) == [0.0, 0.0, 2.0, 4.0, 4.0]
+    assert shifted_times(packets, set(), 2.0) == [0.0] * 5

@@ -119,3 +119,39 @@ def test_spread_arrivals_bound_the_misses_within_one_reply_time():
     assert keys[("<name:ext>.", "cache")].misses_per_fill == 13
     # 1 + ceil(2 x 3 x 0.02) = 2
     assert keys[("<name:ext>.<ns:kf-ns-0>.svc.cluster.local.", "cache")].misses_per_fill == 2
+
+
+def test_pools_and_classes_keep_their_cache_id_whole_when_it_holds_slashes_and_colons():
+    cache = CacheStep("cache@deeper/still/Corefile:9", (".",), success_max=30, denial_max=30)
+    builder = build(AUTOPATH, cache, KUBERNETES, FORWARD)
+    pools = {key.kind: key for key in builder.pools.values()}
+    assert set(pools) == {"success", "denial"}
+    assert {(p.group, p.cache) for p in pools.values()} == {("hot", cache.id)}
+    for key in builder.key_classes():
+        ref = builder.info[key.id].ref
+        assert ref is not None
+        assert ref.id == key.id
+        if ref.kind == "cache":
+            assert ref.cache == cache.id
+            assert key.pool in builder.pools
+    merged = by_template(builder)[("<name:ext>.", "cache")]
+    assert builder.info[merged.id].qtypes == {"A", "AAAA"}
+
+
+def test_a_name_id_holding_the_namespace_label_is_not_taken_for_the_namespace():
+    """Only the qname after the representative name is searched for the namespace label:
+    a name id (kalc.yaml allows dots) that holds it once made every key of the name per
+    namespace, and its display unreadable."""
+    name = NamePlaceholder("orders.shop.v1", "api.example.com", count=20)
+    shop = NamespacePlaceholder("shop", count=1)
+    server = Server((BlockPlan((".",), (CACHE, KUBERNETES, FORWARD)),), world, lambda q, t: None)
+    builder = KeyClassBuilder("hot", 1, {"forward": ("node",)})
+    for qname in ("api.example.com.", "api.example.com.shop.svc.cluster.local."):
+        served = server.serve(Query(qname, "A"), Client("shop"))
+        builder.add_query("orders", served.operations, name, shop, 0.5, PEAK)
+    shown = {(info.template, info.display, info.per_namespace) for info in builder.info.values()}
+    assert shown == {
+        ("<name:orders.shop.v1>.", "api.example.com.", False),
+        ("<name:orders.shop.v1>.<ns:shop>.svc.cluster.local.",
+         "api.example.com.<namespace>.svc.cluster.local.", True),
+    }

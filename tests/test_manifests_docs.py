@@ -8,12 +8,17 @@ import pytest
     "name",
     [
         "inputs.files",
+        "inputs.yamlnodes",
         "kubernetes.manifests",
+        "kubernetes.templates",
         "inputs.placeholders",
         "kubernetes.podspec",
         "kubernetes.rollout",
         "kubernetes.autoscaling",
         "kubernetes.cluster",
+        "kubernetes.kinds",
+        "kubernetes.objects",
+        "kubernetes.resources",
     ],
 )
 def test_docstring_examples(name):

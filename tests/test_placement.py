@@ -11,8 +11,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from benchmarks import manifest_text
+from benchmarks.manifest_text import coredns_deployment, corefile_configmap, dns_service
 from kalc_formal.cli import main
-from kalc_formal.kubernetes.placement import Placement, pods_per_node
+from kalc_formal.kubernetes.manifests import load_text
+from kalc_formal.kubernetes.placement import (
+    NodeBound,
+    Placement,
+    cpu_millis,
+    eligible_nodes,
+    memory_bytes,
+    pods_per_node,
+    read_placement,
+)
+from kalc_formal.kubernetes.podspec import FieldReader, pod_path
 from kalc_formal.model.flowmodel import Group
 from kalc_formal.source import Span
 
@@ -35,13 +47,13 @@ SPREAD = """\
 """
 
 COREFILE = """\
-    .:53 {{
-        errors
-        kubernetes cluster.local in-addr.arpa ip6.arpa {{
-          pods insecure
-        }}
-        forward . /etc/resolv.conf
-{cache}    }}
+.:53 {{
+    errors
+    kubernetes cluster.local in-addr.arpa ip6.arpa {{
+      pods insecure
+    }}
+    forward . /etc/resolv.conf
+{cache}}}
 """
 
 
@@ -49,80 +61,20 @@ COREDNS_APART = ANTI_AFFINITY.format(labels="k8s-app: kube-dns")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def coredns(replicas=2, rules=COREDNS_APART, cache="        cache 30\n"):
-    corefile = COREFILE.format(cache=cache)
-    return f"""\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: coredns
-  namespace: kube-system
-data:
-  Corefile: |
-{corefile}---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: coredns
-  namespace: kube-system
-  labels:
-    k8s-app: kube-dns
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels:
-      k8s-app: kube-dns
-  template:
-    metadata:
-      labels:
-        k8s-app: kube-dns
-    spec:
-      dnsPolicy: Default
-{rules}      containers:
-      - name: coredns
-        image: registry.k8s.io/coredns/coredns:v1.14.7
-        volumeMounts:
-        - name: config-volume
-          mountPath: /etc/coredns
-      volumes:
-      - name: config-volume
-        configMap:
-          name: coredns
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: kube-dns
-  namespace: kube-system
-spec:
-  selector:
-    k8s-app: kube-dns
-  clusterIP: 10.100.0.10
-  ports:
-  - {{name: dns, port: 53, protocol: UDP}}
-"""
+def coredns(replicas=2, rules=COREDNS_APART, cache="    cache 30\n"):
+    return "---\n".join([
+        corefile_configmap(COREFILE.format(cache=cache)),
+        coredns_deployment("1.14.7", replicas, rules=rules, args=False),
+        dns_service(labels=False, protocols=("UDP",)),
+    ])
 
 
 def workload(replicas, *, kind="Deployment", host_network=True, rules="", requests=""):
     network = "      hostNetwork: true\n      dnsPolicy: Default\n" if host_network else ""
-    count = "" if kind == "DaemonSet" else f"  replicas: {replicas}\n"
-    return f"""\
-apiVersion: apps/v1
-kind: {kind}
-metadata:
-  name: agent
-  namespace: monitoring
-spec:
-{count}  selector:
-    matchLabels: {{app: agent}}
-  template:
-    metadata:
-      labels: {{app: agent}}
-    spec:
-{network}{rules}      containers:
-      - name: agent
-        image: example.com/agent:1
-{requests}"""
+    return manifest_text.workload(
+        "agent", "monitoring", None if kind == "DaemonSet" else replicas,
+        image="example.com/agent:1", kind=kind, pod_spec=network + rules, container=requests,
+    )
 
 
 def kalc_yaml(*, rate, nodes=20, scope="node", limit=1024, extra_cluster="", extra_lookup=""):
@@ -399,3 +351,162 @@ def test_lookup_bounds_follow_the_rule_and_always_allow_a_split(lookups, replica
     if replicas * (high_share * lookups // 1) >= lookups:
         assert high <= high_share * lookups  # never above the stated share
     assert low >= low_share * lookups - 1
+
+
+# ---- placement.py's rules one at a time (no check run)
+
+
+def placement_of(pod_spec, *, kind="Deployment", labels="{app: agent}"):
+    """The Placement read from a Deployment whose pod spec has ``pod_spec`` (YAML lines
+    indented for the pod spec) before its containers."""
+    text = manifest_text.workload(
+        "agent", "monitoring", 3, image="example.com/agent:1", kind=kind, pod_spec=pod_spec,
+    ).replace("labels: {app: agent}", f"labels: {labels}")
+    document = load_text(text, "agent.yaml").documents[0]
+    reader = FieldReader(document)
+    placement = read_placement(reader, kind, reader.strings(*pod_path(kind)[:-1], "metadata", "labels"))
+    assert reader.errors == []
+    return placement
+
+
+@pytest.mark.parametrize(("quantity", "millis"), [
+    ("4", 4000), ("3920m", 3920), ("1.5", 1500), ("0.1", 100), (2, 2000), (0.25, 250),
+    ("250m", 250), (True, None), ("1e3", None), ("-1", None), ("4 cores", None), (None, None),
+])
+def test_cpu_quantities(quantity, millis):
+    assert cpu_millis(quantity) == millis
+
+
+@pytest.mark.parametrize(("quantity", "size"), [
+    ("128Mi", 128 * 2**20), ("1G", 10**9), ("1.5Gi", 3 * 2**29), ("1048576", 2**20),
+    ("2k", 2000), (512, 512), (False, None), ("1Pi", None), ("1e6", None), ("-1Mi", None),
+])
+def test_memory_quantities(quantity, size):
+    assert memory_bytes(quantity) == size
+
+
+NODE_AFFINITY = """\
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+{terms}"""
+
+
+@pytest.mark.parametrize(("terms", "labels", "eligible"), [
+    ("            - matchExpressions: [{key: pool, operator: In, values: [dns, web]}]\n",
+     {"pool": "web"}, True),
+    ("            - matchExpressions: [{key: pool, operator: In, values: [dns]}]\n",
+     {}, False),
+    ("            - matchExpressions: [{key: pool, operator: NotIn, values: [gpu]}]\n",
+     {}, True),
+    ("            - matchExpressions: [{key: pool, operator: NotIn, values: [gpu]}]\n",
+     {"pool": "gpu"}, False),
+    ("            - matchExpressions: [{key: spot, operator: Exists}]\n", {"spot": ""}, True),
+    ("            - matchExpressions: [{key: spot, operator: DoesNotExist}]\n", {"spot": ""}, False),
+    ("            - matchExpressions: [{key: cores, operator: Gt, values: ['8']}]\n",
+     {"cores": "16"}, True),
+    ("            - matchExpressions: [{key: cores, operator: Lt, values: ['8']}]\n",
+     {"cores": "16"}, False),
+    ("            - matchExpressions: [{key: cores, operator: Gt, values: ['8']}]\n",
+     {"cores": "many"}, None),
+    ("            - matchExpressions: [{key: cores, operator: Gt, values: ['8']}]\n", {}, False),
+    ("            - matchExpressions: [{key: pool, operator: Near, values: [a]}]\n",
+     {"pool": "a"}, None),
+    ("            - matchFields: [{key: metadata.name, operator: In, values: [n1]}]\n",
+     {}, None),
+    ("            - {}\n", {"pool": "a"}, False),
+    # any term may hold; one that cannot be told makes "no" a "cannot tell"
+    ("            - matchExpressions: [{key: pool, operator: In, values: [dns]}]\n"
+     "            - matchExpressions: [{key: pool, operator: Near, values: [a]}]\n",
+     {"pool": "a"}, None),
+    ("            - matchExpressions: [{key: pool, operator: Near, values: [a]}]\n"
+     "            - matchExpressions: [{key: pool, operator: In, values: [a]}]\n",
+     {"pool": "a"}, True),
+    ("            - matchExpressions:\n"
+     "              - {key: pool, operator: In, values: [a]}\n"
+     "              - {key: zone, operator: In, values: [z1]}\n",
+     {"pool": "a", "zone": "z2"}, False),
+])
+def test_required_node_affinity_decides_eligible_nodes(terms, labels, eligible):
+    placement = placement_of(NODE_AFFINITY.format(terms=terms))
+    assert placement.restricted
+    assert placement.eligible(labels) is eligible
+    assert eligible_nodes(placement, [labels, labels], 20) == (2 if eligible is True else 0)
+
+
+def test_a_node_selector_must_match_every_label_and_is_pointed_at():
+    placement = placement_of("      nodeSelector: {pool: dns, zone: z1}\n")
+    assert placement.node_selector == (("pool", "dns"), ("zone", "z1"))
+    assert placement.eligible({"pool": "dns", "zone": "z1", "x": "y"}) is True
+    assert placement.eligible({"pool": "dns"}) is False
+    assert str(placement.node_rules) == "agent.yaml:14:21"
+
+
+def test_eligible_nodes_without_node_objects():
+    assert eligible_nodes(placement_of(""), [], 20) == 20
+    assert eligible_nodes(placement_of("      nodeSelector: {pool: dns}\n"), [], 20) == 1
+
+
+@pytest.mark.parametrize(("spread", "counted"), [
+    ("      - {maxSkew: 2, topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: agent}}}\n", (2,)),
+    ("      - {maxSkew: 2, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway,"
+     " labelSelector: {matchLabels: {app: agent}}}\n", ()),
+    ("      - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: agent}}}\n", ()),
+    ("      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: other}}}\n", ()),
+    ("      - {maxSkew: 0, topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: agent}}}\n", ()),
+    ("      - {maxSkew: true, topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: agent}}}\n", ()),
+    ("      - {maxSkew: 3, topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: agent}}}\n"
+     "      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: agent}}}\n", (3, 1)),
+])
+def test_only_donotschedule_hostname_spreads_over_the_pods_own_labels_count(spread, counted):
+    placement = placement_of("      topologySpreadConstraints:\n" + spread)
+    assert tuple(skew for skew, _ in placement.spread) == counted
+
+
+@pytest.mark.parametrize(("pod_spec", "container", "taken"), [
+    ("", "        ports: [{containerPort: 8080}]\n", False),
+    ("", "        ports: [{containerPort: 8080, hostPort: 80}]\n", True),
+    ("      hostNetwork: true\n", "        ports: [{containerPort: 8080}]\n", True),
+    ("      hostNetwork: true\n", "        ports: [{containerPort: 0}, {name: x}]\n", False),
+    ("      hostNetwork: true\n", "", False),
+])
+def test_a_pod_takes_a_host_port_with_hostport_or_host_network(pod_spec, container, taken):
+    text = manifest_text.workload(
+        "agent", "monitoring", 3, image="example.com/agent:1", pod_spec=pod_spec, container=container,
+    )
+    reader = FieldReader(load_text(text, "agent.yaml").documents[0])
+    placement = read_placement(reader, "Deployment", {"app": "agent"})
+    assert (placement.host_port is not None) is taken
+
+
+def test_requests_add_up_over_containers_and_count_zero_where_missing():
+    text = manifest_text.workload(
+        "agent", "monitoring", 3, image="example.com/agent:1",
+        container="        resources: {requests: {cpu: 250m, memory: 64Mi}}\n"
+        "      - name: sidecar\n        image: example.com/sidecar:1\n"
+        "        resources: {requests: {cpu: '1'}}\n"
+        "      - name: bare\n        image: example.com/bare:1\n",
+    )
+    reader = FieldReader(load_text(text, "agent.yaml").documents[0])
+    placement = read_placement(reader, "Deployment", {"app": "agent"})
+    assert (placement.cpu_millis, placement.memory_bytes) == (1250, 64 * 2**20)
+
+
+def test_pods_per_node_takes_the_tightest_rule_and_a_narrower_setting():
+    span = Span("agent.yaml", 1, 1)
+    spread = Placement(spread=((5, Span("agent.yaml", 9, 9)),))
+    bound = pods_per_node("Deployment", 100, spread, eligible_nodes=0, workload_span=span)
+    assert bound.pods == 100  # no eligible node counts as one: (100 + 5 x 0) // 1
+    bound = pods_per_node("Deployment", 100, spread, eligible_nodes=10, workload_span=span)
+    assert bound.pods == (100 + 5 * 9) // 10
+    wider = NodeBound(50, "max_per_node", "kalc.yaml")
+    narrower = NodeBound(3, "max_per_node", "kalc.yaml")
+    assert pods_per_node("Deployment", 100, spread, eligible_nodes=10, workload_span=span,
+                         narrowed=wider).pods == 14
+    assert pods_per_node("Deployment", 100, spread, eligible_nodes=10, workload_span=span,
+                         narrowed=narrower) is narrower
+    daemon = pods_per_node("DaemonSet", 100, Placement(), eligible_nodes=10, workload_span=span)
+    assert (daemon.pods, daemon.reason) == (1, "DaemonSet: one pod per node")
+    assert pods_per_node("Deployment", 7, Placement(), eligible_nodes=10,
+                         workload_span=span).reason == "no hard rule keeps them apart"

@@ -1,7 +1,8 @@
 """A cache's capacity is read from its options wherever its Corefile lives.
 
 Pool ids hold the cache's id, which holds the Corefile's path: the capacity must not be
-found by splitting that id (a path with "/" gave the 9,984 default instead).
+found by splitting that id (a path with "/" gave the 9,984 default instead). The test
+reads each pool's kind from its key classes, not from the id's text.
 """
 
 import shutil
@@ -17,9 +18,11 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 def pool_capacities(folder: Path) -> list[tuple[str, int, int]]:
     analysis = engine.analyse_inputs(reading.read_inputs([str(folder)]))
+    model = analysis.model
+    kinds = {key.pool: analysis.keys[key.id].pool for key in model.key_classes if key.pool}
+    assert len(kinds) == len(model.pools)
     return sorted(
-        (pool.id.rsplit("/", 1)[1], pool.capacity, pool.shard_capacity)
-        for pool in analysis.model.pools
+        (str(kinds[pool.id]), pool.capacity, pool.shard_capacity) for pool in model.pools
     )
 
 

@@ -1,10 +1,11 @@
 """Static analysis: from served queries' cost trees to counted key classes.
 
-Each client query's operations (``dnsserver``) are walked: a cache lookup is a key,
-named by a template in which the representative name becomes ``<name:ID>`` and the
-sentinel namespace label becomes ``<ns:ID>``. Keys with the same template are one
-key class; its count is the number of names (times namespaces when the template has
-``<ns:...>``). A and AAAA keys that behave alike are merged into one class.
+Each client query's operations (``kalc_formal.coredns.server``) are walked: a cache
+lookup is a key, named by a template in which the representative name becomes
+``<name:ID>`` and the sentinel namespace label becomes ``<ns:ID>``. Keys with the same
+template are one key class; its count is the number of names (times namespaces when
+the template has ``<ns:...>``). A and AAAA keys that behave alike are merged into one
+class.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from kalc_formal.analysis.ids import KeyKind, KeyRef, PoolKey
 from kalc_formal.config.settings import Arrivals
 from kalc_formal.coredns.server import (
     TCP_CLOSE_PACKETS,
@@ -47,7 +49,8 @@ class NamespacePlaceholder:
 
 @dataclass(slots=True)
 class KeyInfo:
-    """What the report needs to know about a key class."""
+    """What the report needs to know about a key class. ``ref``: its id's parts (of the
+    first class met, when A and AAAA merge); None only in a KeyInfo built by hand."""
 
     template: str
     display: str
@@ -59,6 +62,18 @@ class KeyInfo:
     spans: list[Span] = field(default_factory=list)
     upstream_targets: set[str] = field(default_factory=set)
     walk: bool = False
+    ref: KeyRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """A qname with the representative name marked ``<name:ID>`` and the sentinel
+    namespace label ``<ns:LABEL>`` (``text``, a key class's id part and label), as the
+    report shows it (``display``), and whether it holds the namespace."""
+
+    text: str
+    display: str
+    per_namespace: bool
 
 
 @dataclass(slots=True)
@@ -96,7 +111,7 @@ class KeyClassBuilder:
     ``closes``: forward id -> the seconds at which it gives each of those sends up
     (a TCP send's connection is closed then: ``TCP_CLOSE_PACKETS`` more packets);
     ``arrivals``: None when a step's queries may arrive at any moment.
-    ``pools``: pool id -> (cache id, pool kind) of each pool met.
+    ``pools``: pool id -> the pool, for each pool met; ``refs``: key class id -> the key.
     """
 
     group: str
@@ -108,7 +123,8 @@ class KeyClassBuilder:
     drafts: dict[str, _Draft] = field(default_factory=dict)
     info: dict[str, KeyInfo] = field(default_factory=dict)
     unmodelled: list[Unmodelled] = field(default_factory=list)
-    pools: dict[str, tuple[str, str]] = field(default_factory=dict)
+    pools: dict[str, PoolKey] = field(default_factory=dict)
+    refs: dict[str, KeyRef] = field(default_factory=dict)
 
     def add_query(
         self,
@@ -237,50 +253,57 @@ class KeyClassBuilder:
         if operation.span:
             self.info[key_id].spans.append(operation.span)
 
-    def _template(self, qname: str, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
+    def _template(self, qname: str, name: NamePlaceholder, namespace: NamespacePlaceholder) -> _Template:
         text = name.text.rstrip(".")
-        template = qname
+        head, shown, rest = "", "", qname
         if qname == text + "." or qname.startswith(text + "."):
-            template = f"<name:{name.id}>" + qname[len(text) :]
+            head, shown, rest = f"<name:{name.id}>", text, qname[len(text) :]
         label = "." + namespace.label + "."
-        return template.replace(label, f".<ns:{namespace.label}>.")
+        return _Template(
+            head + rest.replace(label, f".<ns:{namespace.label}>."),
+            shown + rest.replace(label, ".<namespace>."),
+            label in rest,
+        )
 
-    def _count(self, template: str, name: NamePlaceholder, namespace: NamespacePlaceholder) -> int:
-        per_namespace = f"<ns:{namespace.label}>" in template
-        return name.count * (namespace.count if per_namespace else 1)
+    def _count(self, template: _Template, name: NamePlaceholder, namespace: NamespacePlaceholder) -> int:
+        return name.count * (namespace.count if template.per_namespace else 1)
 
-    def _class_id(self, kind: str, template: str, qtype: str, extra: str = "") -> str:
-        return f"{self.group}/{kind}{extra}/{template}/{qtype}"
+    def _class_id(self, kind: KeyKind, template: str, qtype: str, cache: str | None = None) -> str:
+        ref = KeyRef(self.group, kind, template, qtype, cache)
+        self.refs.setdefault(ref.id, ref)
+        return ref.id
 
     def _cache_id(self, lookup: CacheLookup, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
         template = self._template(lookup.query.qname, name, namespace)
-        return self._class_id("cache", template, lookup.query.qtype, f":{lookup.cache}")
+        return self._class_id("cache", template.text, lookup.query.qtype, lookup.cache)
 
     def _upstream_id(self, upstream: UpstreamExchange, name: NamePlaceholder, namespace: NamespacePlaceholder) -> str:
         template = self._template(upstream.query.qname, name, namespace)
-        return self._class_id("upstream", template, upstream.query.qtype)
+        return self._class_id("upstream", template.text, upstream.query.qtype)
 
     def _cache_class(
         self, lookup: CacheLookup, name: NamePlaceholder, namespace: NamespacePlaceholder,
     ) -> tuple[str, bool]:
         template = self._template(lookup.query.qname, name, namespace)
-        pool = f"{self.group}/{lookup.cache}/{lookup.pool}" if lookup.pool else None
-        if pool is not None and lookup.pool is not None:
-            self.pools[pool] = (lookup.cache, lookup.pool)
+        pool = None
+        if lookup.pool is not None:
+            key = PoolKey(self.group, lookup.cache, lookup.pool)
+            pool = key.id
+            self.pools[pool] = key
         ttl_steps = lookup.duration // self.step_seconds if pool else 0
         key_id = self._cache_id(lookup, name, namespace)
         created = self._draft(key_id, ttl_steps, pool, self._count(template, name, namespace))
         self._note(key_id, template, lookup.query.qtype, lookup.pool, lookup.duration,
-                   lookup.cache, name, namespace, lookup.span)
+                   lookup.cache, lookup.span)
         return key_id, created
 
     def _walk_class(
         self, walk: Walk, name: NamePlaceholder, namespace: NamespacePlaceholder,
     ) -> tuple[str, bool]:
         template = self._template(walk.query.qname, name, namespace)
-        key_id = self._class_id("walk", template, walk.query.qtype)
+        key_id = self._class_id("walk", template.text, walk.query.qtype)
         created = self._draft(key_id, 0, None, self._count(template, name, namespace))
-        self._note(key_id, template, walk.query.qtype, None, 0, "", name, namespace, walk.span)
+        self._note(key_id, template, walk.query.qtype, None, 0, "", walk.span)
         self.info[key_id].walk = True
         return key_id, created
 
@@ -290,7 +313,7 @@ class KeyClassBuilder:
         template = self._template(upstream.query.qname, name, namespace)
         key_id = self._upstream_id(upstream, name, namespace)
         created = self._draft(key_id, 0, None, self._count(template, name, namespace))
-        self._note(key_id, template, upstream.query.qtype, None, 0, "", name, namespace, None)
+        self._note(key_id, template, upstream.query.qtype, None, 0, "", None)
         return key_id, created
 
     def _draft(self, key_id: str, ttl_steps: int, pool: str | None, keys: int) -> bool:
@@ -300,15 +323,13 @@ class KeyClassBuilder:
         return True
 
     def _note(
-        self, key_id: str, template: str, qtype: str, pool: str | None, duration: int,
-        cache: str, name: NamePlaceholder, namespace: NamespacePlaceholder, span: Span | None,
+        self, key_id: str, template: _Template, qtype: str, pool: str | None, duration: int,
+        cache: str, span: Span | None,
     ) -> None:
         if key_id not in self.info:
-            per_namespace = f"<ns:{namespace.label}>" in template
-            display = template.replace(f"<name:{name.id}>", name.text.rstrip("."))
-            display = display.replace(f"<ns:{namespace.label}>", "<namespace>")
             self.info[key_id] = KeyInfo(
-                template, display, {qtype}, pool, duration, cache, per_namespace
+                template.text, template.display, {qtype}, pool, duration, cache,
+                template.per_namespace, ref=self.refs[key_id],
             )
         if span and span not in self.info[key_id].spans:
             self.info[key_id].spans.append(span)
@@ -340,7 +361,7 @@ class KeyClassBuilder:
             )
             for d in ordered
         ]
-        return merge_qtypes(classes, self.info)
+        return merge_qtypes(classes, self.info, self.refs)
 
     def _key_queries(self, ordered: list[_Draft]) -> dict[str, int | None]:
         """Per class, the most queries one key can get in a step: the peak lookups of
@@ -395,7 +416,9 @@ def _feed_order(drafts: list[_Draft]) -> list[_Draft]:
     return ordered
 
 
-def merge_qtypes(classes: list[KeyClass], info: dict[str, KeyInfo]) -> list[KeyClass]:
+def merge_qtypes(
+    classes: list[KeyClass], info: dict[str, KeyInfo], refs: dict[str, KeyRef],
+) -> list[KeyClass]:
     """Merge classes that differ only in qtype (same template, behaviour and sources).
 
     Demand from flows doubles (each lookup asks both); internal lookups fed by merged
@@ -405,7 +428,7 @@ def merge_qtypes(classes: list[KeyClass], info: dict[str, KeyInfo]) -> list[KeyC
     merged: dict[tuple[object, ...], KeyClass] = {}
     renames: dict[str, str] = {}
     for key in classes:
-        head, _, _qtype = key.id.rpartition("/")
+        head = refs[key.id].any_qtype
         fed_by = tuple(sorted((renames.get(k, k), n) for k, n in key.fed_by))
         signature = (head, key.ttl_steps, key.pool, key.keys, key.demand, fed_by,
                      key.upstream, key.every_key_every_step, key.failed_sends,

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from kalc_formal.clients.resolvconf import PodDNSConfig, ResolvOption
 from kalc_formal.config.envspec import LookupSpec, PodSelector
 from kalc_formal.kubernetes.cluster import (
     Cluster,
@@ -25,7 +26,7 @@ from kalc_formal.kubernetes.cluster import (
 from kalc_formal.kubernetes.placement import NodeBound, eligible_nodes, pods_per_node
 from kalc_formal.source import Span
 
-DnsKey = tuple[str, bool, tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, str | None], ...]] | None]
+DnsKey = tuple[str, bool, PodDNSConfig | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +69,20 @@ def selects(selector: PodSelector, workload: Workload) -> bool:
     return all(workload.labels.get(k) == v for k, v in selector.labels)
 
 
+def pod_dns_config(config: DnsConfig | None) -> PodDNSConfig | None:
+    """A pod's ``dnsConfig`` as the resolv.conf model takes it (H4), positions dropped."""
+    if config is None:
+        return None
+    return PodDNSConfig(
+        tuple(n.value for n in config.nameservers),
+        tuple(s.value for s in config.searches),
+        tuple(ResolvOption(o.name, o.value) for o in config.options),
+    )
+
+
 def _dns_key(workload: Workload) -> DnsKey:
-    config = workload.dns.config
-    frozen = None
-    if config is not None:
-        frozen = (
-            tuple(n.value for n in config.nameservers),
-            tuple(s.value for s in config.searches),
-            tuple((o.name, o.value) for o in config.options),
-        )
-    return (workload.dns.policy.value, workload.dns.host_network.value, frozen)
+    dns = workload.dns
+    return (dns.policy.value, dns.host_network.value, pod_dns_config(dns.config))
 
 
 HpaIndex = dict[tuple[str, str, str], list[HorizontalPodAutoscaler]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kalc_formal.analysis.ids import FlowKey, ServerKind
 from kalc_formal.analysis.keyclasses import KeyInfo
 from kalc_formal.analysis.podclasses import PodClass
 from kalc_formal.config.settings import Assumption, CheckSettings
@@ -26,7 +27,7 @@ class FlowInfo:
     rate: float
     surge_rate: float
     libc: str
-    server: str
+    server: ServerKind
     client_queries: tuple[str, ...]
     upstream_cold: int
     spans: tuple[Span, ...] = ()
@@ -34,9 +35,13 @@ class FlowInfo:
 
 @dataclass(frozen=True, slots=True)
 class GroupInfo:
+    """A server group: ``server`` is who its replicas are (``FlowInfo.server`` of the
+    flows it serves); the analysis always gives it."""
+
     id: str
     label: str
     replicas: int
+    server: ServerKind = "coredns"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,10 @@ class Analysis:
     """The settings the analysis decided and ran with (None only in a hand-built Analysis)."""
     pod_classes: tuple[PodClass, ...] = ()
     """The pod classes the flows are of, as the analysis formed them."""
+
+    def flow(self, pod_class: str, name: str) -> FlowInfo:
+        """The flow of the pod class with id ``pod_class`` looking up name class ``name``."""
+        return self.flows[FlowKey(pod_class, name).id]
 
 
 __all__ = ["Analysis", "FlowInfo", "GroupInfo", "PluginRef", "ScopeInfo"]

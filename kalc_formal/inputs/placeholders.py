@@ -138,9 +138,15 @@ def find_placeholders(
     return found
 
 
+_MARKERS = re.compile(r"\{\{|\{%|\{#|%\{|_|\$|<")
+"""Text every placeholder style holds at least one of: go, jinja, k3s, the names with
+an underscore (pillar, dunder, sed), shell, angle (one search, much cheaper than
+:data:`_ANY_STYLE`'s)."""
+
+
 def might_hold_placeholders(text: str) -> bool:
     """A quick test: False means ``text`` has no placeholder in any context."""
-    return _ANY_STYLE.search(text) is not None
+    return _MARKERS.search(text) is not None and _ANY_STYLE.search(text) is not None
 
 
 def template_message(placeholders: Sequence[Placeholder]) -> str:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from kalc_formal.errors import ConfigError
-from kalc_formal.kubernetes.manifests import line_text
 from kalc_formal.kubernetes.podspec import FieldReader, go_flag, pod_path
 from kalc_formal.source import Source, Span
 
@@ -138,7 +137,7 @@ def parse_params(
         span = _json_span(source, text, offset, error.pos)
         reader.errors.append(
             ConfigError(
-                f"not valid JSON: {error.msg}", span, line_text(source, span.line)
+                f"not valid JSON: {error.msg}", span, source.line_text(span.line)
             )
         )
         return None
@@ -165,7 +164,7 @@ def parse_params(
             ConfigError(
                 f"{mode} autoscaler parameters: {message}",
                 span,
-                line_text(source, span.line),
+                source.line_text(span.line),
             )
         )
     if params is None or problems:

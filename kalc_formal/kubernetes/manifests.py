@@ -1,8 +1,10 @@
-"""Input stage: find Kubernetes manifest files and load their YAML documents with positions.
+"""Domain stage: find Kubernetes manifest files and load their YAML documents with positions.
 
 Safe loading only: documents are composed into YAML nodes, which keep their
-line:column marks, and converted to plain Python values here, with bounds on
-file and document size, document count, nesting depth and alias expansion.
+line:column marks, and converted to plain Python values (inputs/yamlnodes.py), with
+bounds on file and document size, document count, nesting depth and alias expansion.
+A file is composed in one pass; only when that fails (or a bound is passed) is it read
+again one document at a time, so that an error in one document does not hide the others.
 A template (Helm, Jinja, NodeLocal DNSCache ``__PILLAR__``, k3s, sed or
 envsubst placeholders where kalc-formal reads) gives one error for its file.
 """
@@ -11,13 +13,13 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import yaml
-from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from kalc_formal.errors import ConfigError
 from kalc_formal.inputs.files import (
@@ -28,17 +30,21 @@ from kalc_formal.inputs.files import (
     read_input_file,
 )
 from kalc_formal.inputs.placeholders import (
-    ANY,
-    COREFILE,
     RAW,
-    STRICT,
-    TYPED,
-    UNAMBIGUOUS,
     Placeholder,
     find_placeholders,
-    might_hold_placeholders,
     template_message,
 )
+from kalc_formal.inputs.yamlnodes import (
+    NULL,
+    NodeError,
+    compose_documents,
+    node_at,
+    to_value,
+    value_at,
+)
+from kalc_formal.kubernetes.kinds import DNS_RELEVANT_KINDS, WORKLOAD_KINDS
+from kalc_formal.kubernetes.templates import document_placeholders
 from kalc_formal.source import Source, Span
 
 __all__ = [
@@ -50,29 +56,11 @@ __all__ = [
     "Document",
     "Limits",
     "LoadResult",
-    "line_text",
     "load_documents",
     "load_text",
 ]
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-
-WORKLOAD_KINDS = frozenset(
-    {
-        "Pod",
-        "ReplicationController",
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "ReplicaSet",
-        "Job",
-        "CronJob",
-    }
-)
-"""Kinds that carry a pod template (or are a pod)."""
-
-DNS_RELEVANT_KINDS = WORKLOAD_KINDS | {"ConfigMap", "Service", "HorizontalPodAutoscaler", "Node"}
-"""Kinds whose fields the cluster model reads; every other kind is only counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +132,13 @@ class Document:
         >>> str(doc.span_at("spec", "dnsConfig", "options", 0))
         '<text>:3:3'
         """
-        node = _node_at(self.node, path)
+        node = node_at(self.node, path)
         return self.span if self.chunk is None else self.chunk.span(node.start_mark)
 
     def error(self, message: str, *path: str | int) -> ConfigError:
         """A ConfigError at the value at ``path`` (or its nearest ancestor)."""
         span = self.span_at(*path)
-        return ConfigError(message, span, line_text(self.source, span.line))
+        return ConfigError(message, span, self.source.line_text(span.line))
 
     def embedded_source(self, *path: str | int) -> Source | None:
         """The string at ``path`` as a Source whose positions map into this file.
@@ -163,8 +151,8 @@ class Document:
         :class:`AnchoredSource`, whose positions all map to the scalar's start.
         ``None`` if there is no string at ``path``.
         """
-        value = _value_at(self.data, path)
-        node = _node_at(self.node, path)
+        value = value_at(self.data, path)
+        node = node_at(self.node, path)
         if not path or not isinstance(value, str) or not isinstance(node, ScalarNode):
             return None
         start = self.span_at(*path)
@@ -259,6 +247,9 @@ def load_text(
     limits = limits or Limits()
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     source = Source(path, text)
+    whole = _load_whole(source, limits)
+    if whole is not None:
+        return whole
     chunks: list[_LoadedChunk] = []
     index = 0
     count = 0
@@ -278,7 +269,7 @@ def load_text(
         first = placeholders[0]
         span = Span(path, first.line, first.column)
         error = ConfigError(
-            template_message(placeholders), span, line_text(source, first.line)
+            template_message(placeholders), span, source.line_text(first.line)
         )
         return LoadResult((), (error,))
     documents = [d for chunk in chunks for d in chunk.documents]
@@ -291,13 +282,60 @@ def load_text(
     return LoadResult(tuple(documents), tuple(errors))
 
 
+def _load_whole(source: Source, limits: Limits) -> LoadResult | None:
+    """The file's documents composed in one pass, if that gives what reading it one piece
+    at a time (:func:`_split`) gives: None when a piece is too big, the text has a line
+    break other than ``\\n`` (libyaml and the pieces would count lines apart), a
+    directive (a piece may end with one) or a ``...`` line (a piece may be nothing
+    else), the YAML or a value is bad, a node crosses a piece boundary, there are too
+    many documents or a placeholder. Then the caller reads the file piece by piece."""
+    text = source.text
+    cuts = _cuts(text)
+    if _OTHER_BREAKS.search(text) or _DIRECTIVE_OR_END.search(text) or any(
+        end - begin > limits.max_document_bytes for begin, end in _pieces(text, cuts)
+    ):
+        return None
+    try:
+        nodes = compose_documents(text)
+    except (yaml.YAMLError, RecursionError):
+        return None
+    chunk = _Chunk(source, 0, 0)
+    loaded = _LoadedChunk(0)
+    aliases = "&" in text
+    for node in nodes:
+        if isinstance(node, ScalarNode) and node.tag == NULL:
+            continue
+        next_cut = cuts[min(bisect_right(cuts, node.start_mark.index), len(cuts) - 1)]
+        if next_cut < node.end_mark.index:
+            return None
+        _add_document(loaded, chunk, node, limits, text, aliases)
+        if loaded.errors or loaded.placeholders or len(loaded.documents) > limits.max_documents:
+            return None
+    return LoadResult(tuple(loaded.documents), ())
+
+
 # ------------------------------------------------------------------ splitting and parsing
 
 _SEPARATOR = re.compile(r"^(?:---|\.\.\.)(?=[ \t\n]|$)", re.M)
 _BREAKS = re.compile("[\n\x85\u2028\u2029]")
+_OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
+_DIRECTIVE_OR_END = re.compile(r"^(?:%|\.\.\.(?=[ \t\n]|$))", re.M)
 _CONTENT = re.compile(r"^[ \t]*[^ \t\n#%]", re.M)
 _SECRET = re.compile(r"""^[ \t]*["']?kind["']?[ \t]*:[ \t]*["']?Secret\b""", re.M)
-_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _cuts(text: str) -> list[int]:
+    """Where the pieces of :func:`_split` may start (``---`` lines, lines after ``...``),
+    and the end of the text, in order."""
+    cuts = []
+    for match in _SEPARATOR.finditer(text):
+        if match.group() == "---":
+            cuts.append(match.start())
+        else:
+            end = text.find("\n", match.end())
+            cuts.append(len(text) if end < 0 else end + 1)
+    cuts.append(len(text))
+    return cuts
 
 
 def _split(text: str) -> Iterator[tuple[str, int, int]]:
@@ -307,22 +345,20 @@ def _split(text: str) -> Iterator[tuple[str, int, int]]:
     in one document does not hide the others. A piece with nothing but
     comments, blank lines and directives joins the next one.
     """
-    cuts = []
-    for match in _SEPARATOR.finditer(text):
-        if match.group() == "---":
-            cuts.append(match.start())
-        else:
-            end = text.find("\n", match.end())
-            cuts.append(len(text) if end < 0 else end + 1)
-    cuts.append(len(text))
-    begin = 0
     line = 0
-    for end in cuts:
-        if end <= begin or (end < len(text) and not _has_content(text[begin:end])):
-            continue
+    for begin, end in _pieces(text, _cuts(text)):
         piece = text[begin:end]
         yield piece, line, begin
         line += len(_BREAKS.findall(piece))
+
+
+def _pieces(text: str, cuts: list[int]) -> Iterator[tuple[int, int]]:
+    """The (begin, end) of each piece of :func:`_split`."""
+    begin = 0
+    for end in cuts:
+        if end <= begin or (end < len(text) and not _has_content(text[begin:end])):
+            continue
+        yield begin, end
         begin = end
 
 
@@ -340,19 +376,19 @@ class _LoadedChunk:
 
 def _load_chunk(chunk: _Chunk, text: str, index: int, limits: Limits) -> _LoadedChunk:
     loaded = _LoadedChunk(index)
-    secret = bool(_SECRET.search(text))
     if len(text) > limits.max_document_bytes:
         message = f"document larger than the {limits.max_document_bytes / MIB:g} MiB limit for one document; not read"
-        loaded.errors.append(_error_at(chunk, 0, 0, message, secret))
+        loaded.errors.append(_error_at(chunk, 0, 0, message, text))
         return loaded
     try:
-        nodes = list(yaml.compose_all(text, Loader=_FAST_LOADER))
+        nodes = compose_documents(text)
     except (yaml.YAMLError, RecursionError) as error:
-        loaded.errors.append(_syntax_error(chunk, text, error, secret))
+        loaded.errors.append(_syntax_error(chunk, text, error))
         nodes = []
+    aliases = "&" in text
     for node in nodes:
-        if not (isinstance(node, ScalarNode) and node.tag == _NULL):
-            _add_document(loaded, chunk, node, limits, secret)
+        if not (isinstance(node, ScalarNode) and node.tag == NULL):
+            _add_document(loaded, chunk, node, limits, text, aliases)
     if loaded.errors:
         loaded.placeholders.extend(
             find_placeholders(text, RAW, line=chunk.line_offset + 1)
@@ -361,15 +397,28 @@ def _load_chunk(chunk: _Chunk, text: str, index: int, limits: Limits) -> _Loaded
 
 
 def _add_document(
-    loaded: _LoadedChunk, chunk: _Chunk, node: Node, limits: Limits, secret: bool
+    loaded: _LoadedChunk,
+    chunk: _Chunk,
+    node: Node,
+    limits: Limits,
+    text: str,
+    aliases: bool,
 ) -> None:
+    """Convert one composed document of ``text`` (a piece, or the file with ``chunk`` at
+    its start); ``aliases``: whether ``text`` may have anchors."""
     index = loaded.next_index
     loaded.next_index += 1
     try:
-        data = _Converter(limits, chunk.line_offset).convert(node)
-    except _NodeError as error:
+        data = to_value(
+            node,
+            max_depth=limits.max_depth,
+            max_alias_nodes=limits.max_alias_nodes,
+            line_offset=chunk.line_offset,
+            aliases=aliases,
+        )
+    except NodeError as error:
         loaded.errors.append(
-            _error_at(chunk, error.mark.line, error.mark.column, error.message, secret)
+            _error_at(chunk, error.mark.line, error.mark.column, error.message, text)
         )
         return
     if not isinstance(data, dict) or not isinstance(node, MappingNode):
@@ -378,14 +427,22 @@ def _add_document(
         )
         loaded.errors.append(
             _error_at(
-                chunk, node.start_mark.line, node.start_mark.column, message, secret
+                chunk, node.start_mark.line, node.start_mark.column, message, text
             )
         )
         return
     for document in _documents_of(chunk, node, data, index):
         loaded.documents.append(document)
         if document.kind in DNS_RELEVANT_KINDS:
-            loaded.placeholders.extend(_document_placeholders(document, chunk))
+            loaded.placeholders.extend(
+                document_placeholders(
+                    document.kind,
+                    document.node,
+                    chunk.source.text,
+                    chunk.line_offset,
+                    chunk.index_offset,
+                )
+            )
 
 
 def _documents_of(
@@ -403,9 +460,9 @@ def _documents_of(
     ):
         yield _document(chunk, node, data, index, None)
         return
-    items_node = _node_at(node, ("items",))
+    items_node = node_at(node, ("items",))
     for number, item in enumerate(items):
-        item_node = _node_at(items_node, (number,))
+        item_node = node_at(items_node, (number,))
         if not isinstance(item, dict) or not isinstance(item_node, MappingNode):
             continue
         if "kind" not in item and kind != "List":
@@ -444,33 +501,22 @@ def _string(value: object) -> str:
 
 
 def _error_at(
-    chunk: _Chunk, line: int, column: int, message: str, secret: bool
+    chunk: _Chunk, line: int, column: int, message: str, text: str
 ) -> ConfigError:
+    """An error at a 0-based position of ``text`` (the piece at ``chunk``), the line shown
+    unless the piece is a Secret's."""
     span = Span(chunk.source.path, chunk.line_offset + line + 1, column + 1)
-    if secret:
+    if _SECRET.search(text):
         return ConfigError(
             f"{message} (line not shown: the document is a Secret)", span
         )
-    return ConfigError(message, span, line_text(chunk.source, span.line))
+    return ConfigError(message, span, chunk.source.line_text(span.line))
 
 
-def line_text(source: Source, line: int) -> str:
-    """``source.line_text(line)``, with the file's lines split once per file."""
-    lines = _lines(source.file_text if source.file_text is not None else source.text)
-    return lines[line - 1] if 1 <= line <= len(lines) else ""
-
-
-@functools.lru_cache(maxsize=2)
-def _lines(text: str) -> list[str]:
-    return text.splitlines()
-
-
-def _syntax_error(
-    chunk: _Chunk, text: str, error: BaseException, secret: bool
-) -> ConfigError:
+def _syntax_error(chunk: _Chunk, text: str, error: BaseException) -> ConfigError:
     """The error at its problem mark, worded by the pure-Python parser when it can."""
     if isinstance(error, RecursionError):
-        return _error_at(chunk, 0, 0, "YAML nested too deeply to read", secret)
+        return _error_at(chunk, 0, 0, "YAML nested too deeply to read", text)
     try:
         list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as detailed:
@@ -481,7 +527,7 @@ def _syntax_error(
         mark = error.problem_mark or error.context_mark
         if mark is not None:
             return _error_at(
-                chunk, mark.line, mark.column, _yaml_message(error, chunk), secret
+                chunk, mark.line, mark.column, _yaml_message(error, chunk), text
             )
     if isinstance(error, yaml.reader.ReaderError):
         line = text.count("\n", 0, error.position)
@@ -491,9 +537,9 @@ def _syntax_error(
             line,
             column,
             f"YAML: character {chr(error.character)!r} is not allowed",
-            secret,
+            text,
         )
-    return _error_at(chunk, 0, 0, f"YAML: {error}", secret)
+    return _error_at(chunk, 0, 0, f"YAML: {error}", text)
 
 
 def _yaml_message(error: yaml.MarkedYAMLError, chunk: _Chunk) -> str:
@@ -504,199 +550,6 @@ def _yaml_message(error: yaml.MarkedYAMLError, chunk: _Chunk) -> str:
     if error.context:
         return f"YAML: {problem} ({error.context})"
     return f"YAML: {problem}"
-
-
-# ------------------------------------------------------------------ nodes to values
-
-_TAG = "tag:yaml.org,2002:"
-_NULL, _STR, _BOOL, _INT, _FLOAT, _MERGE = (
-    _TAG + t for t in ("null", "str", "bool", "int", "float", "merge")
-)
-_TEXT_TAGS = frozenset({_TAG + "timestamp", _TAG + "binary"})
-_SEQUENCE_TAGS = frozenset({_TAG + "seq", _TAG + "omap", _TAG + "pairs"})
-_MAPPING_TAGS = frozenset({_TAG + "map", _TAG + "set"})
-_SCALARS = SafeConstructor()
-
-
-class _NodeError(Exception):
-    def __init__(self, mark: yaml.Mark, message: str) -> None:
-        super().__init__(message)
-        self.mark = mark
-        self.message = message
-
-
-class _Converter:
-    """Turns one document's nodes into dicts, lists and scalars, within limits.
-
-    Composed YAML shares one node between an anchor and its aliases; a node
-    met a second time is an alias expansion, and every node converted below it
-    counts against ``max_alias_nodes``, so a "billion laughs" document is
-    refused instead of expanded.
-    """
-
-    def __init__(self, limits: Limits, line_offset: int) -> None:
-        self.limits = limits
-        self.line_offset = line_offset
-        self.alias_nodes = 0
-        self.seen: set[int] = set()
-        self.active: set[int] = set()
-
-    def convert(self, node: Node) -> Any:
-        return self._value(node, 0, False, node.start_mark)
-
-    def _value(self, node: Node, depth: int, via_alias: bool, where: yaml.Mark) -> Any:
-        if depth > self.limits.max_depth:
-            raise _NodeError(
-                node.start_mark, f"nested more than {self.limits.max_depth} levels deep"
-            )
-        key = id(node)
-        if key in self.active:
-            raise _NodeError(
-                where,
-                "a YAML alias refers to a node that contains it (a recursive structure)",
-            )
-        via_alias = via_alias or key in self.seen
-        if via_alias:
-            self.alias_nodes += 1
-            if self.alias_nodes > self.limits.max_alias_nodes:
-                raise _NodeError(
-                    where,
-                    f"YAML aliases here expand to more than {self.limits.max_alias_nodes} nodes in this document (an alias bomb?); not expanded",
-                )
-        self.seen.add(key)
-        if isinstance(node, ScalarNode):
-            return _scalar(node)
-        self.active.add(key)
-        try:
-            if isinstance(node, SequenceNode):
-                return self._sequence(node, depth, via_alias, where)
-            if isinstance(node, MappingNode):
-                return self._mapping(node, depth, via_alias)
-            raise _NodeError(node.start_mark, "unexpected YAML node")
-        finally:
-            self.active.discard(key)
-
-    def _sequence(
-        self, node: SequenceNode, depth: int, via_alias: bool, where: yaml.Mark
-    ) -> list[Any]:
-        if node.tag not in _SEQUENCE_TAGS:
-            raise _NodeError(node.start_mark, f"unsupported YAML tag {node.tag}")
-        return [
-            self._value(
-                item,
-                depth + 1,
-                via_alias,
-                where if id(item) in self.seen else item.start_mark,
-            )
-            for item in node.value
-        ]
-
-    def _mapping(
-        self, node: MappingNode, depth: int, via_alias: bool
-    ) -> dict[str, Any]:
-        if node.tag not in _MAPPING_TAGS:
-            raise _NodeError(node.start_mark, f"unsupported YAML tag {node.tag}")
-        result: dict[str, Any] = {}
-        first_lines: dict[str, int] = {}
-        merges: list[Node] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                merges.append(value_node)
-                continue
-            if not isinstance(key_node, ScalarNode):
-                raise _NodeError(
-                    key_node.start_mark,
-                    "a mapping key that is not a plain value (a template expression?)",
-                )
-            name = str(key_node.value)
-            if name in first_lines:
-                raise _NodeError(
-                    key_node.start_mark,
-                    f"duplicate key {name!r} (first at line {first_lines[name]})",
-                )
-            first_lines[name] = self.line_offset + key_node.start_mark.line + 1
-            result[name] = self._value(
-                value_node, depth + 1, via_alias, key_node.start_mark
-            )
-        if not merges:
-            return result
-        merged: dict[str, Any] = {}
-        for source in reversed([s for m in merges for s in _merge_sources(m)]):
-            value = self._value(source, depth + 1, via_alias, source.start_mark)
-            merged.update(value)
-        merged.update(result)
-        return merged
-
-
-def _merge_sources(node: Node) -> list[MappingNode]:
-    if isinstance(node, MappingNode):
-        return [node]
-    if isinstance(node, SequenceNode) and all(
-        isinstance(n, MappingNode) for n in node.value
-    ):
-        return list(node.value)
-    raise _NodeError(
-        node.start_mark, "a merge key (<<) needs a mapping or a list of mappings"
-    )
-
-
-def _scalar(node: ScalarNode) -> Any:
-    tag = node.tag
-    if tag == _STR or tag in _TEXT_TAGS:
-        return node.value
-    if tag == _NULL:
-        return None
-    try:
-        if tag == _BOOL:
-            return _SCALARS.construct_yaml_bool(node)
-        if tag == _INT:
-            return _SCALARS.construct_yaml_int(node)
-        if tag == _FLOAT:
-            return _SCALARS.construct_yaml_float(node)
-    except ValueError as error:
-        raise _NodeError(node.start_mark, f"cannot read this number: {error}") from None
-    raise _NodeError(node.start_mark, f"unsupported YAML tag {tag}")
-
-
-def _node_at(node: Node, path: Sequence[str | int]) -> Node:
-    """The node at ``path`` (keys and list indices), or the deepest one present."""
-    for step in path:
-        child = _child(node, step)
-        if child is None:
-            return node
-        node = child
-    return node
-
-
-def _child(node: Node, step: str | int) -> Node | None:
-    if isinstance(node, SequenceNode) and isinstance(step, int):
-        return node.value[step] if 0 <= step < len(node.value) else None
-    if not isinstance(node, MappingNode) or not isinstance(step, str):
-        return None
-    merges = []
-    for key_node, value_node in node.value:
-        if key_node.tag == _MERGE:
-            merges.append(value_node)
-        elif isinstance(key_node, ScalarNode) and key_node.value == step:
-            found: Node = value_node
-            return found
-    for merge in merges:
-        for source in _merge_sources(merge):
-            merged = _child(source, step)
-            if merged is not None:
-                return merged
-    return None
-
-
-def _value_at(data: Any, path: Sequence[str | int]) -> Any:
-    for step in path:
-        if isinstance(data, dict) and isinstance(step, str):
-            data = data.get(step)
-        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
-            data = data[step]
-        else:
-            return None
-    return data
 
 
 def _literal_block_source(
@@ -710,7 +563,7 @@ def _literal_block_source(
     lines = value.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    file_lines = _lines(file_text)
+    file_lines = _split_lines(file_text)
     first = header_line + 1
     if first - 1 + len(lines) > len(file_lines):
         return None
@@ -729,139 +582,10 @@ def _literal_block_source(
     return Source(path, value, first - 1, indent, file_text)
 
 
-# ------------------------------------------------------------------ placeholders in read fields
-
-_Pattern = tuple[str, ...]
-_POD_SPEC = {
-    "Pod": ("spec",),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
 
 
-def _read_fields(kind: str) -> list[tuple[_Pattern, frozenset[str]]]:
-    """The fields the cluster model reads for ``kind``, with their placeholder context."""
-    fields: list[tuple[_Pattern, frozenset[str]]] = [
-        (("kind",), ANY),
-        (("apiVersion",), ANY),
-        (("metadata", "name"), STRICT),
-        (("metadata", "generateName"), STRICT),
-        (("metadata", "namespace"), STRICT),
-        (("metadata", "labels", "**"), ANY),
-        (("metadata", "ownerReferences", "**"), ANY),
-    ]
-    if kind in WORKLOAD_KINDS:
-        pod = _POD_SPEC.get(kind, ("spec", "template", "spec"))
-        fields += [
-            (("spec", "replicas"), ANY),
-            (("spec", "parallelism"), ANY),
-            (("spec", "jobTemplate", "spec", "parallelism"), ANY),
-            (("spec", "strategy", "**"), ANY),
-            (("spec", "updateStrategy", "**"), ANY),
-            ((*pod[:-1], "metadata", "labels", "**"), ANY),
-            ((*pod, "dnsPolicy"), ANY),
-            ((*pod, "hostNetwork"), ANY),
-            ((*pod, "dnsConfig", "nameservers", "*"), STRICT),
-            ((*pod, "dnsConfig", "searches", "*"), STRICT),
-            ((*pod, "dnsConfig", "options", "**"), TYPED),
-            ((*pod, "containers", "*", "image"), TYPED),
-            ((*pod, "affinity", "podAntiAffinity", "**"), ANY),
-            ((*pod, "affinity", "nodeAffinity", "**"), ANY),
-            ((*pod, "nodeSelector", "**"), ANY),
-            ((*pod, "containers", "*", "resources", "requests", "**"), ANY),
-            ((*pod, "containers", "*", "ports", "**"), ANY),
-            ((*pod, "topologySpreadConstraints", "**"), ANY),
-            ((*pod, "volumes", "*", "configMap", "**"), ANY),
-        ]
-    elif kind == "ConfigMap":
-        fields += [
-            (("data", "Corefile"), COREFILE),
-            (("data", "linear"), ANY),
-            (("data", "ladder"), ANY),
-        ]
-    elif kind == "Service":
-        fields += [
-            (("spec", "clusterIP"), STRICT),
-            (("spec", "clusterIPs", "*"), STRICT),
-            (("spec", "ports", "**"), ANY),
-            (("spec", "selector", "**"), ANY),
-        ]
-    elif kind == "HorizontalPodAutoscaler":
-        fields += [
-            (("spec", "scaleTargetRef", "**"), ANY),
-            (("spec", "minReplicas"), ANY),
-            (("spec", "maxReplicas"), ANY),
-        ]
-    elif kind == "Node":
-        fields += [
-            (("spec", "unschedulable"), ANY),
-            (("status", "allocatable", "cpu"), ANY),
-            (("status", "allocatable", "memory"), ANY),
-            (("status", "allocatable", "pods"), ANY),
-        ]
-    return fields
-
-
-def _matches(pattern: _Pattern, path: Sequence[str | int]) -> bool:
-    for number, step in enumerate(pattern):
-        if step == "**":
-            return True
-        if number >= len(path) or (step != "*" and step != path[number]):
-            return False
-    return len(pattern) == len(path)
-
-
-def _document_placeholders(document: Document, chunk: _Chunk) -> list[Placeholder]:
-    """Placeholders in the scalars of a DNS-relevant document.
-
-    Unambiguous styles count in every scalar; the others only in the fields
-    the cluster model reads (see :func:`_read_fields`).
-    """
-    text = document.source.text
-    offset = chunk.index_offset
-    if not might_hold_placeholders(
-        text[
-            offset + document.node.start_mark.index : offset
-            + document.node.end_mark.index
-        ]
-    ):
-        return []
-    fields = _read_fields(document.kind)
-    found: list[Placeholder] = []
-    for path, node in _scalars(document.node, (), set()):
-        start, end = node.start_mark, node.end_mark
-        raw = text[offset + start.index : offset + end.index]
-        if might_hold_placeholders(raw):
-            context = next(
-                (c for pattern, c in fields if _matches(pattern, path)), UNAMBIGUOUS
-            )
-            found += find_placeholders(
-                raw,
-                context,
-                line=chunk.line_offset + start.line + 1,
-                column=start.column + 1,
-            )
-    return found
-
-
-def _scalars(
-    node: Node, path: tuple[str | int, ...], seen: set[int]
-) -> Iterator[tuple[tuple[str | int, ...], ScalarNode]]:
-    """Every scalar under ``node`` once (an alias target is not visited again), with its path."""
-    stack: list[tuple[tuple[str | int, ...], Node]] = [(path, node)]
-    while stack:
-        path, node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, ScalarNode):
-            yield path, node
-        elif isinstance(node, SequenceNode):
-            stack.extend(
-                ((*path, n), item) for n, item in reversed(list(enumerate(node.value)))
-            )
-        elif isinstance(node, MappingNode):
-            stack.extend(
-                ((*path, str(key.value)), value)
-                for key, value in reversed(node.value)
-                if isinstance(key, ScalarNode)
-            )
+@functools.lru_cache(maxsize=2)
+def _split_lines(text: str) -> list[str]:
+    """The lines of a file as str.splitlines cuts them (at any Unicode line break): a
+    literal block that holds such a break does not stand in the file line by line."""
+    return text.splitlines()

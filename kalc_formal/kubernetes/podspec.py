@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from kalc_formal.errors import ConfigError
 from kalc_formal.inputs.placeholders import STRICT, find_placeholders, template_message
+from kalc_formal.kubernetes.kinds import pod_path
 from kalc_formal.kubernetes.manifests import Document
 from kalc_formal.source import Span
 
@@ -196,14 +197,6 @@ def describe(value: object) -> str:
         dict: "a mapping",
     }
     return f"{names.get(type(value), type(value).__name__)} ({json.dumps(value)[:40] if not isinstance(value, dict | list) else '...'})"
-
-
-def pod_path(kind: str) -> tuple[str, ...]:
-    if kind == "Pod":
-        return ("spec",)
-    if kind == "CronJob":
-        return ("spec", "jobTemplate", "spec", "template", "spec")
-    return ("spec", "template", "spec")
 
 
 def is_ip(text: str) -> bool:

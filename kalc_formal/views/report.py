@@ -185,7 +185,7 @@ def client_load(analysis: Analysis) -> dict[str, tuple[int, int]]:
         base = peak = 0
         for flow in model.flows:
             info = analysis.flows[flow.id]
-            if not group.id.startswith(info.server):
+            if analysis.groups[group.id].server != info.server:
                 continue
             queries = len(info.client_queries)
             base += queries * group.lookup_bounds(flow.id, flow.base)[1]
