@@ -41,7 +41,7 @@ import yaml
 import z3
 from tabulate import tabulate
 
-from benchmarks.synthetic import Case, Plan, scaled, write_case
+from benchmarks.synthetic import Case, Plan, plan_case, scaled, write_case
 from kalc_formal import engine
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.config import reading
@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDER = "cluster"
 SLOW_SECONDS = 10.0
 """A point whose first run takes longer than this is not run again."""
-SECTIONS = ("grid", "goal", "tenfold", "unsafe", "bounded", "horizon", "reading")
+SECTIONS = ("grid", "goal", "tenfold", "unsafe", "bounded", "horizon", "reading", "classes")
 
 
 @dataclass(slots=True)
@@ -197,6 +197,8 @@ def run_child(kind: str, arguments: dict[str, Any]) -> Any:
         rows = horizon_here(arguments["runs"], arguments["depths"])
     elif kind == "unsafe":
         rows = unsafe_here(arguments["runs"])
+    elif kind == "classes":
+        rows = classes_here(arguments["runs"], arguments["classes"])
     else:
         rows = reading_here(arguments["runs"])
     return [asdict(row) for row in rows]
@@ -410,6 +412,101 @@ def horizon_here(runs: int, depths: list[int]) -> list[Deep]:
 
 
 @dataclass(slots=True)
+class Classes:
+    """One case of the name-class sweep: the solve stage as `check` runs it (with the
+    CLI's default budget), and what it could say beyond the verdict."""
+
+    intent: str
+    classes: int
+    flows: int
+    key_classes: int
+    rate: str
+    surge_rate: str
+    seconds: float
+    units: int
+    verdict: str
+    headroom: str
+    surge: str
+    int_variables: int
+    assertions: int
+
+
+CLASS_COUNTS = (4, 8, 16)
+
+
+def section_classes(runs: int, quick: bool) -> list[Classes]:
+    return [Classes(**row) for row in _child("classes", {"runs": runs, "classes": CLASS_COUNTS})]
+
+
+def classes_case(intent: str, classes: int, rates: tuple[str, str] | None = None) -> Case:
+    """200 names in ``classes`` name classes on the base cluster (5,000 pods, 100
+    namespaces, 2 replicas, H = 60); ``rates``: (rate, surge rate), else planned."""
+    return scaled(base(intent), label=f"200 names in {classes} classes", names=200,
+                  name_classes=classes, rates=rates)
+
+
+def classes_here(runs: int, counts: list[int]) -> list[Classes]:
+    """The same cluster with 200 names in each of ``counts`` name classes, at the rates
+    planned for the first count (same pods, namespaces, names and rates): the solve
+    stage's time (median of ``runs``), the Z3 units it spent (deterministic), whether
+    the headroom was computed (proved) and the smallest surge confirmed (unsafe)."""
+    rows = []
+    for intent in ("proved", "unsafe"):
+        plan = plan_case(classes_case(intent, counts[0]))
+        rates = (plan.rate, plan.surge_rate)
+        for count in counts:
+            case = classes_case(intent, count, rates)
+            model = _model(case)
+            times, outcome = [], None
+            for _ in range(runs):
+                gc.collect()
+                start = time.perf_counter()
+                outcome = solve.decide(model, case.horizon, budget=solve.DEFAULT_BUDGET)
+                times.append(time.perf_counter() - start)
+            assert outcome is not None
+            size = formula_size(unrolled(model, case.horizon))
+            rows.append(Classes(
+                intent, count, len(model.flows), len(model.key_classes), *rates,
+                statistics.median(times), outcome.units or 0, outcome.verdict.value,
+                _headroom(model, outcome), _surge(outcome), size.int_variables, size.assertions,
+            ))
+            _progress_text(f"classes {count} [{intent}]: {outcome.verdict.value} "
+                           f"{statistics.median(times):.2f}s")
+    return rows
+
+
+def _headroom(model: FlowModel, outcome: Outcome) -> str:
+    if outcome.verdict is not solve.Verdict.PROVED:
+        return "-"
+    if all(s.id in outcome.worst_step for s in model.scopes):
+        return "yes (" + ", ".join(f"{v:,}" for v in outcome.worst_step.values()) + ")"
+    return "no"
+
+
+def _surge(outcome: Outcome) -> str:
+    trace = outcome.counterexample
+    if trace is None:
+        return "-"
+    return f"{'yes' if trace.surge_minimal else 'no'} ({trace.surge:,})"
+
+
+def classes_table(rows: list[Classes]) -> str:
+    table = []
+    for row in rows:
+        first = next(r for r in rows if r.intent == row.intent)
+        table.append([
+            row.intent, row.classes, row.flows, row.key_classes, f"{row.rate} / {row.surge_rate}",
+            row.verdict, f"{row.seconds:.2f}", f"{row.seconds / first.seconds:.2f}",
+            f"{row.units:,}", row.headroom, row.surge, f"{row.int_variables:,}",
+            f"{row.assertions:,}",
+        ])
+    headers = ["built for", "name classes", "flows", "key classes", "rate / surge rate",
+               "verdict", "solve s", f"x {rows[0].classes} classes", "Z3 + encoding units",
+               "headroom computed", "smallest surge confirmed", "int vars@H", "assertions@H"]
+    return tabulate(table, headers, tablefmt="github")
+
+
+@dataclass(slots=True)
 class Reading:
     case: str
     what: str
@@ -477,6 +574,7 @@ def cli_seconds(case: Case) -> tuple[float, int]:
         done = subprocess.run(
             [sys.executable, "-m", "kalc_formal", "check", str(folder), "--format", "json"],
             capture_output=True, check=False,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         return time.perf_counter() - start, done.returncode
 
@@ -588,6 +686,9 @@ def render(results: dict[str, Any], extras: dict[str, Any]) -> str:
         out += ["## horizon: monolithic BMC at the horizon", "", tabulate(
             [[d.case, d.evicting, d.horizon, f"{d.seconds:.2f}", d.result] for d in results["horizon"]],
             ["case", "evicting pools", "H", "seconds", "result"], tablefmt="github"), ""]
+    if "classes" in results:
+        out += ["## classes: 200 names in 4, 8 and 16 name classes", "",
+                classes_table(results["classes"]), ""]
     if "reading" in results:
         out += ["## reading", "", tabulate(
             [[r.case, r.what, f"{r.seconds:.2f}"] for r in results["reading"]],
@@ -629,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
     runners: dict[str, Callable[[int, bool], list[Any]]] = {
         "grid": section_grid, "goal": section_goal, "tenfold": section_tenfold,
         "unsafe": section_unsafe, "bounded": section_bounded,
-        "horizon": section_horizon, "reading": section_reading,
+        "horizon": section_horizon, "reading": section_reading, "classes": section_classes,
     }
     for name in sections:
         results[name] = runners[name](args.runs, args.quick)

@@ -114,6 +114,7 @@ class Case:
     nodes: int | None = None  # default pods // 25
     limit: int = AWS_LIMIT
     calm_baseline: bool = True  # unsafe: the baseline alone stays under half the limit
+    rates: tuple[str, str] | None = None  # (rate, surge_rate) as given, instead of planned
 
     def service_names(self) -> int:
         if self.services is not None:
@@ -303,6 +304,8 @@ def plan_case(case: Case) -> Plan:
         if case.calm_baseline and at_baseline(rate) > PROVED_LOAD * limit:
             rate = _search(at_baseline, PROVED_LOAD * limit, below=True)
     surge_text, rate_text = _rate_text(surge), _rate_text(rate)
+    if case.rates is not None:
+        rate_text, surge_text = case.rates
     return Plan(
         case, rate_text, surge_text, limit,
         at_peak(float(surge_text)), at_baseline(float(rate_text)),

@@ -6,7 +6,6 @@ halving the gap), never by a dense grid.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from kalc_formal.analysis.scaling import (
     WHOLE_NUMBERS,
@@ -17,7 +16,7 @@ from kalc_formal.analysis.scaling import (
     scaled,
 )
 from kalc_formal.config.reading import Inputs
-from kalc_formal.engine import analyse_inputs, check, input_settings
+from kalc_formal.engine import CheckOptions, analyse_inputs, check, input_settings
 from kalc_formal.model.solve import Outcome, Verdict
 
 MAX_FACTOR = 64.0
@@ -26,13 +25,6 @@ MAX_NAMESPACES_FACTOR = 64
 RELATIVE_PRECISION = 0.02
 MAX_CHECKS = 20
 """Checks per parameter (each a whole check of the scaled cluster)."""
-
-
-@dataclass(frozen=True, slots=True)
-class CheckOptions:
-    horizon: int | None = None
-    rlimit: int | None = None
-    budget: int | None = None
 
 
 Decide = Callable[[dict[Parameter, float]], Outcome]

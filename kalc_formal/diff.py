@@ -10,9 +10,9 @@ from typing import TextIO
 
 from kalc_formal.analysis.changes import Comparison, Side, compare, facts, movement
 from kalc_formal.analysis.scaling import Parameter
-from kalc_formal.capacity import CheckOptions, edges
+from kalc_formal.capacity import edges
 from kalc_formal.config.reading import read_inputs
-from kalc_formal.engine import analyse_inputs, check
+from kalc_formal.engine import CheckOptions, analyse_inputs, check
 from kalc_formal.errors import InvalidArgument
 
 
@@ -32,7 +32,7 @@ def diff_paths(
                              allow_outside_root=allow_outside_root)
         analysis = analyse_inputs(inputs, horizon=horizon)
         outcome = check(analysis, rlimit=rlimit, budget=budget)
-        found_edges = edges(inputs, capacity, CheckOptions(horizon, rlimit, budget)) \
+        found_edges = edges(inputs, capacity, CheckOptions(horizon=horizon, rlimit=rlimit, budget=budget)) \
             if capacity else []
         sides.append(Side(label, analysis, outcome, tuple(found_edges)))
         found.append(facts(inputs, analysis))

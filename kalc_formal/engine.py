@@ -5,6 +5,8 @@ configs -> read (config.reading) -> static analysis -> solve.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from kalc_formal.analysis.flows import analyse
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.config.envspec import EnvSpec
@@ -88,3 +90,14 @@ def check(analysis: Analysis, *, rlimit: int | None = None, budget: int | None =
     if rlimit is None:
         return decide(analysis.model, analysis.horizon, budget=budget)
     return decide(analysis.model, analysis.horizon, rlimit=rlimit, budget=budget)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """How a check reads and decides: shared by the pipelines that run many checks."""
+
+    env_path: str | None = None
+    version: str | None = None
+    horizon: int | None = None
+    rlimit: int | None = None
+    budget: int | None = None

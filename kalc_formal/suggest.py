@@ -10,7 +10,6 @@ import itertools
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from kalc_formal.analysis.edits import (
@@ -23,7 +22,7 @@ from kalc_formal.analysis.edits import (
 )
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.config.reading import Inputs, read_inputs
-from kalc_formal.engine import analyse_inputs, check
+from kalc_formal.engine import CheckOptions, analyse_inputs, check
 from kalc_formal.errors import KalcError
 from kalc_formal.inputs.files import MIB, read_regular_file
 from kalc_formal.inputs.gitrev import repository_top
@@ -34,15 +33,6 @@ MAX_FILE_BYTES = 64 * MIB
 MAX_SET_SIZE = 2
 MAX_CHECKS = 24
 """The most candidate sets checked; each is a whole check of the edited cluster."""
-
-
-@dataclass(frozen=True, slots=True)
-class CheckOptions:
-    env_path: str | None = None
-    version: str | None = None
-    horizon: int | None = None
-    rlimit: int | None = None
-    budget: int | None = None
 
 
 def suggest(paths: list[str], inputs: Inputs, analysis: Analysis, options: CheckOptions) -> Suggestions:

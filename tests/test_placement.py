@@ -510,3 +510,16 @@ def test_pods_per_node_takes_the_tightest_rule_and_a_narrower_setting():
     assert (daemon.pods, daemon.reason) == (1, "DaemonSet: one pod per node")
     assert pods_per_node("Deployment", 7, Placement(), eligible_nodes=10,
                          workload_span=span).reason == "no hard rule keeps them apart"
+
+
+@pytest.mark.parametrize(("quantity", "millis"), [
+    (1.8e305, None), (float("inf"), None), (float("nan"), None),
+    ("1" + "0" * 400, 10 ** 403), ("0.0005", 0), ("1.5", 1500), ("250m", 250), (2, 2000),
+])
+def test_cpu_quantities_of_any_size_read_without_overflow(quantity, millis):
+    assert cpu_millis(quantity) == millis
+
+
+def test_memory_quantities_are_exact_decimals():
+    assert memory_bytes("1" + "0" * 400 + "Gi") == 10 ** 400 * 2 ** 30
+    assert memory_bytes("1.5Ki") == 1536

@@ -9,14 +9,13 @@ from pathlib import Path
 from kalc_formal.analysis.edits import Suggestions
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.analysis.scaling import Edge, parse_parameter
-from kalc_formal.capacity import CheckOptions as CapacityOptions
 from kalc_formal.capacity import edges
 from kalc_formal.config.reading import Inputs, read_inputs
-from kalc_formal.engine import analyse_inputs, check
+from kalc_formal.engine import CheckOptions, analyse_inputs, check
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Outcome, Verdict
 from kalc_formal.source import shown_lines
-from kalc_formal.suggest import CheckOptions, suggest
+from kalc_formal.suggest import suggest
 from kalc_formal.views.check import render_json, render_text
 from kalc_formal.views.suggest import patch_name
 
@@ -112,7 +111,7 @@ def _capacity(args: argparse.Namespace, inputs: Inputs) -> list[Edge] | None:
     if not getattr(args, "capacity", None):
         return None
     parameters = [parse_parameter(p.strip()) for p in args.capacity.split(",") if p.strip()]
-    options = CapacityOptions(args.horizon, args.rlimit, args.budget)
+    options = CheckOptions(horizon=args.horizon, rlimit=args.rlimit, budget=args.budget)
     return edges(inputs, parameters, options)
 
 

@@ -10,9 +10,11 @@ specs/model.md section 1 "Server groups and scopes".
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Literal
 
 from kalc_formal.kubernetes.podspec import FieldReader, pod_path, selects
@@ -222,9 +224,9 @@ def cpu_millis(quantity: object) -> int | None:
     if isinstance(quantity, int) and not isinstance(quantity, bool):
         return quantity * 1000
     if isinstance(quantity, float):
-        return round(quantity * 1000)
+        return round(quantity * 1000) if math.isfinite(quantity * 1000) else None
     if isinstance(quantity, str) and (match := re.fullmatch(r"(\d+(?:\.\d+)?)(m?)", quantity)):
-        number = float(match.group(1))
+        number = Fraction(match.group(1))
         return round(number if match.group(2) else number * 1000)
     return None
 
@@ -242,7 +244,7 @@ def memory_bytes(quantity: object) -> int | None:
     if isinstance(quantity, str) and (
         match := re.fullmatch(r"(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T|)", quantity)
     ):
-        return int(float(match.group(1)) * _MEMORY_UNITS[match.group(2)])
+        return int(Fraction(match.group(1)) * _MEMORY_UNITS[match.group(2)])
     return None
 
 

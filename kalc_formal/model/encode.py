@@ -9,11 +9,13 @@ state invariants (``free_start=True``, for k-induction). Variables are named
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 import z3
 
-from kalc_formal.model.flowmodel import FlowModel, KeyClass
+from kalc_formal.model.flowmodel import FlowModel, Group, KeyClass
 from kalc_formal.model.simulator import Choices, StartCache
 
 Expr = Any  # z3.ArithRef | z3.BoolRef; the z3 package has no type hints
@@ -21,6 +23,14 @@ Expr = Any  # z3.ArithRef | z3.BoolRef; the z3 package has no type hints
 
 def _min(a: Expr, b: Expr) -> Expr:
     return z3.If(a <= b, a, b)
+
+
+def _times(factor: int, term: Expr) -> Expr:
+    return term if factor == 1 else factor * term
+
+
+_ZERO = z3.IntVal(0)
+_FALSE = z3.BoolVal(False)
 
 
 @dataclass(slots=True)
@@ -50,6 +60,30 @@ class _Step:
     surging: Expr = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Share:
+    """A group's share rule for one flow, and the representative's range over the
+    flow's lookups (at base and at peak); ``fixed`` when the flow has one value."""
+
+    low: Fraction
+    high: Fraction
+    replicas: int
+    serving: int
+    least: int
+    most: int
+    fixed: bool
+
+    @staticmethod
+    def of(model: FlowModel, group_id: str, flow_id: str) -> _Share:
+        group, flow = model.group(group_id), model.flow(flow_id)
+        low, high = group.shares(flow_id)
+        return _Share(
+            low, high, group.split_replicas(flow_id), group.split_serving(flow_id),
+            group.lookup_bounds(flow_id, flow.base)[0], group.lookup_bounds(flow_id, flow.peak)[1],
+            flow.base == flow.peak,
+        )
+
+
 class Unrolling:
     """The transition system unrolled step by step as Z3 constraints."""
 
@@ -64,6 +98,10 @@ class Unrolling:
         self.outage_counts: dict[str, list[Expr]] = {s.id: [] for s in model.scopes}
         self.surge_count: list[Expr] = []
         self.initial: list[Expr] = []
+        self._envelopes: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self._shares: dict[tuple[str, str], _Share] = {}
+        failing_scopes = {s.id for s in model.scopes if s.outage_steps}
+        self._may_fail = {k.id for k in model.key_classes if failing_scopes & set(k.scopes)}
         self._start_budgets()
         for key in model.key_classes:
             if model.kept(key):
@@ -170,42 +208,73 @@ class Unrolling:
         return facts
 
     def _group_lookup(self, t: int, step: _Step, group_id: str, flow_id: str) -> list[Expr]:
-        group = self.model.group(group_id)
         total = step.lookups[flow_id]
         amount = z3.Int(f"group_lookups[{self._n('g', group_id)},{self._n('f', flow_id)}]@{t}")
         step.group_lookups[(group_id, flow_id)] = amount
-        low, high = group.shares(flow_id)
-        serving, replicas = group.split_serving(flow_id), group.split_replicas(flow_id)
-        ceiling = (low.numerator * total + low.denominator - 1) / low.denominator
-        return [
-            z3.If(
-                replicas * ceiling <= total,
+        share = self._shares.get((group_id, flow_id))
+        if share is None:
+            share = self._shares[(group_id, flow_id)] = _Share.of(self.model, group_id, flow_id)
+        # Implied (both bounds grow with L): the range at base and at peak, which spares
+        # the solver branching on each flow's rounding near an optimum; with base = peak
+        # it is the whole rule.
+        facts = [amount >= share.least, amount <= share.most]
+        if share.fixed:
+            return facts
+        low, high, replicas, serving = share.low, share.high, share.replicas, share.serving
+        if low * replicas <= 1:
+            # ceil(min x L) if R x ceil(min x L) <= L, else floor(min x L): that is
+            # min(ceil(min x L), floor(L / R)) when min x R <= 1, without division.
+            at_least = z3.Or(
                 low.denominator * amount >= low.numerator * total,
-                low.denominator * amount >= low.numerator * total - low.denominator + 1,
-            ),
-            z3.Or(
-                high.denominator * amount <= high.numerator * total,
-                serving * amount <= total + serving - 1,
-            ),
-            amount >= 0,
-        ]
+                replicas * amount >= total - replicas + 1,
+            )
+        else:
+            at_least = low.denominator * amount >= low.numerator * total - low.denominator + 1
+        at_most = z3.Or(
+            high.denominator * amount <= high.numerator * total,
+            serving * amount <= total + serving - 1,
+        )
+        return [at_least, at_most, *facts]
+
+    def envelope_cuts(self, t: int) -> list[Expr]:
+        """Implied cuts for step ``t``: each representative's lookups lie under the
+        concave envelope of their upper bound over the flow's range (``envelope``).
+
+        They remove no integer solution; they give the solver's linear relaxation the
+        shape of the rounding, which an optimum over many flows otherwise has to find by
+        branching on each flow.
+        """
+        step = self.steps[t]
+        facts: list[Expr] = []
+        for (group_id, flow_id), amount in step.group_lookups.items():
+            key = (group_id, flow_id)
+            if key not in self._envelopes:
+                flow = self.model.flow(flow_id)
+                self._envelopes[key] = envelope(self.model.group(group_id), flow_id, flow.base, flow.peak)
+            total = step.lookups[flow_id]
+            vertices = self._envelopes[key]
+            for (x1, y1), (x2, y2) in pairwise(vertices):
+                facts.append((x2 - x1) * amount <= (x2 - x1) * y1 + (y2 - y1) * (total - x1))
+        return facts
 
     def _key_step(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
-        original = z3.Sum(
-            [n * step.group_lookups[(key.group, f)] for f, n in key.demand]
-            + [n * step.misses[source] for source, n in key.fed_by]
-            + [z3.IntVal(0)]
+        original = _sum(
+            [_times(n, step.group_lookups[(key.group, f)]) for f, n in key.demand]
+            + [_times(n, step.misses[source]) for source, n in key.fed_by]
         )
-        queries = z3.Sum([original, *self._followups(t, key.id)])
+        queries = _sum([original, *self._followups(t, key.id)])
         step.queries[key.id] = queries
-        failing = z3.Or([step.out[s] for s in key.scopes] + [False])
+        may_fail = key.id in self._may_fail
+        failing = z3.Or([step.out[s] for s in key.scopes]) if may_fail else _FALSE
         step.failing[key.id] = failing
         if not self.model.kept(key):
             cap = self.model.miss_cap(key)
             misses = queries if cap is None else _min(queries, z3.IntVal(cap))
             step.misses[key.id] = misses
-            step.failed[key.id] = z3.If(failing, misses, 0)
-            step.first_failures[key.id] = z3.If(failing, _min(misses, original), 0)
+            step.failed[key.id] = z3.If(failing, misses, 0) if may_fail else _ZERO
+            step.first_failures[key.id] = (
+                z3.If(failing, _min(misses, original), 0) if may_fail else _ZERO
+            )
             return []
         facts = self._live(t, step, key)
         live = step.live[key.id]
@@ -213,8 +282,10 @@ class Unrolling:
         fill = z3.Int(f"fills[{self._n('k', key.id)}]@{t}")
         step.misses[key.id] = miss
         step.fills[key.id] = fill
-        step.failed[key.id] = z3.If(failing, miss, 0)
-        step.first_failures[key.id] = z3.If(failing, _min(miss, original), 0)
+        step.failed[key.id] = z3.If(failing, miss, 0) if may_fail else _ZERO
+        step.first_failures[key.id] = (
+            z3.If(failing, _min(miss, original), 0) if may_fail else _ZERO
+        )
         required = key.keys if key.every_key_every_step else 0
         low = _min(z3.IntVal(required), queries) - live
         answered = [fill == 0, miss >= low, z3.Or(miss == 0, live < key.keys)]
@@ -224,12 +295,11 @@ class Unrolling:
             answering.append(z3.Implies(missing == 0, miss == 0))
         else:
             answering.append(miss <= key.misses_per_fill * missing)
-        facts += [
-            miss >= 0,
-            fill >= 0,
-            miss <= queries,
-            z3.If(failing, z3.And(answered), z3.And(answering)),
-        ]
+        facts += [miss >= 0, fill >= 0, miss <= queries]
+        if may_fail:
+            facts.append(z3.If(failing, z3.And(answered), z3.And(answering)))
+        else:
+            facts += answering
         return facts
 
     def _in_flight(self, t: int, key: KeyClass) -> Expr:
@@ -244,9 +314,9 @@ class Unrolling:
     def _followups(self, t: int, key_id: str) -> list[Expr]:
         """Queries clients send to ``key_id`` at ``t`` after earlier failed misses."""
         return [
-            n * self.steps[t - d].first_failures[source]
+            _times(n, self.steps[t - d].first_failures[source])
             for source, d, n in self.model.followups_into.get(key_id, ())
-            if t - d >= 0
+            if t - d >= 0 and source in self._may_fail
         ]
 
     def _live(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
@@ -278,7 +348,7 @@ class Unrolling:
             for group_id, replicas in scope.members:
                 for key in self.model.key_classes:
                     if key.group == group_id and scope.id in key.scopes and replicas:
-                        terms.append(replicas * self._sends(t, step, key, scope.id))
+                        terms.append(_times(replicas, self._sends(t, step, key, scope.id)))
             if scope.probe_packets:
                 terms.append(z3.If(step.out[scope.id], scope.probe_packets, 0))
             sent = z3.Sum(terms) if terms else z3.IntVal(0)
@@ -289,6 +359,8 @@ class Unrolling:
     def _sends(self, t: int, step: _Step, key: KeyClass, scope_id: str) -> Expr:
         """Packets one replica sends for ``key`` to ``scope_id`` in step ``t``."""
         packets = dict(key.upstream)[scope_id]
+        if key.id not in self._may_fail:
+            return _times(packets, step.misses[key.id])
         terms = [packets * (step.misses[key.id] - step.failed[key.id])]
         for delay, per_failure in key.failed_sends:
             if t - delay >= 0:
@@ -304,11 +376,12 @@ class Unrolling:
         """Some scope is over its limit in the window that ends with step ``t``."""
         return z3.Or([self.window(s.id, t) > s.limit for s in self.model.scopes] + [False])
 
-    def surge(self) -> Expr:
-        """Lookups above baseline, summed over the steps unrolled so far."""
+    def surge(self, steps: int | None = None) -> Expr:
+        """Lookups above baseline, summed over the first ``steps`` steps (default: the
+        steps unrolled so far)."""
         terms = [
             step.lookups[f.id] - f.base
-            for step in self.steps
+            for step in self.steps[:steps]
             for f in self.model.flows
             if f.base != f.peak
         ]
@@ -333,8 +406,9 @@ class Unrolling:
             facts += [step.fills[k] == n for k, n in choices.fills[t].items()]
         return facts
 
-    def decode(self, model: z3.ModelRef) -> Choices:
-        """The environment's choices in a Z3 model, for the simulator."""
+    def decode(self, model: z3.ModelRef, steps: int | None = None) -> Choices:
+        """The environment's choices in a Z3 model over the first ``steps`` steps (default:
+        the steps unrolled so far), for the simulator."""
 
         def value(expr: Expr) -> int:
             return int(model.eval(expr, model_completion=True).as_long())
@@ -346,7 +420,7 @@ class Unrolling:
         for key_id, start in self.starts.items():
             schedule = tuple(value(n) for n in start.schedule)
             choices.start[key_id] = StartCache(value(start.live), schedule, value(start.in_flight))
-        for step in self.steps:
+        for step in self.steps[:steps]:
             choices.lookups.append({f: value(v) for f, v in step.lookups.items()})
             choices.group_lookups.append({k: value(v) for k, v in step.group_lookups.items()})
             choices.restarts.append(
@@ -358,6 +432,36 @@ class Unrolling:
             choices.misses.append({k: value(v) for k, v in step.misses.items() if k in step.fills})
             choices.fills.append({k: value(v) for k, v in step.fills.items()})
         return choices
+
+
+ENVELOPE_POINTS = 20_000
+"""The widest lookup range whose envelope is computed (one bound per lookup count)."""
+
+
+def envelope(group: Group, flow_id: str, base: int, peak: int) -> list[tuple[int, int]]:
+    """The vertices (L, G) of the least concave function over ``base <= L <= peak`` that
+    is at least ``group.lookup_bounds(flow_id, L)[1]`` at every integer L; [] when the
+    range is a single value or wider than ``ENVELOPE_POINTS``."""
+    if peak <= base or peak - base > ENVELOPE_POINTS:
+        return []
+    share = group.shares(flow_id)[1]
+    serving = group.split_serving(flow_id)
+    hull: list[tuple[int, int]] = []
+    for lookups in range(base, peak + 1):
+        most = max(share.numerator * lookups // share.denominator, -(-lookups // serving))
+        while len(hull) >= 2:
+            (x1, y1), (x2, y2) = hull[-2], hull[-1]
+            if (y2 - y1) * (lookups - x1) > (most - y1) * (x2 - x1):
+                break
+            hull.pop()
+        hull.append((lookups, most))
+    return hull
+
+
+def _sum(terms: list[Expr]) -> Expr:
+    if not terms:
+        return _ZERO
+    return terms[0] if len(terms) == 1 else z3.Sum(terms)
 
 
 def _positional_names(model: FlowModel) -> dict[str, str]:

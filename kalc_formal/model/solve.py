@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -108,6 +108,64 @@ def _extend(unrolling: Unrolling) -> list[Any]:
     return unrolling.extend()
 
 
+class Encoded:
+    """An unrolling whose steps are encoded once and handed to every query that needs
+    them: ``step(t)`` extends it (charging the budget) only the first time."""
+
+    def __init__(self, model: FlowModel, max_steps: int, *, free_start: bool = False):
+        self.unrolling = Unrolling(model, max_steps, free_start=free_start)
+        self.facts: list[list[Any]] = []
+
+    @property
+    def initial(self) -> list[Any]:
+        return self.unrolling.initial
+
+    def step(self, t: int) -> list[Any]:
+        while len(self.facts) <= t:
+            self.facts.append(_extend(self.unrolling))
+        return self.facts[t]
+
+
+@dataclass(slots=True)
+class _Shared:
+    """The two unrollings of one check (from INIT, and from any state), each sized for
+    the deepest query the check may make."""
+
+    model: FlowModel
+    sizes: dict[bool, int]
+    encoded: dict[bool, Encoded] = field(default_factory=dict)
+
+
+_SHARED: ContextVar[_Shared | None] = ContextVar("kalc_shared_unrollings", default=None)
+
+
+@contextmanager
+def sharing(model: FlowModel, *, from_init: int, from_any_state: int) -> Iterator[None]:
+    """Inside the block, queries on ``model`` share one unrolling from INIT of up to
+    ``from_init`` steps and one from any state of up to ``from_any_state`` steps."""
+    token = _SHARED.set(_Shared(model, {False: from_init, True: from_any_state}))
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def encoded(model: FlowModel, steps: int, *, free_start: bool = False) -> Encoded:
+    """An unrolling of ``model`` for ``steps`` steps: the check's shared one when
+    ``decide`` holds one that is large enough, else a new one.
+
+    A longer unrolling answers a shorter query the same way: the steps after it are not
+    asserted, and a start schedule with more slots than the query spans projects onto
+    one with fewer (the entries due later lie in the slots beyond).
+    """
+    shared = _SHARED.get()
+    if shared is None or shared.model is not model or steps > shared.sizes.get(free_start, 0):
+        return Encoded(model, steps, free_start=free_start)
+    if free_start not in shared.encoded:
+        shared.encoded[free_start] = Encoded(model, shared.sizes[free_start], free_start=free_start)
+    return shared.encoded[free_start]
+
+
 def _rlimit_count(solver: z3.Solver) -> int:
     try:
         return int(solver.statistics().get_key_value("rlimit count"))
@@ -153,11 +211,14 @@ class Outcome:
     reason: str = ""
     checks: tuple[str, ...] = field(default=())
     worst_step: dict[str, int] = field(default_factory=dict)
+    units: int | None = field(default=None, compare=False)
+    """Z3 resource units (and encoding units) the check spent, when it had a budget."""
 
 
-def make_solver(rlimit: int = DEFAULT_RLIMIT) -> z3.Solver:
-    """A solver with a fixed seed and a deterministic resource budget."""
-    solver = z3.Solver()
+def make_solver(rlimit: int = DEFAULT_RLIMIT, *, logic: str | None = None) -> z3.Solver:
+    """A solver with a fixed seed and a deterministic resource budget (for ``logic``,
+    Z3's configuration for that logic)."""
+    solver = z3.Solver() if logic is None else z3.SolverFor(logic)
     solver.set("random_seed", SEED)
     set_query_rlimit(solver, rlimit)
     return solver
@@ -192,12 +253,13 @@ def find_shortest_violation(
     model: FlowModel, steps: int, *, rlimit: int = DEFAULT_RLIMIT
 ) -> tuple[Unrolling, z3.Solver, int] | None:
     """Deepen one step at a time; the unrolling and solver at the first violating step."""
-    unrolling = Unrolling(model, steps)
+    encoding = encoded(model, steps)
+    unrolling = encoding.unrolling
     solver = make_solver(rlimit)
-    solver.add(*unrolling.initial)
+    solver.add(*encoding.initial)
     for t in range(steps):
         _at("search for the shortest violation", t)
-        solver.add(*_extend(unrolling))
+        solver.add(*encoding.step(t))
         probe = z3.Bool(f"probe_violation@{t}")
         solver.add(z3.Implies(probe, unrolling.violation(t)))
         if check(solver, probe):
@@ -210,11 +272,12 @@ def find_shortest_violation(
 def any_violation_within(model: FlowModel, steps: int, *, rlimit: int = DEFAULT_RLIMIT) -> int | None:
     """One monolithic query: the step of some violation within ``steps`` steps, if any."""
     _at("one query over the horizon", steps)
-    unrolling = Unrolling(model, steps)
+    encoding = encoded(model, steps)
+    unrolling = encoding.unrolling
     solver = make_solver(rlimit)
-    solver.add(*unrolling.initial)
-    for _ in range(steps):
-        solver.add(*_extend(unrolling))
+    solver.add(*encoding.initial)
+    for t in range(steps):
+        solver.add(*encoding.step(t))
     solver.add(z3.Or([unrolling.violation(t) for t in range(steps)]))
     if not check(solver):
         return None
@@ -226,33 +289,48 @@ def any_violation_within(model: FlowModel, steps: int, *, rlimit: int = DEFAULT_
 
 
 SURGE_PROBE_SHARE = 10
-"""Each probe of the smallest-surge and headroom searches gets this fraction of the
-budget: near the optimum, integer rounding makes probes hard, and neither search
-decides the verdict."""
+"""Each probe of the headroom search gets this fraction of the budget: near the
+optimum, integer rounding makes probes hard, and the search does not decide the
+verdict."""
 
 
 def smallest_surge(
-    unrolling: Unrolling, solver: z3.Solver, *, rlimit: int = DEFAULT_RLIMIT
+    unrolling: Unrolling, solver: z3.Solver, steps: int | None = None, *,
+    rlimit: int = DEFAULT_RLIMIT,
 ) -> tuple[z3.ModelRef, bool]:
-    """A model of the violating run with the least lookups above baseline, and whether
-    it is confirmed least (False when Z3 gave up part way: the best one found so far)."""
-    surge = unrolling.surge()
+    """A model of the violating run of ``solver`` (over the first ``steps`` steps of
+    ``unrolling``, default all) with the least lookups above baseline, and whether it is
+    confirmed least (False when Z3 gave up part way: the best one found so far).
+
+    Binary search over ``solver``'s assertions in a new solver for integer arithmetic
+    (QF_LIA), with the unrolling's envelope cuts (implied: they remove no run); the
+    probes together spend at most ``rlimit`` units.
+    """
+    steps = len(unrolling.steps) if steps is None else steps
+    surge = unrolling.surge(steps)
     _at("smallest surge")
     check(solver)
     best = solver.model()
-    set_query_rlimit(solver, max(1, rlimit // SURGE_PROBE_SHARE))
     high = best.eval(surge, model_completion=True).as_long()
-    low = 0
+    search = make_solver(rlimit, logic="QF_LIA")
+    search.add(*solver.assertions())
+    for t in range(steps):
+        search.add(*unrolling.envelope_cuts(t))
+    low, spent = 0, 0
     while low < high:
+        if spent >= rlimit:
+            return best, False
+        set_query_rlimit(search, rlimit - spent)
         middle = (low + high) // 2
-        bound = z3.Bool(f"probe_surge<={middle}")
-        solver.add(z3.Implies(bound, surge <= middle))
+        before = _rlimit_count(search)
         try:
-            found = check(solver, bound)
+            found = check(search, surge <= middle)
         except SolverGaveUp:
             return best, False
+        finally:
+            spent += max(0, _rlimit_count(search) - before)
         if found:
-            best = solver.model()
+            best = search.model()
             high = best.eval(surge, model_completion=True).as_long()
         else:
             low = middle + 1
@@ -271,12 +349,13 @@ def prove_by_induction(
 
     k is at least ``first_depth(model)``: the step checked must hold a whole window.
     """
-    unrolling = Unrolling(model, max_depth + 1, free_start=True)
+    encoding = encoded(model, max_depth + 1, free_start=True)
+    unrolling = encoding.unrolling
     solver = make_solver(rlimit)
-    solver.add(*unrolling.initial)
+    solver.add(*encoding.initial)
     for k in range(max_depth + 1):
         _at("k-induction", k)
-        solver.add(*_extend(unrolling))
+        solver.add(*encoding.step(k))
         if k >= first_depth(model) and not check(solver, unrolling.violation(k)):
             return k
         solver.add(z3.Not(unrolling.violation(k)))
@@ -292,11 +371,12 @@ def first_depth(model: FlowModel) -> int:
 def induction_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLIMIT) -> bool:
     """Re-check the k-induction step in one monolithic query of a new solver."""
     _at("re-check of the induction step", depth)
-    unrolling = Unrolling(model, depth + 1, free_start=True)
+    encoding = encoded(model, depth + 1, free_start=True)
+    unrolling = encoding.unrolling
     solver = make_solver(rlimit)
-    solver.add(*unrolling.initial)
-    for _k in range(depth + 1):
-        solver.add(*_extend(unrolling))
+    solver.add(*encoding.initial)
+    for k in range(depth + 1):
+        solver.add(*encoding.step(k))
     solver.add(*[z3.Not(unrolling.violation(k)) for k in range(depth)])
     solver.add(unrolling.violation(depth))
     return not check(solver)
@@ -305,11 +385,12 @@ def induction_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAUL
 def base_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLIMIT) -> bool:
     """Re-check that no violation is reachable within ``depth + 1`` steps, monolithically."""
     _at("re-check of the base case", depth)
-    unrolling = Unrolling(model, depth + 1)
+    encoding = encoded(model, depth + 1)
+    unrolling = encoding.unrolling
     solver = make_solver(rlimit)
-    solver.add(*unrolling.initial)
-    for _ in range(depth + 1):
-        solver.add(*_extend(unrolling))
+    solver.add(*encoding.initial)
+    for t in range(depth + 1):
+        solver.add(*encoding.step(t))
     solver.add(z3.Or([unrolling.violation(k) for k in range(depth + 1)]))
     return not check(solver)
 
@@ -323,7 +404,8 @@ def decide(
     spent = Budget(budget) if budget is not None else None
     try:
         with spending(spent):
-            return _decide(model, horizon, max_induction, rlimit)
+            outcome = _decide(model, horizon, max_induction, rlimit)
+        return replace(outcome, units=spent.spent) if spent is not None else outcome
     except BudgetSpent:
         assert spent is not None
         why = f"; {spent.too_large}" if spent.too_large else ""
@@ -350,19 +432,26 @@ def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: i
     limit = max(first, min(horizon - 1, model.max_ttl_steps() + first + 1, MAX_INDUCTION))
     if max_induction is not None:
         limit = max(first, min(horizon - 1, max_induction))
+    with sharing(model, from_init=horizon, from_any_state=limit + 1):
+        return _search(model, horizon, first, limit, rlimit)
+
+
+def _search(model: FlowModel, horizon: int, first: int, limit: int, rlimit: int) -> Outcome:
     if model.may_fail():
         return _bounded_search(model, horizon, rlimit)
-    found = find_shortest_violation(model, min(first + 1, horizon), rlimit=rlimit)
+    searched = min(first + 1, horizon)
+    found = find_shortest_violation(model, searched, rlimit=rlimit)
     if found is not None:
         return _unsafe(model, horizon, *found, rlimit)
     if _induction_or_none(model, first, rlimit) == first:
-        return _proved_or_unsafe(model, horizon, first, rlimit)
-    quick = find_shortest_violation(model, min(QUICK_STEPS, horizon), rlimit=rlimit)
+        return _proved_or_unsafe(model, horizon, first, rlimit, searched)
+    searched = max(searched, min(QUICK_STEPS, horizon))
+    quick = find_shortest_violation(model, searched, rlimit=rlimit)
     if quick is not None:
         return _unsafe(model, horizon, *quick, rlimit)
     depth = _induction_or_none(model, limit, rlimit)
     if depth is not None:
-        return _proved_or_unsafe(model, horizon, depth, rlimit)
+        return _proved_or_unsafe(model, horizon, depth, rlimit, searched)
     try:
         last = any_violation_within(model, horizon, rlimit=rlimit)
     except SolverGaveUp:
@@ -408,8 +497,13 @@ def _bounded_search(
     )
 
 
-def _proved_or_unsafe(model: FlowModel, horizon: int, depth: int, rlimit: int) -> Outcome:
-    found = find_shortest_violation(model, min(depth + 1, horizon), rlimit=rlimit)
+def _proved_or_unsafe(
+    model: FlowModel, horizon: int, depth: int, rlimit: int, searched: int
+) -> Outcome:
+    """Proved at ``depth`` unless a violation lies within its first ``depth + 1`` steps
+    (the first ``searched`` steps are known to hold none)."""
+    steps = min(depth + 1, horizon)
+    found = find_shortest_violation(model, steps, rlimit=rlimit) if steps > searched else None
     if found is not None:
         return _unsafe(model, horizon, *found, rlimit)
     return _proved(model, horizon, depth, rlimit)
@@ -424,11 +518,12 @@ def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, i
     result = {}
     _at("headroom")
     last = first_depth(model)
-    unrolling = Unrolling(model, last + 1, free_start=True)
+    encoding = encoded(model, last + 1, free_start=True)
+    unrolling = encoding.unrolling
     solver = make_solver(max(1, rlimit // SURGE_PROBE_SHARE))
-    solver.add(*unrolling.initial)
-    for _ in range(last + 1):
-        solver.add(*_extend(unrolling))
+    solver.add(*encoding.initial)
+    for t in range(last + 1):
+        solver.add(*encoding.step(t))
     for scope in model.scopes:
         packets = unrolling.window(scope.id, last)
         try:
@@ -483,9 +578,9 @@ def _unsafe(
     model: FlowModel, horizon: int, unrolling: Unrolling, solver: z3.Solver, t: int,
     rlimit: int = DEFAULT_RLIMIT,
 ) -> Outcome:
-    best, minimal = smallest_surge(unrolling, solver, rlimit=rlimit)
-    choices = unrolling.decode(best)
-    surge = best.eval(unrolling.surge(), model_completion=True).as_long()
+    best, minimal = smallest_surge(unrolling, solver, t + 1, rlimit=rlimit)
+    choices = unrolling.decode(best, t + 1)
+    surge = best.eval(unrolling.surge(t + 1), model_completion=True).as_long()
     try:
         steps = replay(model, choices, t + 1)
     except ReplayError as error:

@@ -1,0 +1,601 @@
+"""Public API: load a cluster from paths or from objects, check it, and read the result
+as typed, JSON-able values. ``kalc_formal`` re-exports these names lazily (importing the
+package imports no z3); everything not re-exported there is internal.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kalc_formal.analysis.changes import (
+    Change,
+    Comparison,
+    Movement,
+    Side,
+    compare,
+    facts,
+    movement,
+)
+from kalc_formal.analysis.result import Analysis
+from kalc_formal.analysis.scaling import Parameter, scaled
+from kalc_formal.config.envspec import EnvSpec, load_env
+from kalc_formal.config.objects import (
+    COREFILE_NAME,
+    ENV_NAME,
+    Manifest,
+    as_yaml,
+    manifest_name,
+    manifest_text,
+    read_env_object,
+    read_objects,
+)
+from kalc_formal.config.reading import (
+    Inputs,
+    choose_version,
+    dns_workloads,
+    read_inputs,
+)
+from kalc_formal.engine import analyse_inputs, input_settings
+from kalc_formal.engine import check as check_analysis
+from kalc_formal.errors import InvalidArgument
+from kalc_formal.model.solve import Outcome, Verdict
+from kalc_formal.views.diff import render_text as render_diff
+from kalc_formal.views.report import PROPERTY, as_json, render_text, verdict_line
+
+PROPERTIES = (PROPERTY,)
+"""The properties ``check`` can decide (kalc.yaml's ``check.property``)."""
+MAX_HORIZON = 10_000
+"""The most steps a check may search (the command line's cap)."""
+
+EnvArg = Mapping[str, Any] | str | os.PathLike[str] | None
+"""kalc.yaml: its contents as a mapping, or the path of the file."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Cluster:
+    """A cluster read and checked for bad input, ready for ``check``: its manifests,
+    Corefile(s) and kalc.yaml.
+
+    Make one with :func:`load` (paths) or :func:`load_objects` (objects in memory).
+    ``sources`` names what it was read from; ``overrides`` lists what
+    :meth:`with_overrides` changed, so results and failure messages can say so.
+    """
+
+    sources: tuple[str, ...]
+    overrides: tuple[str, ...]
+    yaml: str | None
+    """The objects it was read from as YAML documents (None when read from files)."""
+    _inputs: Inputs = field(repr=False)
+    _read_version: Callable[[str], Inputs] = field(repr=False)
+    _version_given: str | None = field(repr=False)
+
+    def __repr__(self) -> str:
+        extra = f", overrides={list(self.overrides)}" if self.overrides else ""
+        return (
+            f"Cluster(sources={list(self.sources)}, coredns_version={self.coredns_version!r}, "
+            f"namespaces={len(self.namespaces)}{extra})"
+        )
+
+    @property
+    def coredns_version(self) -> str:
+        """The CoreDNS version its Corefile was read for."""
+        return str(self._inputs.version)
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        """The namespaces of its client workloads (DNS servers' own left out), sorted."""
+        servers = {id(w) for w in dns_workloads(self._inputs.cluster)}
+        return tuple(sorted({
+            w.namespace for w in self._inputs.cluster.workloads if id(w) not in servers
+        }))
+
+    def with_env(self, env: EnvArg) -> Cluster:
+        """The same cluster under another kalc.yaml (a mapping or a path): it replaces
+        the one read with the cluster, as ``--env`` does. Give it before any override."""
+        if self.overrides:
+            raise InvalidArgument(
+                f"with_env on a cluster with overrides ({', '.join(self.overrides)}): "
+                "set kalc.yaml first, then the overrides"
+            )
+        return _with_spec(self, _env_spec(env), ())
+
+    def with_overrides(
+        self, *, surge: float | None = None, rate: float | None = None,
+        pods: float | None = None, names: float | None = None, namespaces: int | None = None,
+    ) -> Cluster:
+        """The same cluster grown or shrunk, as ``kalc-formal capacity`` varies it.
+
+        ``surge``: every lookup's peak rate (``surge_rate``) times this, never below
+        its baseline; ``rate``: baseline and peak rates times this; ``pods``: the
+        client workloads' replicas and autoscaler bounds times this; ``names``: the
+        count of every external name class times this; ``namespaces``: this many
+        client namespaces (the first ones, or the client workloads repeated in new
+        namespaces). An override the model cannot express (namespaces when kalc.yaml's
+        lookups select namespaces by name) raises InvalidArgument.
+        """
+        asked = {"surge": surge, "rate": rate, "pods": pods, "names": names,
+                 "namespaces": namespaces}
+        values: dict[Parameter, float] = {}
+        for name, value in asked.items():
+            if value is not None:
+                values[Parameter(name)] = _factor(name, value, whole=name == "namespaces")
+        if not values:
+            return self
+        settings = input_settings(self._inputs)
+        inputs = scaled(self._inputs, settings.names, settings.lookups, values)
+        said = tuple(f"{p.value}={v:g}" for p, v in values.items())
+        return Cluster(self.sources, self.overrides + said, self.yaml, inputs,
+                       self._read_version, self._version_given)
+
+
+def _factor(name: str, value: object, *, whole: bool) -> float:
+    if whole:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+            raise InvalidArgument(f"{name}={value!r}: a whole number of namespaces, 1 to 100,000")
+        return float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
+            not 0.001 <= value <= 1000:
+        raise InvalidArgument(f"{name}={value!r}: a factor from 0.001 to 1,000")
+    return float(value)
+
+
+def _with_spec(cluster: Cluster, spec: EnvSpec, said: tuple[str, ...]) -> Cluster:
+    """``cluster`` under ``spec``, its Corefile read again if ``spec`` picks another
+    CoreDNS version (the valid directives and plugin order depend on it)."""
+    inputs = cluster._inputs
+    chosen, origin = choose_version(cluster._version_given, spec, inputs.cluster)
+    if chosen != inputs.version:
+        inputs = cluster._read_version(str(chosen))
+    inputs = dataclasses.replace(inputs, env=spec, version_origin=origin)
+    return Cluster(
+        cluster.sources, cluster.overrides + said, cluster.yaml, inputs, cluster._read_version,
+        cluster._version_given,
+    )
+
+
+def _env_spec(env: EnvArg) -> EnvSpec:
+    if env is None:
+        return EnvSpec()
+    if isinstance(env, Mapping):
+        return read_env_object(env)
+    if isinstance(env, str | os.PathLike):
+        return load_env(Path(env), display=os.fspath(env))
+    raise InvalidArgument(
+        f"env: kalc.yaml as a mapping or a path, not {type(env).__name__}"
+    )
+
+
+def _version_arg(version: str | None) -> str | None:
+    if version is not None and not isinstance(version, str):
+        raise InvalidArgument(f"coredns_version: a string such as '1.14.6', not {version!r}")
+    return version
+
+
+def load(
+    *paths: str | os.PathLike[str], env: EnvArg = None, coredns_version: str | None = None,
+    allow_outside_root: bool = False,
+) -> Cluster:
+    """Read a cluster from manifest files or folders and a Corefile, as
+    ``kalc-formal check PATH...`` does.
+
+    ``env``: kalc.yaml as a mapping or a path (default: the kalc.yaml beside the
+    first path that has one). Bad input raises ConfigError or ConfigErrors, each
+    with its ``file:line:col``; bad arguments raise InvalidArgument.
+
+    >>> import kalc_formal
+    >>> cluster = kalc_formal.load("examples/small-cluster")
+    >>> cluster.namespaces
+    ('shop',)
+    """
+    if not paths:
+        raise InvalidArgument("load: give at least one manifest file or folder")
+    for path in paths:
+        if not isinstance(path, str | os.PathLike):
+            raise InvalidArgument(f"load: a path, not {type(path).__name__}")
+    names = [os.fspath(p) for p in paths]
+    version = _version_arg(coredns_version)
+    env_path = os.fspath(env) if isinstance(env, str | os.PathLike) else None
+    if env is not None and env_path is None and not isinstance(env, Mapping):
+        _env_spec(env)
+
+    def read(chosen: str | None) -> Inputs:
+        return read_inputs(
+            names, env_path=env_path, version=chosen, allow_outside_root=allow_outside_root,
+        )
+
+    cluster = Cluster(tuple(names), (), None, read(version), read, version)
+    return cluster.with_env(env) if isinstance(env, Mapping) else cluster
+
+
+def load_objects(
+    manifests: Sequence[Manifest] = (), *, corefile: str | None = None,
+    env: Mapping[str, Any] | None = None, coredns_version: str | None = None,
+) -> Cluster:
+    """Read a cluster from objects in memory, through the same parsers as files.
+
+    ``manifests``: Kubernetes objects as mappings, or YAML texts; ``corefile``: the
+    Corefile's text (default: the CoreDNS ConfigMap among the manifests); ``env``:
+    kalc.yaml's contents. Positions in errors and traces name the object:
+    ``<manifest 3>:12:5`` is line 12 of the third manifest written as YAML,
+    ``<Corefile>:4:5``, ``<kalc.yaml>:2:3``. A Corefile's ``import`` reads files
+    relative to the current folder.
+
+    >>> import kalc_formal
+    >>> corefile = ".:53 {\\n    kubernetes cluster.local\\n    forward . 10.0.0.2\\n    cache 30\\n}\\n"
+    >>> pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}}
+    >>> kalc_formal.load_objects([pod], corefile=corefile).namespaces
+    ('default',)
+    """
+    version = _version_arg(coredns_version)
+    if env is not None and not isinstance(env, Mapping):
+        raise InvalidArgument(f"env: kalc.yaml's contents as a mapping, not {type(env).__name__}")
+    if isinstance(manifests, str | Mapping):
+        raise InvalidArgument("manifests: a list of mappings or YAML texts (wrap one in a list)")
+    texts = [manifest_text(m, i) for i, m in enumerate(manifests, start=1)]
+
+    def read(chosen: str | None) -> Inputs:
+        return read_objects(texts, corefile=corefile, env=env, version=chosen)
+
+    sources = tuple(manifest_name(i) for i in range(1, len(texts) + 1))
+    sources += (COREFILE_NAME,) if corefile is not None else ()
+    inputs = read(version)
+    return Cluster(sources, (), _as_yaml(texts, corefile, env), inputs, read, version)
+
+
+def _as_yaml(texts: list[str], corefile: str | None, env: Mapping[str, Any] | None) -> str:
+    """The objects as YAML documents, each headed by the name its positions carry (on the
+    ``---`` line, so that line numbers stay those of the object)."""
+    parts = [f"--- # {manifest_name(i)}\n{text.rstrip()}\n" for i, text in enumerate(texts, 1)]
+    if corefile is not None:
+        parts.append(f"--- # {COREFILE_NAME}, as text\n" + as_yaml({"Corefile": corefile}, COREFILE_NAME))
+    if env is not None:
+        parts.append(f"--- # {ENV_NAME}\n" + as_yaml(env, ENV_NAME))
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyResult:
+    """The verdict on one property, and the report's sentence for it."""
+
+    property: str
+    verdict: Verdict
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamCount:
+    """Packets to one upstream scope in one step, and in the limit window ending there."""
+
+    packets: int
+    window: int
+    limit: int
+    over: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One step of a counterexample, replayed in the simulator (``t`` in seconds)."""
+
+    t: int
+    lookups: Mapping[str, int]
+    restarted: tuple[str, ...]
+    misses: Mapping[str, int]
+    fills: Mapping[str, int]
+    upstream: Mapping[str, UpstreamCount]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEvent:
+    """One link of the event chain: what happened at ``t`` (seconds), the config lines
+    behind it (``at``, ``file:line:col``) and the reference facts."""
+
+    t: int
+    kind: str
+    text: str
+    at: tuple[str, ...]
+    facts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Headroom:
+    """For a proof: the most packets one limit window can carry (None: not computed)."""
+
+    scope: str
+    label: str
+    addresses: tuple[str, ...]
+    packets: int | None
+    limit: int
+    window_steps: int
+
+
+@dataclass(frozen=True, slots=True)
+class Assumption:
+    """A setting the verdict used, its value and origin (``at``: ``file:line:col``);
+    ``narrows``: it excludes runs the real system may have."""
+
+    key: str
+    value: str
+    origin: str
+    default: bool
+    narrows: bool
+    note: str
+    at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unmodelled:
+    """A plugin on a query's path whose effect is not modelled (the verdict is unknown)."""
+
+    plugin: str
+    reason: str
+    at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What :func:`check` decided: a value, never an exception.
+
+    ``verdict`` is the worst over ``properties`` (today one, upstream-limit). For
+    ``unsafe``: ``trace``, ``events`` and the ``surge`` (lookups above baseline;
+    ``surge_minimal`` when confirmed smallest). For ``proved``: ``headroom``.
+    ``report`` is the text ``kalc-formal check`` prints, ``to_json()`` its JSON.
+    """
+
+    verdict: Verdict
+    properties: tuple[PropertyResult, ...]
+    horizon: int
+    step_seconds: int
+    coredns_version: str
+    reason: str
+    warnings: tuple[str, ...]
+    induction_depth: int | None
+    trace: tuple[TraceStep, ...]
+    events: tuple[TraceEvent, ...]
+    surge: int | None
+    surge_minimal: bool | None
+    headroom: tuple[Headroom, ...]
+    assumptions: tuple[Assumption, ...]
+    unmodelled: tuple[Unmodelled, ...]
+    sources: tuple[str, ...]
+    overrides: tuple[str, ...]
+    report: str = field(repr=False)
+    _json: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True for proved and safe-bounded."""
+        return self.verdict in (Verdict.PROVED, Verdict.SAFE_BOUNDED)
+
+    def summary(self) -> str:
+        """The verdict, the event chain and trace table or the assumptions a proof rests
+        on, and the headroom: the report without its reference tables."""
+        head, _, _ = self.report.partition("\n\nLookups (what one lookup costs):")
+        return head.rstrip("\n") + "\n"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--format json`` object, with ``properties``, ``sources`` and
+        ``overrides`` added (a fresh copy each call)."""
+        data = copy.deepcopy(dict(self._json))
+        data["properties"] = [
+            {"property": p.property, "verdict": p.verdict.value, "text": p.text}
+            for p in self.properties
+        ]
+        data["sources"] = list(self.sources)
+        data["overrides"] = list(self.overrides)
+        return data
+
+
+def check(
+    cluster: Cluster, *, property: str = PROPERTY, env: EnvArg = None,
+    horizon: int | None = None, rlimit: int | None = None, budget: int | None = None,
+) -> CheckResult:
+    """Decide whether ``property`` can be violated in ``cluster``.
+
+    ``env`` replaces the cluster's kalc.yaml for this check; ``horizon`` (steps),
+    ``rlimit`` (Z3 units per query) and ``budget`` (for the whole check) are those
+    of ``kalc-formal check``. Same input, same result: budgets are deterministic.
+
+    >>> import kalc_formal
+    >>> result = kalc_formal.check(kalc_formal.load("examples/small-cluster"), horizon=5)
+    >>> result.verdict.value, result.ok
+    ('proved', True)
+    """
+    cluster, analysis, outcome = _decided(
+        "check", cluster, property, env, horizon, rlimit, budget,
+    )
+    return result_of(analysis, outcome, cluster)
+
+
+def _decided(
+    caller: str, cluster: Cluster, property: str, env: EnvArg, horizon: int | None,
+    rlimit: int | None, budget: int | None,
+) -> tuple[Cluster, Analysis, Outcome]:
+    if not isinstance(cluster, Cluster):
+        raise InvalidArgument(
+            f"{caller}: a Cluster from kalc_formal.load or load_objects, not "
+            f"{type(cluster).__name__}"
+        )
+    if property not in PROPERTIES:
+        raise InvalidArgument(f"property={property!r}: one of {', '.join(PROPERTIES)}")
+    horizon = _count("horizon", horizon, MAX_HORIZON)
+    rlimit = _count("rlimit", rlimit)
+    budget = _count("budget", budget)
+    if env is not None:
+        cluster = cluster.with_env(env)
+    analysis = analyse_inputs(cluster._inputs, horizon=horizon)
+    return cluster, analysis, check_analysis(analysis, rlimit=rlimit, budget=budget)
+
+
+@dataclass(frozen=True, slots=True)
+class FactChange:
+    """A value read from the inputs that differs between the two sides of a change
+    (None: absent on that side), where each side has it, and whether the model reads it."""
+
+    key: str
+    before: str | None
+    after: str | None
+    before_at: str | None
+    after_at: str | None
+    seen: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    """What :func:`diff` found: the movement of the property across the change, both
+    checks, and the facts that changed (those the model reads first).
+
+    ``movement``: ``regression`` (not reachable before, reachable after), ``fix``,
+    ``still-safe``, ``still-unsafe``, or ``unknown`` (a side has no verdict).
+    ``report`` is the text ``kalc-formal diff`` prints.
+    """
+
+    movement: Movement
+    before: CheckResult
+    after: CheckResult
+    changes: tuple[FactChange, ...]
+    report: str = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "movement": self.movement.value,
+            "before": self.before.to_json(),
+            "after": self.after.to_json(),
+            "changes": [dataclasses.asdict(c) for c in self.changes],
+        }
+
+
+def diff(
+    before: Cluster, after: Cluster, *, property: str = PROPERTY, env: EnvArg = None,
+    horizon: int | None = None, rlimit: int | None = None, budget: int | None = None,
+) -> DiffResult:
+    """Check both sides of a change with the same options and compare them, as
+    ``kalc-formal diff BEFORE AFTER`` does (``env`` replaces both sides' kalc.yaml).
+
+    >>> import kalc_formal
+    >>> change = kalc_formal.diff(kalc_formal.load("examples/datadog-autopath-off-sized"),
+    ...                           kalc_formal.load("examples/datadog-autopath"), horizon=3)
+    >>> change.movement.value, change.changes[0].key, change.changes[0].after_at
+    ('regression', 'coredns .:53 autopath', 'examples/datadog-autopath/coredns-configmap.yaml:19:9')
+    """
+    sides = []
+    found = []
+    checked = []
+    for label, cluster in (("before", before), ("after", after)):
+        cluster, analysis, outcome = _decided(
+            "diff", cluster, property, env, horizon, rlimit, budget,
+        )
+        shown = ", ".join(cluster.sources[:3]) + (", ..." if len(cluster.sources) > 3 else "")
+        sides.append(Side(shown or label, analysis, outcome))
+        found.append(facts(cluster._inputs, analysis))
+        checked.append(result_of(analysis, outcome, cluster))
+    comparison = Comparison(
+        sides[0], sides[1], movement(sides[0].outcome.verdict, sides[1].outcome.verdict),
+        tuple(compare(found[0], found[1])),
+    )
+    return DiffResult(
+        comparison.movement, checked[0], checked[1],
+        tuple(_fact_change(c) for c in comparison.changes), render_diff(comparison),
+    )
+
+
+def _fact_change(change: Change) -> FactChange:
+    def at(fact: Any) -> str | None:
+        return str(fact.at) if fact is not None and fact.at is not None else None
+
+    return FactChange(
+        change.key,
+        change.before.value if change.before is not None else None,
+        change.after.value if change.after is not None else None,
+        at(change.before), at(change.after), change.seen,
+    )
+
+
+def _count(name: str, value: int | None, most: int | None = None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidArgument(f"{name}={value!r}: a whole number, at least 1")
+    if most is not None and value > most:
+        raise InvalidArgument(f"{name}={value:,}: at most {most:,}")
+    return value
+
+
+def result_of(analysis: Analysis, outcome: Outcome, cluster: Cluster) -> CheckResult:
+    """The typed result of a check (built from the same JSON the command line prints)."""
+    data = as_json(analysis, outcome)
+    counterexample = outcome.counterexample is not None
+    return CheckResult(
+        verdict=outcome.verdict,
+        properties=(PropertyResult(PROPERTY, outcome.verdict, verdict_line(analysis, outcome)),),
+        horizon=data["horizon"],
+        step_seconds=data["step_seconds"],
+        coredns_version=data["coredns_version"],
+        reason=data["reason"],
+        warnings=tuple(data["warnings"]),
+        induction_depth=data["induction_depth"],
+        trace=tuple(_step(row) for row in data.get("trace", ())),
+        events=tuple(
+            TraceEvent(e["t"], e["kind"], e["text"], tuple(e["at"]), tuple(e["facts"]))
+            for e in data.get("events", ())
+        ),
+        surge=data["surge"] if counterexample else None,
+        surge_minimal=data["surge_minimal"] if counterexample else None,
+        headroom=_headroom(analysis, outcome),
+        assumptions=tuple(Assumption(**a) for a in data["assumptions"]),
+        unmodelled=tuple(Unmodelled(**u) for u in data["unmodelled"]),
+        sources=cluster.sources,
+        overrides=cluster.overrides,
+        report=render_text(analysis, outcome),
+        _json=data,
+    )
+
+
+def _step(row: Mapping[str, Any]) -> TraceStep:
+    return TraceStep(
+        t=row["t"], lookups=dict(row["lookups"]), restarted=tuple(row["restarted"]),
+        misses=dict(row["misses"]), fills=dict(row["fills"]),
+        upstream={scope: UpstreamCount(**count) for scope, count in row["upstream"].items()},
+    )
+
+
+def _headroom(analysis: Analysis, outcome: Outcome) -> tuple[Headroom, ...]:
+    if outcome.verdict is not Verdict.PROVED:
+        return ()
+    return tuple(
+        Headroom(
+            scope.id, analysis.scopes[scope.id].label, analysis.scopes[scope.id].addresses,
+            outcome.worst_step.get(scope.id), scope.limit, scope.window_steps,
+        )
+        for scope in analysis.model.scopes
+    )
+
+
+__all__ = [
+    "PROPERTIES",
+    "Assumption",
+    "CheckResult",
+    "Cluster",
+    "DiffResult",
+    "FactChange",
+    "Headroom",
+    "Movement",
+    "PropertyResult",
+    "TraceEvent",
+    "TraceStep",
+    "Unmodelled",
+    "UpstreamCount",
+    "Verdict",
+    "check",
+    "diff",
+    "load",
+    "load_objects",
+]
