@@ -1,17 +1,21 @@
-"""Report stage: what was read and how the model treats it, for ``kalc-formal inspect``.
+"""The inspect pipeline: what was read and how the model treats it, for ``kalc-formal inspect``.
 
-``inspect_inputs`` gathers, from what ``engine.read_inputs`` read:
+``inspect_inputs`` gathers, from what ``config.reading.read_inputs`` read:
 
 - the server blocks of the CoreDNS (and node-local cache) Corefile: keys, and the
   plugins in execution order for the CoreDNS version (B1-B6) with their positions;
-- the pod classes that ``check`` forms (``podclasses.pod_classes``): namespaces,
-  dnsPolicy, hostNetwork, the resolv.conf the kubelet writes (H1-H5), pod counts
-  (base..peak with HPAs), client library;
+- the pod classes that ``check`` forms: namespaces, dnsPolicy, hostNetwork, the
+  resolv.conf the kubelet writes (H1-H5), pod counts (base..peak with HPAs), client
+  library. They are the check pipeline's own (``engine.analyse_inputs``'s
+  ``Analysis.pod_classes``), not formed a second time;
 - what one lookup costs, per pod class, for four kinds of name (a short Service
   name, ``kubernetes.default``, an external name, an FQDN with a trailing dot) and
   for each name kalc.yaml declares: the queries the client sends and how many
-  upstream packets they cause when every cache misses. Every number comes from
-  ``flows.analyse`` (the static analysis ``check`` runs), so the two cannot differ;
+  upstream packets they cause when every cache misses. kalc.yaml's names are read
+  from the check pipeline's analysis; the four probe names from one more analysis of
+  the same cluster with the probes as its names (the probes are not in kalc.yaml's
+  world, so they cannot join the first one). Every number comes from
+  ``flows.analyse``, so ``inspect`` and ``check`` cannot differ;
 - coverage: each Corefile directive and each pod DNS field, modelled, ignored
   (cannot matter) or not modelled, with its position;
 - the assumptions (defaults marked), Corefile warnings, cluster notes, the kinds
@@ -19,32 +23,33 @@
 
 Without any client workload in the input, costs are for one assumed pod
 (ClusterFirst, namespace ``default``, glibc), and the output says so. Without a
-Corefile there are no costs (``costs`` is None), and the output says so.
-
-JSON shape (``as_json``), top-level keys: ``version`` (coredns, origin,
-plugin_order), ``inputs`` (corefile, kalc_yaml, workloads, ignored_kinds),
-``blocks``, ``pod_classes``, ``costs`` (null without a Corefile), ``coverage``
-(directives, pod_fields), ``assumptions``, ``warnings`` (source, message, at).
+Corefile there is no analysis and no costs (``costs`` is None), and the output says
+so. ``views.inspection`` renders the result.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
 
-from tabulate import tabulate
-
-from kalc_formal.analysis.podclasses import PodClass, pod_classes
+from kalc_formal.analysis.inspection import (
+    NOT_MODELLED,
+    BlockView,
+    DirectiveCoverage,
+    FieldCoverage,
+    Inspection,
+    LookupCost,
+    NameKind,
+    Notice,
+    PluginView,
+    PodClassView,
+)
+from kalc_formal.analysis.podclasses import PodClass, pod_classes, pod_dns_config
 from kalc_formal.analysis.result import Analysis, FlowInfo
 from kalc_formal.clients.resolvconf import (
     FLAG_OPTIONS,
     NUMERIC_OPTIONS,
     Libc,
-    PodDNSConfig,
     ResolvConf,
     ResolverSettings,
     ResolvOption,
@@ -54,15 +59,12 @@ from kalc_formal.config.envspec import EnvSpec, Given, LookupSpec, NameSpec
 from kalc_formal.config.names import name_classes
 from kalc_formal.config.reading import Inputs, dns_workloads
 from kalc_formal.config.settings import Assumption, CheckSettings
-from kalc_formal.coredns.corefile import ServerKey
+from kalc_formal.coredns.corefile import DNS_PORT
 from kalc_formal.coredns.plugins import CorefileConfig, CoverageStatus, order_version
 from kalc_formal.engine import analyse_inputs, input_settings
-from kalc_formal.kubernetes.cluster import Cluster, Workload
-from kalc_formal.kubernetes.podspec import DnsConfig, Located, PodDns
+from kalc_formal.kubernetes.cluster import Workload
+from kalc_formal.kubernetes.podspec import Located, PodDns
 from kalc_formal.source import Span
-from kalc_formal.views.schemas import SCHEMA_VERSION
-
-NameKind = Literal["short service", "service.namespace", "external", "FQDN", "kalc.yaml"]
 
 SHORT_SERVICE = "web"
 """The short-name probe: a Service of this name exists in the pod's own namespace."""
@@ -80,126 +82,6 @@ PROBES: tuple[tuple[NameKind, str], ...] = (
 ASSUMED_POD_PATH = "<assumed pod>"
 ASSUMED_POD_TEXT = "ClusterFirst, namespace default, glibc"
 DEFAULT_POD_NAMESPACE = "default"
-DNS_PORT = 53
-NOT_MODELLED = "not modelled: "
-
-
-# ---- the data ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PluginView:
-    """One plugin of a server block, at its place in the execution order."""
-
-    name: str
-    span: Span
-    status: CoverageStatus
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class BlockView:
-    """One server block: ``server`` is "coredns" or "node-local"."""
-
-    server: str
-    keys: tuple[ServerKey, ...]
-    serves_pods: bool
-    """True when a key listens for plain DNS on port 53, where pods send queries."""
-    plugins: tuple[PluginView, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class PodClassView:
-    """A pod class as ``check`` forms it, with the resolv.conf its pods get."""
-
-    id: str
-    label: str
-    namespaces: tuple[str, ...]
-    workloads: tuple[Workload, ...]
-    dns_policy: str
-    dns_policy_defaulted: bool
-    host_network: bool
-    libc: str
-    pods_base: int
-    pods_peak: int
-    resolv_conf: str
-    resolv_conf_namespace: str
-    """The namespace the resolv.conf above is written for (the class's first)."""
-    kubelet_warnings: tuple[str, ...]
-    assumed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class LookupCost:
-    """One lookup (A and AAAA) of one name by the pods of a class.
-
-    ``namespaces`` is the part of the class this applies to: all of it, unless
-    the class's namespaces differ in cost (then one LookupCost per part).
-    """
-
-    pod_class: str
-    namespaces: tuple[str, ...]
-    kind: NameKind
-    name: str
-    name_id: str | None
-    via: str
-    queries: tuple[str, ...]
-    upstream_cold: int
-    """Upstream packets the queries cause when every cache misses."""
-
-
-@dataclass(frozen=True, slots=True)
-class DirectiveCoverage:
-    server: str
-    block: str
-    directive: str
-    span: Span
-    status: CoverageStatus
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class FieldCoverage:
-    """One pod DNS field of a class (positions of its first workload)."""
-
-    pod_class: str
-    field: str
-    value: str
-    span: Span | None
-    status: CoverageStatus
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A warning or note; ``source`` says who raised it."""
-
-    source: str
-    message: str
-    span: Span | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Inspection:
-    """Everything ``kalc-formal inspect`` shows."""
-
-    coredns_version: str
-    version_origin: str
-    order_version: str
-    corefile_path: str | None
-    env_path: str | None
-    workload_count: int
-    ignored_kinds: dict[str, int]
-    blocks: tuple[BlockView, ...]
-    pod_classes: tuple[PodClassView, ...]
-    costs: tuple[LookupCost, ...] | None
-    directive_coverage: tuple[DirectiveCoverage, ...]
-    field_coverage: tuple[FieldCoverage, ...]
-    assumptions: tuple[Assumption, ...]
-    notices: tuple[Notice, ...]
-
-
-# ---- gathering ---------------------------------------------------------------------
 
 
 def inspect_inputs(inputs: Inputs) -> Inspection:
@@ -219,9 +101,8 @@ def inspect_inputs(inputs: Inputs) -> Inspection:
             "inspect", "no client workload in the input: the pod classes and costs below are "
             f"for one ASSUMED pod ({ASSUMED_POD_TEXT}), not for pods of this cluster",
         ))
-    settings = input_settings(used)
-    special = {n.namespace for n in name_classes(settings) if n.namespace}
-    classes = _classes(used.cluster, settings, special)
+    analysis = analyse_inputs(used) if inputs.config is not None else None
+    settings, classes = _settings_and_classes(used, analysis)
     notices += _unselected(clients, classes)
     blocks, directives = _blocks(inputs)
     if inputs.config is not None and not any(b.serves_pods for b in blocks if b.server == "coredns"):
@@ -230,16 +111,15 @@ def inspect_inputs(inputs: Inputs) -> Inspection:
             "pods' queries are refused",
         ))
     costs: tuple[LookupCost, ...] | None = None
-    assumptions = tuple(settings.recorder.assumptions)
-    if inputs.config is None:
+    if analysis is None:
+        assumptions = tuple(settings.recorder.assumptions)
         notices.append(Notice(
             "inspect", "no CoreDNS Corefile in the input: lookup costs need one "
             "(give a ConfigMap with a `Corefile` key, or a file named Corefile)",
         ))
     else:
-        analysis = analyse_inputs(used)
         assumptions = analysis.assumptions
-        costs = tuple(_costs(used, settings, classes, special, analysis, notices))
+        costs = tuple(_costs(used, analysis, notices))
     if assumed:
         assumptions += (Assumption("inspect.pod", ASSUMED_POD_TEXT, "default",
                                    "no client workload in the input"),)
@@ -278,11 +158,20 @@ def _with_assumed_pod(inputs: Inputs) -> Inputs:
     return dataclasses.replace(inputs, cluster=cluster, env=env)
 
 
-def _classes(cluster: Cluster, settings: CheckSettings, special: Iterable[str]) -> list[PodClass]:
-    """The pod classes ``flows.analyse`` forms for these settings (same arguments)."""
-    return pod_classes(
-        cluster, settings.lookups, nodes=settings.nodes, special_namespaces=special,
-        scale_to_hpa_max=settings.scale_to_hpa_max, excluded=dns_workloads(cluster),
+def _settings_and_classes(
+    inputs: Inputs, analysis: Analysis | None
+) -> tuple[CheckSettings, Sequence[PodClass]]:
+    """The analysis's settings and pod classes; without a Corefile there is no analysis,
+    and they are decided and formed as ``flows.analyse`` does (same arguments)."""
+    if analysis is not None:
+        if analysis.settings is None:
+            raise AssertionError("the check pipeline's Analysis carries no settings")
+        return analysis.settings, analysis.pod_classes
+    settings = input_settings(inputs)
+    special = {n.namespace for n in name_classes(settings) if n.namespace}
+    return settings, pod_classes(
+        inputs.cluster, settings.lookups, nodes=settings.nodes, special_namespaces=special,
+        scale_to_hpa_max=settings.scale_to_hpa_max, excluded=dns_workloads(inputs.cluster),
     )
 
 
@@ -327,21 +216,14 @@ def _blocks(inputs: Inputs) -> tuple[tuple[BlockView, ...], tuple[DirectiveCover
     return tuple(blocks), tuple(coverage)
 
 
-# ---- costs -------------------------------------------------------------------------
-
-
-def _costs(
-    inputs: Inputs, settings: CheckSettings, classes: Sequence[PodClass], special: set[str],
-    analysis: Analysis, notices: list[Notice],
-) -> list[LookupCost]:
-    """The probes' costs (a second analysis over the same cluster), then kalc.yaml's names."""
-    _check_same_classes(classes, analysis.flows)
-    probe_special = special | {NAMESPACED_SERVICE[1]}
-    env = _probe_env(inputs.env, settings.lookups, probe_special)
-    probe_settings = input_settings(inputs, env=env)
-    probe_classes = _classes(inputs.cluster, probe_settings, probe_special)
+def _costs(inputs: Inputs, analysis: Analysis, notices: list[Notice]) -> list[LookupCost]:
+    """The probes' costs (a second analysis, of the probe names, over the same cluster),
+    then kalc.yaml's names (from ``analysis``, the check pipeline's)."""
+    settings, classes = _settings_and_classes(inputs, analysis)
+    special = {n.namespace for n in name_classes(settings) if n.namespace}
+    env = _probe_env(inputs.env, settings.lookups, special | {NAMESPACED_SERVICE[1]})
     probe_analysis = analyse_inputs(inputs, env=env)
-    _check_same_classes(probe_classes, probe_analysis.flows)
+    probe_settings, probe_classes = _settings_and_classes(inputs, probe_analysis)
     owner = _owners(classes, settings.lookups)
     parts: dict[str, list[PodClass]] = {c.id: [] for c in classes}
     for probe_class in probe_classes:
@@ -353,7 +235,7 @@ def _costs(
             costs += _probe_cost(pod_class, parts[pod_class.id], kind, name_id, probe_analysis)
         if inputs.env.names is not None:
             for name_id in pod_class.lookup.names:
-                flow = analysis.flows[f"{pod_class.id}/{name_id}"]
+                flow = analysis.flow(pod_class.id, name_id)
                 costs.append(_cost(pod_class.id, pod_class.namespaces, "kalc.yaml", name_id, flow))
     for item in (*analysis.unmodelled, *probe_analysis.unmodelled):
         notices.append(Notice("model", f"{NOT_MODELLED}{item.reason}", item.span))
@@ -384,17 +266,6 @@ def _probe_env(env: EnvSpec, lookups: Sequence[LookupSpec], special: set[str]) -
     return dataclasses.replace(env, names=Given(tuple(names)), lookups=Given(mirrored))
 
 
-def _check_same_classes(classes: Sequence[PodClass], flows: dict[str, FlowInfo]) -> None:
-    """The recomputed classes are those ``analyse`` used (same ids, labels, counts)."""
-    by_id = {c.id: c for c in classes}
-    for flow_id, flow in flows.items():
-        pod_class = by_id.get(flow_id.split("/", 1)[0])
-        if pod_class is None or (pod_class.label, pod_class.pods_base, pod_class.pods_peak) != (
-            flow.pod_class, flow.pods_base, flow.pods_peak,
-        ):
-            raise AssertionError(f"inspect's pod classes differ from the analysis at flow {flow_id}")
-
-
 def _lookup_index(pod_class: PodClass, lookups: Sequence[LookupSpec]) -> int:
     return next(i for i, lookup in enumerate(lookups) if lookup is pod_class.lookup)
 
@@ -415,7 +286,7 @@ def _probe_cost(
     groups: dict[tuple[str, tuple[str, ...], int], list[str]] = {}
     flows: dict[tuple[str, tuple[str, ...], int], FlowInfo] = {}
     for part in parts:
-        flow = analysis.flows[f"{part.id}/{name_id}"]
+        flow = analysis.flow(part.id, name_id)
         key = (flow.server, flow.client_queries, flow.upstream_cold)
         groups.setdefault(key, []).extend(part.namespaces)
         flows[key] = flow
@@ -436,24 +307,11 @@ def _cost(
     )
 
 
-# ---- pod classes and their fields --------------------------------------------------
-
-
-def _pod_dns_config(config: DnsConfig | None) -> PodDNSConfig | None:
-    if config is None:
-        return None
-    return PodDNSConfig(
-        tuple(n.value for n in config.nameservers),
-        tuple(s.value for s in config.searches),
-        tuple(ResolvOption(o.name, o.value) for o in config.options),
-    )
-
-
 def _class_view(pod_class: PodClass, settings: CheckSettings, assumed: bool) -> PodClassView:
     namespace = pod_class.namespaces[0]
     made = pod_resolv_conf(
         dns_policy=pod_class.dns_policy, host_network=pod_class.host_network,
-        dns_config=_pod_dns_config(pod_class.dns_config), namespace=namespace,
+        dns_config=pod_dns_config(pod_class.dns_config), namespace=namespace,
         cluster_domain=settings.domain, cluster_dns=(settings.dns_ip,),
         node_resolv_conf=settings.node_resolv_conf,
     )
@@ -518,7 +376,7 @@ def _nameserver_coverage(
     """As ``flows`` routes a pod: the cluster DNS, a node-local address, or a node nameserver."""
     view = pod_resolv_conf(
         dns_policy=pod_class.dns_policy, host_network=pod_class.host_network,
-        dns_config=_pod_dns_config(pod_class.dns_config), namespace=pod_class.namespaces[0],
+        dns_config=pod_dns_config(pod_class.dns_config), namespace=pod_class.namespaces[0],
         cluster_domain=settings.domain, cluster_dns=(settings.dns_ip,),
         node_resolv_conf=settings.node_resolv_conf,
     ).resolv_conf
@@ -569,200 +427,3 @@ def _unique(notices: Iterable[Notice]) -> list[Notice]:
             seen.add(notice)
             result.append(notice)
     return result
-
-
-# ---- text --------------------------------------------------------------------------
-
-
-def render_text(inspection: Inspection) -> str:
-    """The inspection as titled tables."""
-    parts = [_head(inspection)]
-    if inspection.corefile_path is not None:
-        parts.append(_blocks_text(inspection))
-    parts.append(_classes_text(inspection))
-    parts.append(_costs_text(inspection))
-    if inspection.corefile_path is not None:
-        parts.append("Coverage of Corefile directives:\n" + (tabulate(
-            [[c.server, c.block, c.directive, str(c.span), c.status, c.reason]
-             for c in inspection.directive_coverage],
-            headers=["server", "block", "directive", "at", "status", "reason"],
-        ) if inspection.directive_coverage else "  (no directives)"))
-    if inspection.field_coverage:
-        parts.append("Coverage of pod DNS fields (positions of each class's first workload):\n"
-                     + tabulate(
-                         [[f.pod_class, f.field, f.value, str(f.span) if f.span else "(assumed)",
-                           f.status, f.reason] for f in inspection.field_coverage],
-                         headers=["class", "field", "value", "at", "status", "reason"],
-                     ))
-    parts.append("Assumptions (* = default; set them in kalc.yaml):\n" + tabulate(
-        [[a.key + ("*" if a.origin == "default" else ""), a.value,
-          a.origin + (f" ({a.at})" if a.at else ""), a.note]
-         for a in inspection.assumptions],
-        headers=["setting", "value", "from", "note"],
-    ))
-    if inspection.notices:
-        parts.append("Warnings and notes:\n" + "\n".join(
-            f"  {n.source}: " + (f"{n.span}: " if n.span else "") + n.message
-            for n in inspection.notices
-        ))
-    return "\n\n".join(parts) + "\n"
-
-
-def _head(inspection: Inspection) -> str:
-    order = f"; plugin order of {inspection.order_version}"
-    ignored = ", ".join(f"{kind} {count}" for kind, count in inspection.ignored_kinds.items())
-    lines = [
-        f"CoreDNS {inspection.coredns_version} (from {inspection.version_origin}{order})",
-        f"Corefile: {inspection.corefile_path or '(none found)'}",
-        f"kalc.yaml: {inspection.env_path or '(none: defaults)'}",
-        f"client workloads: {inspection.workload_count}",
-        f"documents ignored (not relevant to DNS load): {ignored or 'none'}",
-    ]
-    return "\n".join(lines)
-
-
-def _blocks_text(inspection: Inspection) -> str:
-    parts = []
-    numbers: dict[str, int] = {}
-    for block in inspection.blocks:
-        index = numbers[block.server] = numbers.get(block.server, 0) + 1
-        keys = ", ".join(f"{k.text} ({k.transport}, zone {k.zone}, port {k.port})" for k in block.keys)
-        at = str(block.keys[0].span) if block.keys else ""
-        served = "" if block.serves_pods else "  [not on dns port 53: pods do not reach it]"
-        rows = [[n, p.name, str(p.span), p.status] for n, p in enumerate(block.plugins, start=1)]
-        table = tabulate(rows, headers=["#", "plugin", "at", "coverage"]) if rows else "  (no plugins)"
-        parts.append(f"{block.server} block {index}: {keys} at {at}{served}\n{table}")
-    body = "\n\n".join(parts) if parts else "  (none: the Corefile has no server block)"
-    return "Server blocks (plugins in execution order):\n\n" + body
-
-
-def _classes_text(inspection: Inspection) -> str:
-    if not inspection.pod_classes:
-        return "Pod classes: none (no workload in the input is a DNS client)"
-    rows = []
-    for c in inspection.pod_classes:
-        names = ", ".join(c.namespaces[:3]) + (f", +{len(c.namespaces) - 3}" if len(c.namespaces) > 3 else "")
-        kinds = Counter(f"{w.kind}/{w.name}" for w in c.workloads)
-        workloads = ", ".join(k + (f" x{n}" if n > 1 else "") for k, n in list(kinds.items())[:2])
-        if len(kinds) > 2:
-            workloads += f", +{len(kinds) - 2}"
-        policy = c.dns_policy + ("*" if c.dns_policy_defaulted else "")
-        rows.append([c.id, names, workloads, policy, "yes" if c.host_network else "no", c.libc,
-                     f"{c.pods_base:,}..{c.pods_peak:,}"])
-    table = tabulate(rows, headers=["class", "namespaces", "workloads", "dnsPolicy (* = not set)",
-                                    "hostNetwork", "libc", "pods (base..peak)"])
-    confs = []
-    for c in inspection.pod_classes:
-        others = " (the other namespaces differ only in their own name)" if len(c.namespaces) > 1 else ""
-        body = "".join(f"    {line}\n" for line in c.resolv_conf.splitlines()) or "    (empty)\n"
-        confs.append(f"  {c.id}: resolv.conf in ns {c.resolv_conf_namespace}{others}:\n{body}")
-    title = "Pod classes" + (" (ASSUMED: no client workload in the input)" if any(c.assumed for c in inspection.pod_classes) else "")
-    return f"{title}:\n{table}\n\n" + "\n".join(confs).rstrip("\n")
-
-
-def _costs_text(inspection: Inspection) -> str:
-    if inspection.costs is None:
-        return "Lookup costs: need a CoreDNS Corefile (none in the input)"
-    title = ("Lookup costs (one getaddrinfo, A and AAAA; upstream = packets to the upstream "
-             "when every cache misses):")
-    if not inspection.costs:
-        return f"{title}\n  (no pod class)"
-    partial = any(
-        cost.namespaces != next(c.namespaces for c in inspection.pod_classes if c.id == cost.pod_class)
-        for cost in inspection.costs
-    )
-    rows = []
-    for cost in inspection.costs:
-        kind = f"kalc.yaml {cost.name_id}" if cost.kind == "kalc.yaml" else cost.kind
-        row = [cost.pod_class, kind, cost.name, cost.via, len(cost.queries), cost.upstream_cold]
-        if partial:
-            row.insert(1, ", ".join(cost.namespaces))
-        rows.append(row)
-    headers = ["class", "name kind", "name", "via", "queries/lookup", "upstream/lookup (cold)"]
-    if partial:
-        headers.insert(1, "namespaces")
-    text = f"{title}\n{tabulate(rows, headers=headers)}"
-    gaps = sum(1 for n in inspection.notices if n.source == "model" and n.message.startswith(NOT_MODELLED))
-    if gaps:
-        text += (f"\n\nnote: {gaps} place(s) in the query path are not modelled (see the warnings); "
-                 "a query that meets one is counted as answered SERVFAIL there")
-    return text
-
-
-# ---- JSON --------------------------------------------------------------------------
-
-
-def render_json(inspection: Inspection) -> str:
-    return json.dumps(as_json(inspection), indent=2) + "\n"
-
-
-def _at(span: Span | None) -> str | None:
-    return str(span) if span is not None else None
-
-
-def as_json(inspection: Inspection) -> dict[str, Any]:
-    """The inspection as plain data (shape in the module docstring)."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "version": {
-            "coredns": inspection.coredns_version, "origin": inspection.version_origin,
-            "plugin_order": inspection.order_version,
-        },
-        "inputs": {
-            "corefile": inspection.corefile_path, "kalc_yaml": inspection.env_path,
-            "workloads": inspection.workload_count, "ignored_kinds": inspection.ignored_kinds,
-        },
-        "blocks": [
-            {
-                "server": b.server,
-                "keys": [{"text": k.text, "transport": k.transport, "zone": k.zone, "port": k.port,
-                          "at": _at(k.span)} for k in b.keys],
-                "serves_pods": b.serves_pods,
-                "plugins": [{"name": p.name, "at": _at(p.span), "status": p.status,
-                             "reason": p.reason} for p in b.plugins],
-            }
-            for b in inspection.blocks
-        ],
-        "pod_classes": [
-            {
-                "id": c.id, "label": c.label, "namespaces": list(c.namespaces),
-                "workloads": [{"kind": w.kind, "name": w.name, "namespace": w.namespace,
-                               "at": None if c.assumed else _at(w.span)} for w in c.workloads],
-                "dns_policy": c.dns_policy, "dns_policy_defaulted": c.dns_policy_defaulted,
-                "host_network": c.host_network, "libc": c.libc, "pods_base": c.pods_base,
-                "pods_peak": c.pods_peak, "resolv_conf": c.resolv_conf,
-                "resolv_conf_namespace": c.resolv_conf_namespace,
-                "kubelet_warnings": list(c.kubelet_warnings), "assumed": c.assumed,
-            }
-            for c in inspection.pod_classes
-        ],
-        "costs": None if inspection.costs is None else [
-            {
-                "pod_class": c.pod_class, "namespaces": list(c.namespaces), "kind": c.kind,
-                "name": c.name, "name_id": c.name_id, "via": c.via,
-                "queries_per_lookup": len(c.queries), "upstream_per_lookup_cold": c.upstream_cold,
-                "queries": list(c.queries),
-            }
-            for c in inspection.costs
-        ],
-        "coverage": {
-            "directives": [
-                {"server": c.server, "block": c.block, "directive": c.directive, "at": _at(c.span),
-                 "status": c.status, "reason": c.reason}
-                for c in inspection.directive_coverage
-            ],
-            "pod_fields": [
-                {"pod_class": f.pod_class, "field": f.field, "value": f.value, "at": _at(f.span),
-                 "status": f.status, "reason": f.reason}
-                for f in inspection.field_coverage
-            ],
-        },
-        "assumptions": [
-            {"key": a.key, "value": a.value, "origin": a.origin, "default": a.origin == "default",
-             "note": a.note, "at": _at(a.at)}
-            for a in inspection.assumptions
-        ],
-        "warnings": [
-            {"source": n.source, "message": n.message, "at": _at(n.span)} for n in inspection.notices
-        ],
-    }

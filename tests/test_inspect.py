@@ -504,3 +504,48 @@ def test_the_json_shape(capsys):
 
 def test_module_doctests():
     assert doctest.testmod(inspection_module).failed == 0
+
+
+def counting(monkeypatch, target, name):
+    """Count the calls of ``target.name`` (still calling it)."""
+    calls = []
+    original = getattr(target, name)
+
+    def counted(*args, **kwargs):
+        calls.append(name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, counted)
+    return calls
+
+
+def test_inspect_reuses_the_check_pipelines_analysis(monkeypatch):
+    """One analysis for kalc.yaml's names (the one `check` runs) and one for the probe
+    names; the settings and pod classes are theirs, not decided or formed again."""
+    from kalc_formal import engine
+    from kalc_formal.analysis import flows
+
+    inputs = read_inputs([str(EXAMPLES / "datadog-autopath")])
+    runs = counting(monkeypatch, flows._Analyser, "run")
+    decided = counting(monkeypatch, engine, "decide_settings")
+    formed = counting(monkeypatch, inspection_module, "pod_classes")
+    inspection = inspection_module.inspect_inputs(inputs)
+    assert (len(runs), len(decided), len(formed)) == (2, 0, 0)
+    analysis = analyse_inputs(inputs)
+    assert [(c.id, c.label, c.pods_base, c.pods_peak) for c in inspection.pod_classes] == [
+        (c.id, c.label, c.pods_base, c.pods_peak) for c in analysis.pod_classes
+    ]
+    assert inspection.assumptions == analysis.assumptions
+
+
+def test_without_a_corefile_inspect_runs_no_analysis(monkeypatch, tmp_path):
+    from kalc_formal.analysis import flows
+
+    (tmp_path / "app.yaml").write_text(deployment("api", "team", ""))
+    inputs = read_inputs([str(tmp_path)], corefile_required=False)
+    runs = counting(monkeypatch, flows._Analyser, "run")
+    formed = counting(monkeypatch, inspection_module, "pod_classes")
+    inspection = inspection_module.inspect_inputs(inputs)
+    assert (len(runs), len(formed)) == (0, 1)
+    assert inspection.costs is None
+    assert [c.id for c in inspection.pod_classes] == ["p0"]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from kalc_formal.analysis.keyclasses import KeyInfo
 from kalc_formal.analysis.lookups import ClientLookups
 from kalc_formal.analysis.operations import forwards
-from kalc_formal.analysis.podclasses import pod_classes
+from kalc_formal.analysis.podclasses import PodClass, pod_classes
 from kalc_formal.analysis.pools import model_pool
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.analysis.topology import Topology
@@ -91,6 +91,7 @@ class _Analyser:
         self.lookups = ClientLookups(cluster, settings, self.names, self.topology)
         self.notes: list[str] = []
         self.idle_lookups: list[tuple[str, Span | None]] = []
+        self.classes: list[PodClass] = []
 
     def run(self) -> Analysis:
         special = {n.namespace for n in self.names if n.namespace}
@@ -99,6 +100,7 @@ class _Analyser:
             special_namespaces=special, scale_to_hpa_max=self.settings.scale_to_hpa_max,
             excluded=self.excluded,
         )
+        self.classes = classes
         if not classes:
             self.notes.append("no workload is selected by the lookups: no client traffic")
         used = {id(c.lookup) for c in classes}
@@ -193,6 +195,7 @@ class _Analyser:
             warnings=tuple(warnings), nothing_checked=nothing_checked,
             idle_lookups=tuple(self.idle_lookups),
             nothing_checked_at=nothing_checked_at,
+            settings=self.settings, pod_classes=tuple(self.classes),
         )
 
     def _unreached_upstreams(self) -> tuple[list[str], str, Span | None]:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from kalc_formal.analysis.ids import FlowKey, ServerKind
 from kalc_formal.analysis.keyclasses import KeyInfo
-from kalc_formal.config.settings import Assumption
+from kalc_formal.analysis.podclasses import PodClass
+from kalc_formal.config.settings import Assumption, CheckSettings
 from kalc_formal.coredns.server import PluginRef, Unmodelled
 from kalc_formal.model.flowmodel import FlowModel
 from kalc_formal.source import Span
@@ -76,6 +77,10 @@ class Analysis:
     nothing_checked_at: Span | None = None
     idle_lookups: tuple[tuple[str, Span | None], ...] = ()
     """kalc.yaml lookups that select no pods, and where they are."""
+    settings: CheckSettings | None = None
+    """The settings the analysis decided and ran with (None only in a hand-built Analysis)."""
+    pod_classes: tuple[PodClass, ...] = ()
+    """The pod classes the flows are of, as the analysis formed them."""
 
     def flow(self, pod_class: str, name: str) -> FlowInfo:
         """The flow of the pod class with id ``pod_class`` looking up name class ``name``."""

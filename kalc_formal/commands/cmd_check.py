@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -20,12 +19,9 @@ from kalc_formal.errors import InvalidArgument
 from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Outcome, Verdict
 from kalc_formal.source import shown_lines
 from kalc_formal.suggest import suggest
-from kalc_formal.views.capacity import edge_json, render_edges_text
-from kalc_formal.views.report import as_json, render_text
+from kalc_formal.views.check import render_json, render_text
 from kalc_formal.views.sarif import render_sarif
-from kalc_formal.views.suggest import as_json as suggestions_json
 from kalc_formal.views.suggest import patch_name
-from kalc_formal.views.suggest import render_text as render_suggestions
 
 MAX_HORIZON = 10_000
 """The most steps --horizon may ask for (kalc.yaml's check.horizon has the same cap)."""
@@ -118,21 +114,13 @@ def run(args: argparse.Namespace) -> int:
         suggestions = _suggestions(args, inputs, analysis, outcome)
         capacity = _capacity(args, inputs)
     if args.format == "json":
-        document = as_json(analysis, outcome)
-        if capacity is not None:
-            document["capacity"] = [edge_json(e) for e in capacity]
-        if suggestions is not None:
-            document["suggestions"] = suggestions_json(suggestions)
-        text = json.dumps(document, indent=2) + "\n"
+        text = render_json(analysis, outcome, capacity=capacity, suggestions=suggestions)
     elif args.format == "sarif":
         text = render_sarif(analysis, outcome, inputs, tool_version=__version__)
     else:
-        text = render_text(analysis, outcome)
-        if capacity is not None:
-            text += "\n" + render_edges_text(capacity, analysis.step_seconds) + "\n"
-        if suggestions is not None:
-            text += "\n" + render_suggestions(suggestions, args.patch_dir)
-        text = shown_lines(text)
+        text = shown_lines(render_text(
+            analysis, outcome, capacity=capacity, suggestions=suggestions, patch_dir=args.patch_dir,
+        ))
     sys.stdout.write(redact(text, inputs.secrets))
     return EXIT_CODES[outcome.verdict]
 

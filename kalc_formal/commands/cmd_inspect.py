@@ -7,8 +7,9 @@ import sys
 
 from kalc_formal.config.corefile_env import parse_assignments, redact, redacting
 from kalc_formal.config.reading import read_inputs
-from kalc_formal.inspect import inspect_inputs, render_json, render_text
+from kalc_formal.inspect import inspect_inputs
 from kalc_formal.source import shown_lines
+from kalc_formal.views.inspection import render_json, render_text
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

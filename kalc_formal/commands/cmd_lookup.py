@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-from typing import Any
-
-from tabulate import tabulate
 
 from kalc_formal.clients.resolvconf import (
     MAX_RESOLV_CONF_BYTES,
@@ -18,14 +14,13 @@ from kalc_formal.clients.resolvconf import (
 from kalc_formal.clients.resolver import (
     QTYPE_CHOICES,
     ClientReply,
-    LookupTrace,
     ReplyFunction,
     simulate_lookup,
 )
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.inputs.files import InputFile, read_input_file
 from kalc_formal.source import Source, shown_lines
-from kalc_formal.views.schemas import SCHEMA_VERSION
+from kalc_formal.views.lookup import render_json, trace_text
 
 REPLY_OPTIONS = (
     ("exists", "answer A and AAAA", (ClientReply.ANSWER, ClientReply.ANSWER)),
@@ -64,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     trace = simulate_lookup(args.name, conf, libc, reply_table(args), qtypes=qtypes)
     settings = conf.settings(libc)
     if args.format == "json":
-        print(json.dumps(trace_json(trace, settings.ignored), indent=2))
+        print(render_json(trace, settings.ignored))
     else:
         print(shown_lines(trace_text(trace, conf, libc)))
     return 0
@@ -102,39 +97,3 @@ def _fqdn_key(name: str) -> str:
     if not name or name == "." or any(c.isspace() for c in name):
         raise InvalidArgument(f"not a host name: {name!r}")
     return (name if name.endswith(".") else name + ".").lower()
-
-
-def trace_json(trace: LookupTrace, ignored: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "name": trace.name,
-        "libc": trace.libc.value,
-        "queries": [
-            {"qname": p.qname, "qtype": p.qtype, "nameserver": p.nameserver, "attempt": p.attempt,
-             "time": p.time, "reply": p.reply.value}
-            for p in trace.packets
-        ],
-        "result": trace.result,
-        "duration": trace.duration,
-        "candidates": [{"qname": c.qname, "outcome": c.outcome, "then": c.then} for c in trace.candidates],
-        "notes": list(trace.notes),
-        "ignored": list(ignored),
-    }
-
-
-def trace_text(trace: LookupTrace, conf: ResolvConf, libc: Libc) -> str:
-    settings = conf.settings(libc)
-    flags = [name for name, on in (("rotate", settings.rotate), ("single-request", settings.single_request),
-                                   ("single-request-reopen", settings.single_request_reopen),
-                                   ("no-tld-query", settings.no_tld_query), ("no-aaaa", settings.no_aaaa),
-                                   ("use-vc", settings.use_vc)) if on]
-    head = (f"{libc.value} reads {conf.path}: nameservers {' '.join(settings.nameservers)}; "
-            f"search {' '.join(settings.search) or '(none)'}; ndots {settings.ndots}, "
-            f"timeout {settings.timeout} s, attempts {settings.attempts}"
-            + (f"; {' '.join(flags)}" if flags else ""))
-    rows = [(i, f"{p.time:g}", p.nameserver, p.qname, p.qtype, p.reply.value)
-            for i, p in enumerate(trace.packets, start=1)]
-    table = tabulate(rows, headers=("#", "time", "nameserver", "qname", "qtype", "reply"))
-    lines = [head, *(f"note: {text}" for text in settings.ignored + trace.notes), "", table if rows else "(no packets)", ""]
-    lines.append(f"result: {trace.result} after {trace.duration:g} s, {len(trace.packets)} packets")
-    return "\n".join(lines)

@@ -1,0 +1,37 @@
+"""``kalc-formal check``'s output: the report, with the capacity edges and the suggested
+fixes when they were asked for, as text or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from kalc_formal.analysis.edits import Suggestions
+from kalc_formal.analysis.result import Analysis
+from kalc_formal.analysis.scaling import Edge
+from kalc_formal.model.solve import Outcome
+from kalc_formal.views import report, suggest
+from kalc_formal.views.capacity import edge_json, render_edges_text
+
+
+def render_text(
+    analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
+    suggestions: Suggestions | None = None, patch_dir: str | None = None,
+) -> str:
+    text = report.render_text(analysis, outcome)
+    if capacity is not None:
+        text += "\n" + render_edges_text(capacity, analysis.step_seconds) + "\n"
+    if suggestions is not None:
+        text += "\n" + suggest.render_text(suggestions, patch_dir)
+    return text
+
+
+def render_json(
+    analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
+    suggestions: Suggestions | None = None,
+) -> str:
+    document = report.as_json(analysis, outcome)
+    if capacity is not None:
+        document["capacity"] = [edge_json(e) for e in capacity]
+    if suggestions is not None:
+        document["suggestions"] = suggest.as_json(suggestions)
+    return json.dumps(document, indent=2) + "\n"
