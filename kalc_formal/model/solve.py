@@ -231,7 +231,7 @@ def make_solver(rlimit: int = DEFAULT_RLIMIT, *, logic: str | None = None) -> z3
     return solver
 
 
-def check(solver: z3.Solver, *assumptions: object) -> bool:
+def satisfiable(solver: z3.Solver, *assumptions: object) -> bool:
     """True for sat, False for unsat; SolverGaveUp for unknown, BudgetSpent when the
     total budget is spent (before or during this query)."""
     budget = _BUDGET.get()
@@ -269,7 +269,7 @@ def find_shortest_violation(
         solver.add(*encoding.step(t))
         probe = z3.Bool(f"probe_violation@{t}")
         solver.add(z3.Implies(probe, unrolling.violation(t)))
-        if check(solver, probe):
+        if satisfiable(solver, probe):
             solver.add(probe)
             return unrolling, solver, t
         solver.add(z3.Not(unrolling.violation(t)))
@@ -286,7 +286,7 @@ def any_violation_within(model: FlowModel, steps: int, *, rlimit: int = DEFAULT_
     for t in range(steps):
         solver.add(*encoding.step(t))
     solver.add(z3.Or([unrolling.violation(t) for t in range(steps)]))
-    if not check(solver):
+    if not satisfiable(solver):
         return None
     found = solver.model()
     return next(
@@ -316,7 +316,7 @@ def smallest_surge(
     steps = len(unrolling.steps) if steps is None else steps
     surge = unrolling.surge(steps)
     _at("smallest surge")
-    check(solver)
+    satisfiable(solver)
     best = solver.model()
     high = best.eval(surge, model_completion=True).as_long()
     search = make_solver(rlimit, logic="QF_LIA")
@@ -331,7 +331,7 @@ def smallest_surge(
         middle = (low + high) // 2
         before = _rlimit_count(search)
         try:
-            found = check(search, surge <= middle)
+            found = satisfiable(search, surge <= middle)
         except SolverGaveUp:
             return best, False
         finally:
@@ -363,7 +363,7 @@ def prove_by_induction(
     for k in range(max_depth + 1):
         _at("k-induction", k)
         solver.add(*encoding.step(k))
-        if k >= first_depth(model) and not check(solver, unrolling.violation(k)):
+        if k >= first_depth(model) and not satisfiable(solver, unrolling.violation(k)):
             return k
         solver.add(z3.Not(unrolling.violation(k)))
     return None
@@ -386,7 +386,7 @@ def induction_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAUL
         solver.add(*encoding.step(k))
     solver.add(*[z3.Not(unrolling.violation(k)) for k in range(depth)])
     solver.add(unrolling.violation(depth))
-    return not check(solver)
+    return not satisfiable(solver)
 
 
 def base_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLIMIT) -> bool:
@@ -399,7 +399,7 @@ def base_holds_afresh(model: FlowModel, depth: int, *, rlimit: int = DEFAULT_RLI
     for t in range(depth + 1):
         solver.add(*encoding.step(t))
     solver.add(z3.Or([unrolling.violation(k) for k in range(depth + 1)]))
-    return not check(solver)
+    return not satisfiable(solver)
 
 
 def decide(
@@ -547,13 +547,13 @@ def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, i
 
 def _maximum(solver: z3.Solver, value: Any, label: str) -> int:
     """The largest value of ``value`` the solver allows (it must be bounded)."""
-    check(solver)
+    satisfiable(solver)
     low = int(solver.model().eval(value, model_completion=True).as_long())
     step = max(1, low)
     while True:
         probe = z3.Bool(f"probe_above[{label}]_{low + step}")
         solver.add(z3.Implies(probe, value >= low + step))
-        if not check(solver, probe):
+        if not satisfiable(solver, probe):
             break
         low = int(solver.model().eval(value, model_completion=True).as_long())
         step *= 2
@@ -562,7 +562,7 @@ def _maximum(solver: z3.Solver, value: Any, label: str) -> int:
         middle = (low + high + 1) // 2
         probe = z3.Bool(f"probe_above[{label}]_{middle}")
         solver.add(z3.Implies(probe, value >= middle))
-        if check(solver, probe):
+        if satisfiable(solver, probe):
             low = int(solver.model().eval(value, model_completion=True).as_long())
         else:
             high = middle - 1
