@@ -43,6 +43,7 @@ from kalc_formal.analysis.inspection import (
     Notice,
     PluginView,
     PodClassView,
+    applied_settings,
 )
 from kalc_formal.analysis.podclasses import PodClass, pod_classes, pod_dns_config
 from kalc_formal.analysis.result import Analysis, FlowInfo
@@ -205,6 +206,7 @@ def _blocks(inputs: Inputs) -> tuple[tuple[BlockView, ...], tuple[DirectiveCover
                 plugins.append(PluginView(
                     plugin.name, plugin.span, found.status if found else "not-modelled",
                     found.reason if found else "kalc-formal does not know this plugin",
+                    applied_settings(plugin),
                 ))
             serves = any(k.transport == "dns" and k.port == DNS_PORT for k in block.keys)
             blocks.append(BlockView(server, block.keys, serves, tuple(plugins)))

@@ -484,7 +484,7 @@ def test_the_json_shape(capsys):
     assert set(report["inputs"]) == {"corefile", "kalc_yaml", "workloads", "ignored_kinds"}
     assert set(report["blocks"][0]) == {"server", "keys", "serves_pods", "plugins"}
     assert set(report["blocks"][0]["keys"][0]) == {"text", "transport", "zone", "port", "at"}
-    assert set(report["blocks"][0]["plugins"][0]) == {"name", "at", "status", "reason"}
+    assert set(report["blocks"][0]["plugins"][0]) == {"name", "at", "status", "reason", "applied"}
     assert set(report["pod_classes"][0]) == {
         "id", "label", "namespaces", "workloads", "dns_policy", "dns_policy_defaulted",
         "host_network", "libc", "pods_base", "pods_peak", "resolv_conf", "resolv_conf_namespace",
@@ -549,3 +549,40 @@ def test_without_a_corefile_inspect_runs_no_analysis(monkeypatch, tmp_path):
     assert (len(runs), len(formed)) == (0, 1)
     assert inspection.costs is None
     assert [c.id for c in inspection.pod_classes] == ["p0"]
+
+
+def test_forward_and_cache_settings_as_coredns_applies_them(tmp_path, capsys):
+    """Defaults filled in (E5 read timeout, E6 max_fails and expire, D1-D3 capacity
+    and TTL bounds), options as written, in text and JSON."""
+    (tmp_path / "Corefile").write_text(textwrap.dedent("""\
+        .:53 {
+            cache 300 {
+                success 5000 60 10
+                denial 2560
+                prefetch 3 30s 20%
+                serve_stale 1h
+            }
+            forward . 10.0.0.2 tls://9.9.9.9 {
+                except example.org
+                policy sequential
+                max_fails 4
+            }
+        }
+        """))
+    report = inspect_json(capsys, str(tmp_path / "Corefile"))
+    plugins = {p["name"]: p["applied"] for p in report["blocks"][0]["plugins"]}
+    forward = {k: v for k, v in plugins["forward"].items() if k != "max_connect_attempts"}
+    assert forward == {
+        "from": ".", "to": "10.0.0.2, tls://9.9.9.9 (tls)", "except": "example.org.",
+        "policy": "sequential", "max_fails": "4", "health_check": "0.5 s", "expire": "10 s",
+        "read timeout": "2 s", "transport": "the client's", "max_concurrent": "no cap",
+    }
+    cache = plugins["cache"]
+    assert cache["success"] == "5,000 entries (4,864 usable in 256 shards), TTL 10..60 s"
+    assert cache["denial"] == "2,560 entries (2,560 usable in 256 shards), TTL 5..300 s"
+    assert cache["prefetch"] == "after 3 hits in 30 s, at 20% of the TTL left"
+    assert cache["serve_stale"].startswith("up to 3600 s")
+    main(["inspect", str(tmp_path / "Corefile")])
+    text = capsys.readouterr().out
+    assert "As CoreDNS applies them (defaults filled in):" in text
+    assert "    success: 5,000 entries (4,864 usable in 256 shards), TTL 10..60 s" in text

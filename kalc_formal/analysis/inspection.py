@@ -8,7 +8,12 @@ from typing import Literal
 
 from kalc_formal.config.settings import Assumption
 from kalc_formal.coredns.corefile import ServerKey
-from kalc_formal.coredns.plugins import CoverageStatus
+from kalc_formal.coredns.plugins import (
+    CacheConfig,
+    CoverageStatus,
+    ForwardConfig,
+    PluginConfig,
+)
 from kalc_formal.kubernetes.cluster import Workload
 from kalc_formal.source import Span
 
@@ -26,6 +31,8 @@ class PluginView:
     span: Span
     status: CoverageStatus
     reason: str
+    applied: tuple[tuple[str, str], ...] = ()
+    """(setting, value) as CoreDNS applies them, defaults filled in: forward and cache."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +135,61 @@ class Inspection:
     field_coverage: tuple[FieldCoverage, ...]
     assumptions: tuple[Assumption, ...]
     notices: tuple[Notice, ...]
+
+
+def applied_settings(plugin: PluginConfig) -> tuple[tuple[str, str], ...]:
+    """A forward's or a cache's settings as CoreDNS applies them (E1-E8, D1-D9)."""
+    if isinstance(plugin, ForwardConfig):
+        return _forward(plugin)
+    if isinstance(plugin, CacheConfig):
+        return _cache(plugin)
+    return ()
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _forward(forward: ForwardConfig) -> tuple[tuple[str, str], ...]:
+    upstreams = ", ".join(
+        f"{u.text} ({u.transport})" if u.transport != "dns" else u.text for u in forward.to
+    )
+    rows = [
+        ("from", forward.from_zone),
+        ("to", upstreams),
+        ("except", ", ".join(forward.except_zones) or "-"),
+        ("policy", forward.policy),
+        ("max_fails", str(forward.max_fails)),
+        ("health_check", _seconds(forward.health_check)),
+        ("expire", _seconds(forward.expire)),
+        ("read timeout", _seconds(forward.read_timeout)),
+        ("transport", "tcp" if forward.force_tcp else "udp first" if forward.prefer_udp
+         else "the client's"),
+        ("max_concurrent", str(forward.max_concurrent) if forward.max_concurrent else "no cap"),
+    ]
+    if forward.max_connect_attempts is not None:
+        rows.append(("max_connect_attempts", str(forward.max_connect_attempts)))
+    return tuple(rows)
+
+
+def _cache(cache: CacheConfig) -> tuple[tuple[str, str], ...]:
+    rows = [
+        ("zones", ", ".join(cache.zones)),
+        ("success", f"{cache.success_capacity:,} entries ({cache.success_capacity_effective:,} "
+         f"usable in 256 shards), TTL {cache.success_min_ttl:g}..{cache.success_max_ttl:g} s"),
+        ("denial", f"{cache.denial_capacity:,} entries ({cache.denial_capacity_effective:,} "
+         f"usable in 256 shards), TTL {cache.denial_min_ttl:g}..{cache.denial_max_ttl:g} s"),
+        ("servfail", f"cached {cache.servfail_ttl:g} s"),
+    ]
+    if cache.prefetch_amount:
+        rows.append(("prefetch", f"after {cache.prefetch_amount} hits in "
+                     f"{cache.prefetch_duration:g} s, at {cache.prefetch_percentage}% of the TTL left"))
+    if cache.serve_stale is not None:
+        rows.append(("serve_stale", f"up to {cache.serve_stale:g} s, {cache.serve_stale_refresh}"))
+    if cache.keepttl:
+        rows.append(("keepttl", "yes"))
+    for kind, zones in (("success off", cache.disable_success_zones),
+                        ("denial off", cache.disable_denial_zones)):
+        if zones:
+            rows.append((kind, ", ".join(zones)))
+    return tuple(rows)

@@ -76,7 +76,13 @@ def _blocks_text(inspection: Inspection) -> str:
         served = "" if block.serves_pods else "  [not on dns port 53: pods do not reach it]"
         rows = [[n, p.name, str(p.span), p.status] for n, p in enumerate(block.plugins, start=1)]
         table = tabulate(rows, headers=["#", "plugin", "at", "coverage"]) if rows else "  (no plugins)"
-        parts.append(f"{block.server} block {index}: {keys} at {at}{served}\n{table}")
+        applied = [
+            f"  {p.name} (#{n}):\n" + "\n".join(f"    {k}: {v}" for k, v in p.applied)
+            for n, p in enumerate(block.plugins, start=1) if p.applied
+        ]
+        details = ("\nAs CoreDNS applies them (defaults filled in):\n" + "\n".join(applied)) \
+            if applied else ""
+        parts.append(f"{block.server} block {index}: {keys} at {at}{served}\n{table}{details}")
     body = "\n\n".join(parts) if parts else "  (none: the Corefile has no server block)"
     return "Server blocks (plugins in execution order):\n\n" + body
 
@@ -161,7 +167,8 @@ def as_json(inspection: Inspection) -> dict[str, Any]:
                           "at": _at(k.span)} for k in b.keys],
                 "serves_pods": b.serves_pods,
                 "plugins": [{"name": p.name, "at": _at(p.span), "status": p.status,
-                             "reason": p.reason} for p in b.plugins],
+                             "reason": p.reason, "applied": dict(p.applied)}
+                            for p in b.plugins],
             }
             for b in inspection.blocks
         ],
