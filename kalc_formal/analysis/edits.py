@@ -13,10 +13,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from kalc_formal.analysis.podclasses import selects
+from kalc_formal.analysis.podclasses import selected_clients
 from kalc_formal.analysis.result import Analysis
-from kalc_formal.config.envspec import LookupSpec
-from kalc_formal.config.reading import Inputs, dns_workloads
+from kalc_formal.config.reading import Inputs
 from kalc_formal.coredns.plugins import AutopathConfig, CacheConfig, CoreDNSVersion
 from kalc_formal.kubernetes.cluster import Workload
 from kalc_formal.model.solve import Outcome
@@ -214,13 +213,9 @@ def _ndots(inputs: Inputs, analysis: Analysis, read: ReadText) -> Iterator[Candi
     ndots = max([1, *(d + 1 for d in internals)])
     if ndots > min(externals):
         return
-    servers = {id(w) for w in dns_workloads(inputs.cluster)}
-    lookups = inputs.env.lookups.value if inputs.env.lookups else ()
     edits: list[LineEdit] = []
     restarted = 0
-    for workload in inputs.cluster.workloads:
-        if id(workload) in servers or not _selected(workload, lookups):
-            continue
+    for workload in selected_clients(inputs):
         edit = _dns_config_edit(read, workload, ndots)
         if edit is None:
             return
@@ -240,11 +235,6 @@ def _flow_names(analysis: Analysis) -> dict[str, bool]:
 
 def _dots(name: str) -> int:
     return name.rstrip(".").count(".")
-
-
-def _selected(workload: Workload, lookups: tuple[LookupSpec, ...]) -> bool:
-    selectors = [lookup.pods for lookup in lookups]
-    return not selectors or any(selects(s, workload) for s in selectors)
 
 
 def _dns_config_edit(read: ReadText, workload: Workload, ndots: int) -> LineEdit | None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from kalc_formal.clients.resolvconf import PodDNSConfig, ResolvOption
 from kalc_formal.config.envspec import LookupSpec, PodSelector
+from kalc_formal.config.reading import Inputs, dns_workloads
 from kalc_formal.kubernetes.cluster import (
     Cluster,
     DnsConfig,
@@ -56,6 +57,20 @@ class PodClass:
         if self.lookup.span is not None:
             spans.append(self.lookup.span)
         return tuple(spans)
+
+
+def selected_clients(
+    inputs: Inputs, lookups: Sequence[LookupSpec] | None = None
+) -> list[Workload]:
+    """The client workloads (a DNS server's own left out) that one of ``lookups``
+    selects (default: kalc.yaml's); all of them when there are no lookups."""
+    if lookups is None:
+        lookups = inputs.env.lookups.value if inputs.env.lookups else ()
+    servers = {id(w) for w in dns_workloads(inputs.cluster)}
+    return [
+        w for w in inputs.cluster.workloads
+        if id(w) not in servers and (not lookups or any(selects(lk.pods, w) for lk in lookups))
+    ]
 
 
 def selects(selector: PodSelector, workload: Workload) -> bool:

@@ -13,12 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kalc_formal.analysis.podclasses import selects
+from kalc_formal.analysis.podclasses import selected_clients
 from kalc_formal.config.envspec import Given, LookupSpec, NameSpec
-from kalc_formal.config.reading import Inputs, dns_workloads
+from kalc_formal.config.reading import Inputs
 from kalc_formal.config.settings import DEFAULT_RATE
 from kalc_formal.errors import InvalidArgument
-from kalc_formal.kubernetes.cluster import Workload
 from kalc_formal.model.solve import Outcome
 
 
@@ -91,16 +90,7 @@ def current_value(inputs: Inputs, parameter: Parameter) -> float:
 
 
 def client_namespaces(inputs: Inputs, lookups: Sequence[LookupSpec]) -> list[str]:
-    return sorted({w.namespace for w in _clients(inputs, lookups)})
-
-
-def _clients(inputs: Inputs, lookups: Sequence[LookupSpec]) -> list[Workload]:
-    servers = {id(w) for w in dns_workloads(inputs.cluster)}
-    chosen = lookups or (inputs.env.lookups.value if inputs.env.lookups else ())
-    return [
-        w for w in inputs.cluster.workloads
-        if id(w) not in servers and (not chosen or any(selects(lk.pods, w) for lk in chosen))
-    ]
+    return sorted({w.namespace for w in selected_clients(inputs, lookups or None)})
 
 
 def scaled(
@@ -139,7 +129,7 @@ def _scaled_lookup(lookup: LookupSpec, rate_factor: float, surge_factor: float) 
 
 
 def _scaled_pods(inputs: Inputs, lookups: Sequence[LookupSpec], factor: float) -> Inputs:
-    clients = {id(w) for w in _clients(inputs, lookups)}
+    clients = {id(w) for w in selected_clients(inputs, lookups or None)}
     cluster = inputs.cluster
     workloads = tuple(
         dataclasses.replace(w, replicas=max(1, math.ceil(w.replicas * factor)))
@@ -162,7 +152,7 @@ def _namespaces(inputs: Inputs, lookups: Sequence[LookupSpec], count: int) -> In
         raise InvalidArgument(
             "namespaces cannot be varied when kalc.yaml's lookups select namespaces by name"
         )
-    clients = _clients(inputs, lookups)
+    clients = selected_clients(inputs, lookups or None)
     existing = sorted({w.namespace for w in clients})
     if not existing or count < 1:
         raise InvalidArgument("namespaces: there are no client namespaces to vary")
