@@ -251,16 +251,17 @@ def pods_of(spec: ClusterSpec, pod_nodes: dict[str, int] | None = None) -> list[
     return pods
 
 
+def _per_node_pods(spec: ClusterSpec) -> list[int]:
+    """Pods every node holds before any client: one per DaemonSet and the node-local cache."""
+    daemons = sum(1 for w in spec.workloads if w.daemonset) + (1 if spec.nodelocal else 0)
+    return [daemons] * spec.nodes
+
+
 def packed_placement(spec: ClusterSpec, pods_per_node: int | None = None) -> Placement:
     """As many pods on node 0 as the hard rules allow, then node 1, ...: required anti-affinity
     = one per node, DaemonSets one per node, the kubelet's maxPods (default 110); at most
     `pods_per_node` client pods per node when given."""
-    used = [0] * spec.nodes
-    for w in spec.workloads:
-        if w.daemonset:
-            used = [u + 1 for u in used]
-    if spec.nodelocal:
-        used = [u + 1 for u in used]
+    used = _per_node_pods(spec)
     replica_nodes = _place_replicas(spec, used, packed=True, rng=None)
     pod_nodes: dict[str, int] = {}
     clients = [0] * spec.nodes
@@ -298,12 +299,7 @@ def even_placement(spec: ClusterSpec) -> Placement:
 
 
 def random_placement(spec: ClusterSpec, rng: random.Random) -> Placement:
-    used = [0] * spec.nodes
-    for w in spec.workloads:
-        if w.daemonset:
-            used = [u + 1 for u in used]
-    if spec.nodelocal:
-        used = [u + 1 for u in used]
+    used = _per_node_pods(spec)
     replica_nodes = _place_replicas(spec, used, packed=False, rng=rng)
     pod_nodes: dict[str, int] = {}
     for w in spec.workloads:
