@@ -15,12 +15,10 @@ from typing import Any
 
 from kalc_formal.analysis.changes import (
     Change,
-    Comparison,
     Movement,
     Side,
-    compare,
+    compare_sides,
     facts,
-    movement,
 )
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.analysis.scaling import Parameter, scaled
@@ -487,20 +485,15 @@ def diff(
     ('regression', 'coredns .:53 autopath', 'examples/datadog-autopath/coredns-configmap.yaml:19:9')
     """
     sides = []
-    found = []
     checked = []
     for label, cluster in (("before", before), ("after", after)):
         cluster, analysis, outcome = _decided(
             "diff", cluster, property, env, horizon, rlimit, budget,
         )
         shown = ", ".join(cluster.sources[:3]) + (", ..." if len(cluster.sources) > 3 else "")
-        sides.append(Side(shown or label, analysis, outcome))
-        found.append(facts(cluster._inputs, analysis))
+        sides.append(Side(shown or label, analysis, outcome, facts(cluster._inputs, analysis)))
         checked.append(result_of(analysis, outcome, cluster))
-    comparison = Comparison(
-        sides[0], sides[1], movement(sides[0].outcome.verdict, sides[1].outcome.verdict),
-        tuple(compare(found[0], found[1])),
-    )
+    comparison = compare_sides(sides[0], sides[1])
     return DiffResult(
         comparison.movement, checked[0], checked[1],
         tuple(_fact_change(c) for c in comparison.changes), render_diff(comparison),

@@ -4,6 +4,7 @@ import doctest
 import json
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -298,3 +299,13 @@ def test_the_readme_python_examples_run(monkeypatch, capsys):
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
     assert "Event chain (replayed in the simulator):" in capsys.readouterr().out
+
+
+def test_every_public_name_stays_the_api_after_the_commands_are_imported():
+    """No module of the package shadows a name of the API once it is imported (the diff
+    pipeline was kalc_formal/diff.py, which replaced kalc_formal.diff)."""
+    from kalc_formal.cli import main_parser
+
+    main_parser()
+    for name in kalc_formal.__all__:
+        assert not isinstance(getattr(kalc_formal, name), types.ModuleType), name

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("check pipeline", {"engine"}),
     ("inspect pipeline", {"inspect"}),
     ("capacity pipeline", {"capacity"}),
-    ("diff and suggest pipelines", {"diff", "suggest"}),
+    ("diff and suggest pipelines", {"review", "suggest"}),
     ("python API", {"api"}),
     ("public API", {"__init__"}),
     ("test-suite tools", {"pytest_plugin", "strategies"}),

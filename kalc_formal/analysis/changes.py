@@ -9,16 +9,15 @@ use is listed apart, so that a reviewer sees what the verdict does not depend on
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
-from kalc_formal.analysis.podclasses import selects
+from kalc_formal.analysis.podclasses import selected_clients
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.analysis.scaling import Edge
 from kalc_formal.config.reading import Inputs, dns_workloads
 from kalc_formal.coredns.plugins import CorefileConfig
-from kalc_formal.kubernetes.cluster import Workload
 from kalc_formal.model.solve import Outcome, Verdict
 from kalc_formal.source import Span
 
@@ -76,6 +75,8 @@ class Side:
     label: str
     analysis: Analysis
     outcome: Outcome
+    facts: Mapping[str, Fact]
+    """What the side's inputs give, by key (``facts``)."""
     edges: tuple[Edge, ...] = ()
     """How far each growth parameter can move (when asked for)."""
 
@@ -94,6 +95,14 @@ class Comparison:
     @property
     def ignored(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if not c.seen)
+
+
+def compare_sides(before: Side, after: Side) -> Comparison:
+    """What the change from ``before`` to ``after`` does, and what it changed."""
+    return Comparison(
+        before, after, movement(before.outcome.verdict, after.outcome.verdict),
+        tuple(compare(before.facts, after.facts)),
+    )
 
 
 def movement(before: Verdict, after: Verdict) -> Movement:
@@ -172,11 +181,11 @@ def _corefile_facts(server: str, config: CorefileConfig | None) -> Iterator[Fact
 def _workload_facts(inputs: Inputs) -> Iterator[Fact]:
     cluster = inputs.cluster
     servers = {id(w) for w in dns_workloads(cluster)}
-    lookups = inputs.env.lookups.value if inputs.env.lookups else ()
+    clients = {id(w) for w in selected_clients(inputs)}
     for workload in cluster.workloads:
-        seen = id(workload) in servers or _selected(workload, lookups)
-        label = f"{workload.kind}/{workload.namespace}/{workload.name}"
         is_server = id(workload) in servers
+        seen = is_server or id(workload) in clients
+        label = f"{workload.kind}/{workload.namespace}/{workload.name}"
         yield Fact(label, "present", workload.span, seen)
         for fact in _flattened(label, workload, workload.span, seen):
             images = fact.key.startswith(f"{label} images")
@@ -185,14 +194,6 @@ def _workload_facts(inputs: Inputs) -> Iterator[Fact]:
         if server.image is not None:
             label = f"{server.workload.kind}/{server.workload.namespace}/{server.workload.name}"
             yield Fact(f"{label} image", _shown(server.image.value), server.image.span, True)
-
-
-def _selected(workload: Workload, lookups: Iterable[object]) -> bool:
-    """True when kalc.yaml's lookups select the workload; all clients when none are given."""
-    selectors = [getattr(lookup, "pods", None) for lookup in lookups]
-    if not selectors:
-        return True
-    return any(selector is not None and selects(selector, workload) for selector in selectors)
 
 
 def _autoscaler_facts(inputs: Inputs) -> Iterator[Fact]:

@@ -11,9 +11,9 @@ from kalc_formal import __version__
 from kalc_formal.analysis.changes import Movement
 from kalc_formal.analysis.scaling import parse_parameter
 from kalc_formal.commands.cmd_check import add_check_options
-from kalc_formal.diff import diff_paths
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.inputs.gitrev import checkout, parse_revision
+from kalc_formal.review import diff_paths
 from kalc_formal.source import shown_lines
 from kalc_formal.views.diff import render_json, render_text
 from kalc_formal.views.sarif import render_diff_sarif

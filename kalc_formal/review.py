@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from kalc_formal.analysis.changes import Comparison, Side, compare, facts, movement
+from kalc_formal.analysis.changes import Comparison, Side, compare_sides, facts
 from kalc_formal.analysis.scaling import Parameter
 from kalc_formal.capacity import edges
 from kalc_formal.config.reading import read_inputs
@@ -26,17 +26,12 @@ def diff_paths(
     if before.count("-") + after.count("-") > 1:
         raise InvalidArgument("diff: only one side can be read from stdin (-)")
     sides: list[Side] = []
-    found = []
+    options = CheckOptions(horizon=horizon, rlimit=rlimit, budget=budget)
     for paths, label in ((before, labels[0]), (after, labels[1])):
         inputs = read_inputs(paths, env_path=env_path, version=version, stdin=stdin,
                              allow_outside_root=allow_outside_root)
         analysis = analyse_inputs(inputs, horizon=horizon)
         outcome = check(analysis, rlimit=rlimit, budget=budget)
-        found_edges = edges(inputs, capacity, CheckOptions(horizon=horizon, rlimit=rlimit, budget=budget)) \
-            if capacity else []
-        sides.append(Side(label, analysis, outcome, tuple(found_edges)))
-        found.append(facts(inputs, analysis))
-    return Comparison(
-        sides[0], sides[1], movement(sides[0].outcome.verdict, sides[1].outcome.verdict),
-        tuple(compare(found[0], found[1])),
-    )
+        found_edges = edges(inputs, capacity, options) if capacity else []
+        sides.append(Side(label, analysis, outcome, facts(inputs, analysis), tuple(found_edges)))
+    return compare_sides(sides[0], sides[1])
