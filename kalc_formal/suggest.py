@@ -20,14 +20,13 @@ from kalc_formal.analysis.edits import (
     apply,
     candidates,
 )
-from kalc_formal.analysis.result import Analysis
+from kalc_formal.analysis.result import Analysis, client_load
 from kalc_formal.config.reading import Inputs, read_inputs
 from kalc_formal.engine import CheckOptions, analyse_inputs, check
 from kalc_formal.errors import KalcError
 from kalc_formal.inputs.files import MIB, read_regular_file
 from kalc_formal.inputs.gitrev import repository_top
 from kalc_formal.model.solve import Verdict
-from kalc_formal.views.report import client_load
 
 MAX_FILE_BYTES = 64 * MIB
 MAX_SET_SIZE = 2

@@ -4,13 +4,13 @@ import json
 
 import pytest
 
+from kalc_formal.analysis.result import client_load
 from kalc_formal.config.settings import Assumption
 from kalc_formal.coredns.server import Query, Unmodelled
 from kalc_formal.model.solve import Outcome, Verdict
 from kalc_formal.source import Span
 from kalc_formal.views.report import (
     as_json,
-    client_load,
     render_json,
     render_text,
     verdict_line,

@@ -87,4 +87,21 @@ class Analysis:
         return self.flows[FlowKey(pod_class, name).id]
 
 
-__all__ = ["Analysis", "FlowInfo", "GroupInfo", "PluginRef", "ScopeInfo"]
+def client_load(analysis: Analysis) -> dict[str, tuple[int, int]]:
+    """Client queries per second reaching one replica of each group: (baseline, peak)."""
+    model = analysis.model
+    load: dict[str, tuple[int, int]] = {}
+    for group in model.groups:
+        base = peak = 0
+        for flow in model.flows:
+            info = analysis.flows[flow.id]
+            if analysis.groups[group.id].server != info.server:
+                continue
+            queries = len(info.client_queries)
+            base += queries * group.lookup_bounds(flow.id, flow.base)[1]
+            peak += queries * group.lookup_bounds(flow.id, flow.peak)[1]
+        load[group.id] = (base // analysis.step_seconds, peak // analysis.step_seconds)
+    return load
+
+
+__all__ = ["Analysis", "FlowInfo", "GroupInfo", "PluginRef", "ScopeInfo", "client_load"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from kalc_formal.analysis.result import Analysis
+from kalc_formal.analysis.result import Analysis, client_load
 from kalc_formal.model.solve import Outcome, Verdict
 from kalc_formal.source import Span
 from kalc_formal.views.explain import Event, event_chain
@@ -176,23 +176,6 @@ def _headroom_text(analysis: Analysis, outcome: Outcome) -> str:
             f"{window}, {share:.1f}% of the limit ({scope.limit:,})"
         )
     return "\n".join(lines)
-
-
-def client_load(analysis: Analysis) -> dict[str, tuple[int, int]]:
-    """Client queries per second reaching one replica of each group: (baseline, peak)."""
-    model = analysis.model
-    load: dict[str, tuple[int, int]] = {}
-    for group in model.groups:
-        base = peak = 0
-        for flow in model.flows:
-            info = analysis.flows[flow.id]
-            if analysis.groups[group.id].server != info.server:
-                continue
-            queries = len(info.client_queries)
-            base += queries * group.lookup_bounds(flow.id, flow.base)[1]
-            peak += queries * group.lookup_bounds(flow.id, flow.peak)[1]
-        load[group.id] = (base // analysis.step_seconds, peak // analysis.step_seconds)
-    return load
 
 
 def _load_table(analysis: Analysis) -> str:
