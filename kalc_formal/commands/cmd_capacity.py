@@ -16,7 +16,7 @@ from kalc_formal.analysis.scaling import (
 from kalc_formal.capacity import decider, edge
 from kalc_formal.commands.cmd_check import add_check_options
 from kalc_formal.config.reading import read_inputs
-from kalc_formal.engine import CheckOptions, analyse_inputs
+from kalc_formal.engine import CheckOptions, input_settings
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.source import shown_lines
 from kalc_formal.views.capacity import (
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidArgument("--plot draws a region: give two --vary")
     inputs = read_inputs(args.paths, env_path=args.env, version=args.coredns_version,
                          stdin=sys.stdin, allow_outside_root=args.allow_outside_root)
-    step = analyse_inputs(inputs, horizon=args.horizon).step_seconds
+    step = input_settings(inputs, horizon=args.horizon).step
     decide = decider(inputs, CheckOptions(horizon=args.horizon, rlimit=args.rlimit, budget=args.budget))
     if len(ranges) == 1:
         parameter, low, high = ranges[0]
