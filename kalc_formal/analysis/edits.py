@@ -17,6 +17,7 @@ from kalc_formal.analysis.podclasses import selected_clients
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.config.reading import Inputs
 from kalc_formal.coredns.plugins import AutopathConfig, CacheConfig, CoreDNSVersion
+from kalc_formal.coredns.plugins.cache import CACHE_SHARDS
 from kalc_formal.kubernetes.cluster import Workload
 from kalc_formal.model.solve import Outcome
 from kalc_formal.source import Span
@@ -148,16 +149,16 @@ def _newer_coredns(inputs: Inputs, read: ReadText) -> Iterator[Candidate]:
 
 
 def _sized_caches(inputs: Inputs, analysis: Analysis, read: ReadText) -> Iterator[Candidate]:
-    """A capacity for every cache pool that holds all its keys: per shard (256 shards,
-    D3) when keys may all meet in one shard, and in all when they spread evenly."""
+    """A capacity for every cache pool that holds all its keys: per shard (D3) when the
+    model lets keys meet in one shard (a pool with a shard capacity), and in all when
+    they spread evenly."""
     model = analysis.model
     evicting = [p for p in model.pools if model.may_evict(p.id)]
     if not evicting or inputs.config is None:
         return
     keys = max(sum(k.keys for k in model.pool_classes(p.id)) for p in evicting)
-    even = next((a.value for a in analysis.assumptions if a.key == "coredns.shard_balance"),
-                "any") == "even"
-    capacity = 256 * math.ceil(keys / 256) if even else 256 * keys
+    even = not any(p.shard_capacity for p in evicting)
+    capacity = CACHE_SHARDS * (math.ceil(keys / CACHE_SHARDS) if even else keys)
     edits: list[LineEdit] = []
     for block in inputs.config.blocks:
         for plugin in block.plugins:
