@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("inspect pipeline", {"inspect"}),
     ("capacity pipeline", {"capacity"}),
     ("diff and suggest pipelines", {"review", "suggest"}),
+    ("reliance pipeline", {"reliance"}),
     ("python API", {"api"}),
     ("public API", {"__init__"}),
     ("test-suite tools", {"pytest_plugin", "strategies"}),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kalc_formal import __version__
 from kalc_formal.analysis.edits import Suggestions
+from kalc_formal.analysis.relaxations import Reliance
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.analysis.scaling import Edge, parse_parameter
 from kalc_formal.capacity import edges
@@ -17,6 +18,7 @@ from kalc_formal.config.reading import Inputs, read_inputs
 from kalc_formal.engine import CheckOptions, analyse_inputs, check
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Outcome, Verdict
+from kalc_formal.reliance import MAX_PROOFS, relies_on
 from kalc_formal.source import shown_lines
 from kalc_formal.suggest import suggest
 from kalc_formal.views.check import render_json, render_text
@@ -58,6 +60,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         metavar="PARAMS", help="also search how far each growth parameter "
                         "(surge, rate, pods, names, namespaces; default all) can move with "
                         "the property still proved (several checks each)")
+    parser.add_argument("--relies-on", action="store_true",
+                        help="when proved, find a minimal set of config facts the proof relies "
+                        f"on, relaxing each in turn (a whole check each, at most {MAX_PROOFS})")
     parser.add_argument("--patch-dir", metavar="DIR",
                         help="with --suggest, write each suggested fix as DIR/N-ID.patch")
     parser.set_defaults(run=run)
@@ -113,13 +118,16 @@ def run(args: argparse.Namespace) -> int:
             outcome = check(analysis, rlimit=args.rlimit, budget=args.budget, on_progress=progress.at)
         suggestions = _suggestions(args, inputs, analysis, outcome)
         capacity = _capacity(args, inputs)
+        reliance = _reliance(args, outcome)
     if args.format == "json":
-        text = render_json(analysis, outcome, capacity=capacity, suggestions=suggestions)
+        text = render_json(analysis, outcome, capacity=capacity, suggestions=suggestions,
+                           reliance=reliance)
     elif args.format == "sarif":
         text = render_sarif(analysis, outcome, inputs, tool_version=__version__)
     else:
         text = shown_lines(render_text(
             analysis, outcome, capacity=capacity, suggestions=suggestions, patch_dir=args.patch_dir,
+            reliance=reliance,
         ))
     sys.stdout.write(redact(text, inputs.secrets))
     return EXIT_CODES[outcome.verdict]
@@ -131,6 +139,19 @@ def _capacity(args: argparse.Namespace, inputs: Inputs) -> list[Edge] | None:
     parameters = [parse_parameter(p.strip()) for p in args.capacity.split(",") if p.strip()]
     options = CheckOptions(horizon=args.horizon, rlimit=args.rlimit, budget=args.budget)
     return edges(inputs, parameters, options)
+
+
+def _reliance(args: argparse.Namespace, outcome: Outcome) -> Reliance | None:
+    if not getattr(args, "relies_on", False):
+        return None
+    if outcome.verdict is not Verdict.PROVED:
+        return Reliance((), 0, MAX_PROOFS)
+    if "-" in args.paths:
+        raise InvalidArgument("--relies-on edits files: it cannot be used with - (stdin)")
+    options = CheckOptions(env_path=args.env, version=args.coredns_version,
+                           horizon=args.horizon, rlimit=args.rlimit, budget=args.budget)
+    return relies_on(args.paths, options, corefile_env=parse_assignments(args.corefile_env),
+                     allow_outside_root=args.allow_outside_root)
 
 
 def _suggestions(

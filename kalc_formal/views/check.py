@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 from kalc_formal.analysis.edits import Suggestions
+from kalc_formal.analysis.relaxations import Reliance
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.analysis.scaling import Edge
 from kalc_formal.model.solve import Outcome
+from kalc_formal.views import reliance as reliance_view
 from kalc_formal.views import report, suggest
 from kalc_formal.views.capacity import edge_json, render_edges_text
 
@@ -16,8 +18,12 @@ from kalc_formal.views.capacity import edge_json, render_edges_text
 def render_text(
     analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
     suggestions: Suggestions | None = None, patch_dir: str | None = None,
+    reliance: Reliance | None = None,
 ) -> str:
     text = report.render_text(analysis, outcome)
+    if reliance is not None:
+        verdict, _, rest = text.partition("\n\n")
+        text = f"{verdict}\n\n{reliance_view.render_text(reliance, outcome)}\n{rest}"
     if capacity is not None:
         text += "\n" + render_edges_text(capacity, analysis.step_seconds) + "\n"
     if suggestions is not None:
@@ -27,9 +33,12 @@ def render_text(
 
 def render_json(
     analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
-    suggestions: Suggestions | None = None,
+    suggestions: Suggestions | None = None, reliance: Reliance | None = None,
 ) -> str:
     document = report.as_json(analysis, outcome)
+    if reliance is not None:
+        document["relies_on"] = reliance_view.as_json(reliance)
+        document["relies_on_checks"] = reliance.proofs
     if capacity is not None:
         document["capacity"] = [edge_json(e) for e in capacity]
     if suggestions is not None:

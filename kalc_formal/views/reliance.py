@@ -1,0 +1,69 @@
+"""What a proof relies on: the config facts it needs, each with where it is written and
+what relaxing it gave, and the facts relaxed without breaking it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kalc_formal.analysis.relaxations import Reliance, Trial
+from kalc_formal.model.solve import Outcome, Verdict
+from kalc_formal.views.report import PROPERTY
+
+MAX_SPANS_SHOWN = 3
+"""The most positions of one fact written in text (JSON lists them all)."""
+
+
+def no_proof_note(outcome: Outcome) -> str:
+    return f"Relies on: there is no proof to explain (the verdict is {outcome.verdict.value})."
+
+
+def render_text(reliance: Reliance | None, outcome: Outcome) -> str:
+    if reliance is None or outcome.verdict is not Verdict.PROVED:
+        return no_proof_note(outcome) + "\n"
+    relied = reliance.having("relied-on")
+    lines = [
+        f"Relies on ({reliance.proofs} check(s) of edited copies; a minimal set: with every "
+        f"other fact below relaxed {PROPERTY} is still proved, and relaxing any one of "
+        "these as well it is not):"
+    ]
+    lines += [_line(t, f"{t.fact.relaxation}: {t.verdict}") for t in relied]
+    if not relied:
+        lines.append("  none of the config facts below: all relaxed together, it is still proved")
+    relaxed = reliance.having("relaxed")
+    if relaxed:
+        lines.append("Not relied on (relaxed together, still proved):")
+        lines += [_line(t, t.fact.relaxation) for t in relaxed]
+    undecided = reliance.having("undecided")
+    if undecided:
+        lines.append("Cannot say (kept as written; the check of the relaxed copy did not decide):")
+        lines += [_line(t, f"{t.fact.relaxation}: {t.note or t.verdict}") for t in undecided]
+    untested = reliance.having("untested")
+    if untested:
+        lines.append("Not tested (kept as written):")
+        lines += [_line(t, t.note) for t in untested]
+    return "\n".join(lines) + "\n"
+
+
+def _line(trial: Trial, outcome: str) -> str:
+    spans = trial.fact.spans
+    where = ", ".join(str(s) for s in spans[:MAX_SPANS_SHOWN])
+    if len(spans) > MAX_SPANS_SHOWN:
+        where += f" and {len(spans) - MAX_SPANS_SHOWN:,} more"
+    return f"  {trial.fact.text} at {where} ({outcome})"
+
+
+def as_json(reliance: Reliance | None) -> list[dict[str, Any]]:
+    if reliance is None:
+        return []
+    return [
+        {
+            "fact": t.fact.text,
+            "kind": t.fact.kind,
+            "positions": [str(s) for s in t.fact.spans],
+            "relaxation": t.fact.relaxation,
+            "status": t.status,
+            "verdict": t.verdict or None,
+            "note": t.note,
+        }
+        for t in reliance.trials
+    ]
