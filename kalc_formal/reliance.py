@@ -12,9 +12,10 @@ fact as well is not proved. It is minimal, not the smallest such set.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from kalc_formal.analysis.edits import LineEdit, apply
-from kalc_formal.analysis.relaxations import Fact, Reliance, Trial, facts
+from kalc_formal.analysis.relaxations import Bound, Fact, Reliance, Trial, facts
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import CheckOptions, analyse_inputs, check
 from kalc_formal.errors import KalcError
@@ -37,12 +38,14 @@ class _Prover:
         self.allow_outside_root = allow_outside_root
         self.proofs = 0
 
-    def verdict(self, relaxed: list[Fact]) -> tuple[str, str]:
-        """(verdict, note) of the check with ``relaxed`` applied: a Verdict's value, or
-        "invalid" when the edited files cannot be read."""
+    def verdict(self, relaxed: list[Fact], extra: tuple[LineEdit, ...] = ()) -> tuple[str, str]:
+        """(verdict, note) of the check with ``relaxed`` and ``extra`` applied: a
+        Verdict's value, or "invalid" when the edited files cannot be read."""
         self.proofs += 1
         ids = {f.id for f in relaxed}
         by_path: dict[str, list[LineEdit]] = {}
+        for edit in extra:
+            by_path.setdefault(edit.path, []).append(edit)
         for fact in relaxed:
             if fact.within not in ids:
                 for edit in fact.edits:
@@ -95,6 +98,9 @@ def relies_on(
                 if trials[fact.id].status == "relaxed":
                     relaxed.append(fact)
         _recheck(found, trials, relaxed, tested_against, prover, max_proofs)
+        for fact in found:
+            if trials[fact.id].status == "relied-on" and fact.bound is not None:
+                trials[fact.id] = _weakest(trials[fact.id], fact.bound, relaxed, prover, max_proofs)
         proofs = prover.proofs
     return Reliance(tuple(trials[f.id] for f in found), proofs, max_proofs)
 
@@ -133,3 +139,26 @@ def _recheck(found: list[Fact], trials: dict[str, Trial], relaxed: list[Fact],
             if trial.status == "relaxed":
                 relaxed.append(fact)
                 changed = True
+
+
+def _weakest(trial: Trial, bound: Bound, relaxed: list[Fact], prover: _Prover,
+             max_proofs: int) -> Trial:
+    """The weakest of the bound's values with which the final set is still proved, by
+    bisection (the written value is proved; the property is taken to be monotone in the
+    value, and the value found is proved and its weaker neighbour is not)."""
+    values = bound.values
+    proved, failed = len(values) - 1, -1
+    while proved - failed > 1:
+        if prover.proofs >= max_proofs:
+            return replace(trial, weakest=values[proved],
+                           weakest_note="the proof budget was spent: a weaker value may also prove")
+        middle = (proved + failed) // 2
+        verdict, _ = prover.verdict(relaxed, bound.edit(values[middle]))
+        if verdict == Verdict.PROVED.value:
+            proved = middle
+        elif verdict in (Verdict.UNSAFE.value, Verdict.SAFE_BOUNDED.value):
+            failed = middle
+        else:
+            return replace(trial, weakest=values[proved],
+                           weakest_note=f"the check with {values[middle]} ended {verdict}")
+    return replace(trial, weakest=values[proved])

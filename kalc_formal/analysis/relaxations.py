@@ -11,14 +11,14 @@ The reliance pipeline finds which facts a proof needs by relaxing them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from kalc_formal.analysis.edits import LineEdit
 from kalc_formal.analysis.podclasses import selected_clients
 from kalc_formal.config.reading import Inputs
 from kalc_formal.coredns.plugins import AutopathConfig, CacheConfig, CoreDNSVersion
-from kalc_formal.coredns.plugins.cache import CACHE_DEFAULT_CAPACITY
+from kalc_formal.coredns.plugins.cache import CACHE_DEFAULT_CAPACITY, CACHE_SHARDS
 from kalc_formal.coredns.plugins.chain import CorefileConfig
 from kalc_formal.kubernetes.cluster import Workload
 from kalc_formal.source import Span
@@ -37,6 +37,17 @@ MAX_BLOCK_LINES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
+class Bound:
+    """A numeric fact's written value and the values it may take, weakest first (the
+    written one last); ``edit`` writes one of them in place of the written one."""
+
+    name: str
+    written: int
+    values: Sequence[int]
+    edit: Callable[[int], tuple[LineEdit, ...]] = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Fact:
     """A config element a proof may rely on, and the edit that relaxes it.
 
@@ -52,6 +63,7 @@ class Fact:
     edits: tuple[LineEdit, ...]
     within: str | None = None
     why_not: str = ""
+    bound: Bound | None = None
 
     @property
     def order(self) -> tuple[str, int, int, str]:
@@ -115,7 +127,8 @@ def _cache(cache: CacheConfig, where: str, read: ReadText) -> Iterator[Fact]:
     edits = _deletions(read, span.path, span.line, end) if end is not None else ()
     yield Fact(fact_id, "cache", f"the cache of {where} ({shown.rstrip(' {')})", (span,),
                "cache removed", edits,
-               why_not="" if edits else "its lines could not be found in the file")
+               why_not="" if edits else "its lines could not be found in the file",
+               bound=_ttl_bound(cache, line) if edits and line is not None else None)
     if end is None:
         return
     lines = _lines(read, span.path)
@@ -135,7 +148,39 @@ def _cache(cache: CacheConfig, where: str, read: ReadText) -> Iterator[Fact]:
             f"{words[0]} capacity back to CoreDNS's default {CACHE_DEFAULT_CAPACITY:,}",
             (LineEdit(span.path, number, old, (new,)),) if new != old else (), within=fact_id,
             why_not="" if new != old else "the capacity could not be found on its line",
+            bound=_capacity_bound(words[0], capacity, span.path, number, old) if new != old else None,
         )
+
+
+def _replacing(path: str, number: int, old: str, pattern: str) -> Callable[[int], tuple[LineEdit, ...]]:
+    """Edits that put a value in the first group ``pattern`` matches on one line."""
+    def edit(value: int) -> tuple[LineEdit, ...]:
+        new = re.sub(pattern, rf"\g<1>{value}", old, count=1)
+        return (LineEdit(path, number, old, (new,)),)
+    return edit
+
+
+def _ttl_bound(cache: CacheConfig, line: str) -> Bound | None:
+    """The TTL written on the cache's own line (``cache [TTL] ...``), when no option
+    sets one pool's TTL apart from the other's."""
+    if cache.success_max_ttl != cache.denial_max_ttl or not cache.success_max_ttl.is_integer():
+        return None
+    written = int(cache.success_max_ttl)
+    match = re.match(r"(\s*cache)(?:[ \t]+\d+)?(.*)$", line)
+    if match is None or written < 1:
+        return None
+    head, rest = match.groups()
+
+    def edit(value: int) -> tuple[LineEdit, ...]:
+        return (LineEdit(cache.span.path, cache.span.line, line, (f"{head} {value}{rest}",)),)
+    return Bound("cache TTL", written, range(1, written + 1), edit)
+
+
+def _capacity_bound(pool: str, capacity: int, path: str, number: int, old: str) -> Bound:
+    first = CACHE_SHARDS * (CACHE_DEFAULT_CAPACITY // CACHE_SHARDS + 1)
+    values = (CACHE_DEFAULT_CAPACITY, *range(first, capacity, CACHE_SHARDS), capacity)
+    return Bound(f"{pool} capacity", capacity, values,
+                 _replacing(path, number, old, rf"({pool}\s+)\d+"))
 
 
 def _block_end(read: ReadText, span: Span) -> int | None:
@@ -189,13 +234,28 @@ def _ndots(inputs: Inputs, read: ReadText) -> Iterator[Fact]:
         names = ", ".join(f"{w.kind}/{w.name}" for w, _ in settings[:3])
         more = f" and {len(settings) - 3:,} more" if len(settings) > 3 else ""
         spans = tuple(span for _, span in settings)
+        items = tuple(e for item in edits for e in item)
         yield Fact(
             f"ndots-{value}:{spans[0]}", "ndots",
             f"ndots:{value} on {len(settings):,} client workload(s) ({names}{more})", spans,
             f"the ndots option removed (the kubelet's ndots:{KUBELET_NDOTS} applies)",
-            tuple(e for item in edits for e in item) if all(edits) else (),
+            items if all(edits) else (),
             why_not="" if all(edits) else "an ndots option is not a block list item",
+            bound=_ndots_bound(value, items) if all(edits) else None,
         )
+
+
+def _ndots_bound(written: int, items: tuple[LineEdit, ...]) -> Bound | None:
+    """ndots from the kubelet's less one down to the written value, on every option."""
+    pattern = r"""(value:\s*["']?)\d+"""
+    lines = [e for e in items if re.search(pattern, e.old)]
+    if len(lines) != len({(e.path, e.line) for e in items if e.old.lstrip().startswith("-")}):
+        return None
+
+    def edit(value: int) -> tuple[LineEdit, ...]:
+        return tuple(LineEdit(e.path, e.line, e.old, (re.sub(pattern, rf"\g<1>{value}", e.old, count=1),))
+                     for e in lines)
+    return Bound("ndots", written, range(KUBELET_NDOTS - 1, written - 1, -1), edit)
 
 
 def _coredns_servers(inputs: Inputs, read: ReadText) -> Iterator[Fact]:
@@ -234,7 +294,10 @@ def _replicas_fact(read: ReadText, workload: Workload, name: str, replicas: int)
     edits = (LineEdit(span.path, span.line, old, (new,)),) if new != old else ()
     return Fact(f"replicas:{span}", "replicas", f"{replicas:,} replicas of {name}", (span,),
                 "replicas: 1", edits,
-                why_not="" if edits else "replicas is not written as `replicas: N` on its line")
+                why_not="" if edits else "replicas is not written as `replicas: N` on its line",
+                bound=Bound("replicas", replicas, range(1, replicas + 1),
+                            _replacing(span.path, span.line, old, r"(replicas:\s*)\d+"))
+                if edits else None)
 
 
 def _item_fact(read: ReadText, span: Span, kind: str, text: str, relaxation: str) -> Fact:
@@ -290,6 +353,9 @@ class Trial:
     status: str
     verdict: str = ""
     note: str = ""
+    weakest: int | None = None
+    """For a relied-on numeric fact: the weakest value found with which it is still proved."""
+    weakest_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

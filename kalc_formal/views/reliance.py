@@ -26,7 +26,7 @@ def render_text(reliance: Reliance | None, outcome: Outcome) -> str:
         f"other fact below relaxed {PROPERTY} is still proved, and relaxing any one of "
         "these as well it is not):"
     ]
-    lines += [_line(t, f"{t.fact.relaxation}: {t.verdict}") for t in relied]
+    lines += [_line(t, f"{t.fact.relaxation}: {t.verdict}{_weakest(t)}") for t in relied]
     if not relied:
         lines.append("  none of the config facts below: all relaxed together, it is still proved")
     relaxed = reliance.having("relaxed")
@@ -42,6 +42,16 @@ def render_text(reliance: Reliance | None, outcome: Outcome) -> str:
         lines.append("Not tested (kept as written):")
         lines += [_line(t, t.note) for t in untested]
     return "\n".join(lines) + "\n"
+
+
+def _weakest(trial: Trial) -> str:
+    bound = trial.fact.bound
+    if bound is None or trial.weakest is None:
+        return ""
+    note = f", {trial.weakest_note}" if trial.weakest_note else ""
+    if trial.weakest == bound.written:
+        return f"; no weaker {bound.name} is proved{note}"
+    return f"; {bound.name} {trial.weakest:,} is enough (written: {bound.written:,}){note}"
 
 
 def _line(trial: Trial, outcome: str) -> str:
@@ -64,6 +74,12 @@ def as_json(reliance: Reliance | None) -> list[dict[str, Any]]:
             "status": t.status,
             "verdict": t.verdict or None,
             "note": t.note,
+            "bound": None if t.fact.bound is None else {
+                "name": t.fact.bound.name,
+                "written": t.fact.bound.written,
+                "weakest_proved": t.weakest,
+                "note": t.weakest_note,
+            },
         }
         for t in reliance.trials
     ]
