@@ -211,7 +211,8 @@ def test_cli_text_json_and_no_proof(capsys):
     assert main(["check", folder, "--relies-on"]) == 0
     text = capsys.readouterr().out
     lines = text.split("\n")
-    assert lines[2].startswith("Relies on (7 check(s) of edited copies; a minimal set")
+    assert lines[2].startswith("Relies on (a minimal set of config facts: ")
+    assert lines[2].endswith("7 check(s) of edited copies):")
     assert "Not relied on (relaxed together, still proved):" in text
     assert main(["check", folder, "--relies-on", "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)

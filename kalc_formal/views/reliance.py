@@ -22,9 +22,9 @@ def render_text(reliance: Reliance | None, outcome: Outcome) -> str:
         return no_proof_note(outcome) + "\n"
     relied = reliance.having("relied-on")
     lines = [
-        f"Relies on ({reliance.proofs} check(s) of edited copies; a minimal set: with every "
-        f"other fact below relaxed {PROPERTY} is still proved, and relaxing any one of "
-        "these as well it is not):"
+        f"Relies on (a minimal set of config facts: with all the others below relaxed, {PROPERTY} "
+        "is still proved; relaxing any one of these as well, it is not; "
+        f"{reliance.proofs} check(s) of edited copies):"
     ]
     lines += [_line(t, f"{t.fact.relaxation}: {t.verdict}{_weakest(t)}") for t in relied]
     if not relied:
