@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from kalc_formal.analysis.edits import LineEdit, apply
 from kalc_formal.analysis.relaxations import Bound, Fact, Reliance, Trial, facts
-from kalc_formal.config.reading import read_inputs
+from kalc_formal.config.reading import Inputs, read_inputs
 from kalc_formal.engine import CheckOptions, analyse_inputs, check
 from kalc_formal.errors import KalcError
 from kalc_formal.model.solve import Verdict
@@ -71,13 +71,16 @@ class _Prover:
 
 
 def relies_on(
-    paths: list[str], options: CheckOptions, *, max_proofs: int = MAX_PROOFS,
-    corefile_env: Mapping[str, str] | None = None, allow_outside_root: bool = False,
+    paths: list[str], options: CheckOptions, *, inputs: Inputs | None = None,
+    max_proofs: int = MAX_PROOFS, corefile_env: Mapping[str, str] | None = None,
+    allow_outside_root: bool = False,
 ) -> Reliance:
-    """The facts of the inputs at ``paths`` (whose check is proved) that the proof needs."""
+    """The facts of the inputs at ``paths`` (whose check is proved) that the proof needs;
+    ``inputs``: those paths as already read with the same options."""
     texts = _Texts()
-    inputs = read_inputs(paths, env_path=options.env_path, version=options.version,
-                         allow_outside_root=allow_outside_root, corefile_env=corefile_env)
+    if inputs is None:
+        inputs = read_inputs(paths, env_path=options.env_path, version=options.version,
+                             allow_outside_root=allow_outside_root, corefile_env=corefile_env)
     found = facts(inputs, texts.read)
     trials: dict[str, Trial] = {}
     relaxed: list[Fact] = []

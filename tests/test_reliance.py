@@ -234,3 +234,30 @@ def test_cli_refuses_stdin(capsys, monkeypatch):
     env = str(EXAMPLES / "small-cluster" / "kalc.yaml")
     assert main(["check", "-", "--env", env, "--relies-on"]) == 2
     assert "--relies-on edits files" in capsys.readouterr().err
+
+
+def test_the_release_that_runs_cache_before_autopath(tmp_path):
+    folder = _copy(EXAMPLES / "datadog-autopath-sized", tmp_path / "upgraded", {
+        "coredns.yaml": [("coredns:v1.11.1", "coredns:v1.14.7")]})
+    assert _verdict(folder) is Verdict.PROVED
+    reliance = relies_on([str(folder)], CheckOptions())
+    version = next(t for t in reliance.trials if t.fact.kind == "version")
+    assert version.status == "relied-on"
+    assert version.verdict == "unsafe"
+    assert version.fact.text == "CoreDNS 1.14.7 runs cache before autopath (B3)"
+    _assert_minimal(folder, reliance, tmp_path)
+
+
+def test_a_spread_constraint_keeps_replicas_apart(tmp_path):
+    anti = ("      affinity:\n        podAntiAffinity:\n          requiredDuringSchedulingIgnored"
+            "DuringExecution:\n          - labelSelector:\n              matchLabels:\n"
+            "                k8s-app: kube-dns\n            topologyKey: kubernetes.io/hostname\n")
+    spread = ("      topologySpreadConstraints:\n      - maxSkew: 1\n"
+              "        topologyKey: kubernetes.io/hostname\n        whenUnsatisfiable: DoNotSchedule\n"
+              "        labelSelector:\n          matchLabels:\n            k8s-app: kube-dns\n")
+    folder = _copy(EXAMPLES / "small-cluster", tmp_path / "spread", {"coredns.yaml": [(anti, spread)]})
+    assert _verdict(folder) is Verdict.PROVED
+    reliance = relies_on([str(folder)], CheckOptions())
+    assert _relied(reliance) == [("replicas", "coredns.yaml:9"), ("spread", "coredns.yaml:24"),
+                                 ("ndots", "workloads.yaml:16")]
+    _assert_minimal(folder, reliance, tmp_path)

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             outcome = check(analysis, rlimit=args.rlimit, budget=args.budget, on_progress=progress.at)
         suggestions = _suggestions(args, inputs, analysis, outcome)
         capacity = _capacity(args, inputs)
-        reliance = _reliance(args, outcome)
+        reliance = _reliance(args, inputs, outcome)
     if args.format == "json":
         text = render_json(analysis, outcome, capacity=capacity, suggestions=suggestions,
                            reliance=reliance)
@@ -141,7 +141,7 @@ def _capacity(args: argparse.Namespace, inputs: Inputs) -> list[Edge] | None:
     return edges(inputs, parameters, options)
 
 
-def _reliance(args: argparse.Namespace, outcome: Outcome) -> Reliance | None:
+def _reliance(args: argparse.Namespace, inputs: Inputs, outcome: Outcome) -> Reliance | None:
     if not getattr(args, "relies_on", False):
         return None
     if outcome.verdict is not Verdict.PROVED:
@@ -150,7 +150,8 @@ def _reliance(args: argparse.Namespace, outcome: Outcome) -> Reliance | None:
         raise InvalidArgument("--relies-on edits files: it cannot be used with - (stdin)")
     options = CheckOptions(env_path=args.env, version=args.coredns_version,
                            horizon=args.horizon, rlimit=args.rlimit, budget=args.budget)
-    return relies_on(args.paths, options, corefile_env=parse_assignments(args.corefile_env),
+    return relies_on(args.paths, options, inputs=inputs,
+                     corefile_env=parse_assignments(args.corefile_env),
                      allow_outside_root=args.allow_outside_root)
 
 
