@@ -17,11 +17,14 @@ from dataclasses import replace
 from kalc_formal.analysis.edits import LineEdit, apply
 from kalc_formal.analysis.relaxations import Bound, Fact, Reliance, Trial, facts
 from kalc_formal.config.reading import Inputs, read_inputs
-from kalc_formal.engine import CheckOptions, analyse_inputs, check
+from kalc_formal.engine import CheckOptions, analyse_inputs, check_property
 from kalc_formal.errors import KalcError
+from kalc_formal.model.flowmodel import Property
 from kalc_formal.model.solve import Verdict
 from kalc_formal.suggest import _EditableCopy, _Texts
 
+EXPLAINED: Property = "upstream-limit"
+"""The property whose proof is explained (server-load's is not, yet)."""
 MAX_PROOFS = 40
 """The most checks of edited inputs one --relies-on runs; each is a whole check."""
 
@@ -64,7 +67,8 @@ class _Prover:
                                      allow_outside_root=self.allow_outside_root,
                                      corefile_env=self.corefile_env)
                 analysis = analyse_inputs(inputs, horizon=options.horizon)
-                outcome = check(analysis, rlimit=options.rlimit, budget=options.budget)
+                outcome = check_property(analysis, EXPLAINED, rlimit=options.rlimit,
+                                         budget=options.budget)
         except KalcError as error:
             return "invalid", f"the edited files are not valid: {str(error).splitlines()[0]}"
         return outcome.verdict.value, outcome.reason

@@ -18,9 +18,9 @@ from kalc_formal.views.capacity import edge_json, render_edges_text
 def render_text(
     analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
     suggestions: Suggestions | None = None, patch_dir: str | None = None,
-    reliance: Reliance | None = None,
+    server_load: Outcome | None = None, reliance: Reliance | None = None,
 ) -> str:
-    text = report.render_text(analysis, outcome)
+    text = report.render_text(analysis, outcome, server_load)
     if reliance is not None:
         verdict, _, rest = text.partition("\n\n")
         text = f"{verdict}\n\n{reliance_view.render_text(reliance, outcome)}\n{rest}"
@@ -33,9 +33,10 @@ def render_text(
 
 def render_json(
     analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
-    suggestions: Suggestions | None = None, reliance: Reliance | None = None,
+    suggestions: Suggestions | None = None, server_load: Outcome | None = None,
+    reliance: Reliance | None = None,
 ) -> str:
-    document = report.as_json(analysis, outcome)
+    document = report.as_json(analysis, outcome, server_load)
     if reliance is not None:
         document["relies_on"] = reliance_view.as_json(reliance)
         document["relies_on_checks"] = reliance.proofs
