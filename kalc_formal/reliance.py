@@ -23,8 +23,6 @@ from kalc_formal.model.flowmodel import Property
 from kalc_formal.model.solve import Verdict
 from kalc_formal.suggest import _EditableCopy, _Texts
 
-EXPLAINED: Property = "upstream-limit"
-"""The property whose proof is explained (server-load's is not, yet)."""
 MAX_PROOFS = 40
 """The most checks of edited inputs one --relies-on runs; each is a whole check."""
 
@@ -32,9 +30,10 @@ MAX_PROOFS = 40
 class _Prover:
     """Checks the inputs with a set of facts relaxed, counting the checks."""
 
-    def __init__(self, copy: _EditableCopy, texts: _Texts, options: CheckOptions,
+    def __init__(self, copy: _EditableCopy, texts: _Texts, options: CheckOptions, prop: Property,
                  corefile_env: Mapping[str, str] | None, allow_outside_root: bool) -> None:
         self.copy = copy
+        self.prop = prop
         self.texts = texts
         self.options = options
         self.corefile_env = corefile_env
@@ -67,7 +66,7 @@ class _Prover:
                                      allow_outside_root=self.allow_outside_root,
                                      corefile_env=self.corefile_env)
                 analysis = analyse_inputs(inputs, horizon=options.horizon)
-                outcome = check_property(analysis, EXPLAINED, rlimit=options.rlimit,
+                outcome = check_property(analysis, self.prop, rlimit=options.rlimit,
                                          budget=options.budget)
         except KalcError as error:
             return "invalid", f"the edited files are not valid: {str(error).splitlines()[0]}"
@@ -75,11 +74,11 @@ class _Prover:
 
 
 def relies_on(
-    paths: list[str], options: CheckOptions, *, inputs: Inputs | None = None,
-    max_proofs: int = MAX_PROOFS, corefile_env: Mapping[str, str] | None = None,
+    paths: list[str], options: CheckOptions, *, prop: Property = "upstream-limit",
+    inputs: Inputs | None = None, max_proofs: int = MAX_PROOFS, corefile_env: Mapping[str, str] | None = None,
     allow_outside_root: bool = False,
 ) -> Reliance:
-    """The facts of the inputs at ``paths`` (whose check is proved) that the proof needs;
+    """The facts of the inputs at ``paths`` that the proof of ``prop`` needs;
     ``inputs``: those paths as already read with the same options."""
     texts = _Texts()
     if inputs is None:
@@ -90,7 +89,7 @@ def relies_on(
     relaxed: list[Fact] = []
     tested_against: dict[str, frozenset[str]] = {}
     with _EditableCopy(paths) as copy:
-        prover = _Prover(copy, texts, options, corefile_env, allow_outside_root)
+        prover = _Prover(copy, texts, options, prop, corefile_env, allow_outside_root)
         for fact in found:
             if not fact.edits:
                 trials[fact.id] = Trial(fact, "untested", note=fact.why_not)
@@ -109,7 +108,7 @@ def relies_on(
             if trials[fact.id].status == "relied-on" and fact.bound is not None:
                 trials[fact.id] = _weakest(trials[fact.id], fact.bound, relaxed, prover, max_proofs)
         proofs = prover.proofs
-    return Reliance(tuple(trials[f.id] for f in found), proofs, max_proofs)
+    return Reliance(tuple(trials[f.id] for f in found), proofs, max_proofs, prop)
 
 
 def _trial(fact: Fact, verdict: str, note: str) -> Trial:

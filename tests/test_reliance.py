@@ -261,3 +261,17 @@ def test_a_spread_constraint_keeps_replicas_apart(tmp_path):
     assert _relied(reliance) == [("replicas", "coredns.yaml:9"), ("spread", "coredns.yaml:24"),
                                  ("ndots", "workloads.yaml:16")]
     _assert_minimal(folder, reliance, tmp_path)
+
+
+def test_each_proved_property_has_its_own_set(tmp_path, capsys):
+    folder = _small(tmp_path, [("check:\n", "coredns:\n  capacity_qps: 2000\ncheck:\n")])
+    assert main(["check", str(folder), "--relies-on", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    jsonschema.validate(document, load_schema("check"))
+    relied = {(e["property"], e["kind"]) for e in document["relies_on"] if e["status"] == "relied-on"}
+    assert relied == {("upstream-limit", "replicas"), ("upstream-limit", "anti-affinity"),
+                      ("upstream-limit", "ndots"), ("server-load", "replicas"),
+                      ("server-load", "ndots")}
+    load = relies_on([str(folder)], CheckOptions(), prop="server-load")
+    assert load.property == "server-load"
+    assert [t.fact.kind for t in load.having("relaxed")] == ["cache", "anti-affinity"]

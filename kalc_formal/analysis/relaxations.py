@@ -365,6 +365,8 @@ class Reliance:
     trials: tuple[Trial, ...]
     proofs: int
     budget: int
+    property: str = "upstream-limit"
+    """The property whose proof is explained."""
 
     def having(self, status: str) -> tuple[Trial, ...]:
         return tuple(t for t in self.trials if t.status == status)

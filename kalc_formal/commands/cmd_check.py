@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from kalc_formal import __version__
@@ -17,6 +18,7 @@ from kalc_formal.config.corefile_env import parse_assignments, redact, redacting
 from kalc_formal.config.reading import Inputs, read_inputs
 from kalc_formal.engine import CheckOptions, analyse_inputs, check_properties
 from kalc_formal.errors import InvalidArgument
+from kalc_formal.model.flowmodel import Property
 from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Outcome, Verdict
 from kalc_formal.reliance import MAX_PROOFS, relies_on
 from kalc_formal.source import shown_lines
@@ -62,8 +64,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         "(surge, rate, pods, names, namespaces; default all) can move with "
                         "the property still proved (several checks each)")
     parser.add_argument("--relies-on", action="store_true",
-                        help="when proved, find a minimal set of config facts the proof relies "
-                        f"on, relaxing each in turn (a whole check each, at most {MAX_PROOFS})")
+                        help="for each proved property, find a minimal set of config facts its "
+                        "proof relies on, relaxing each in turn (a whole check each, at most "
+                        f"{MAX_PROOFS} a property)")
     parser.add_argument("--patch-dir", metavar="DIR",
                         help="with --suggest, write each suggested fix as DIR/N-ID.patch")
     parser.set_defaults(run=run)
@@ -122,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         outcome, server_load = outcomes["upstream-limit"], outcomes.get("server-load")
         suggestions = _suggestions(args, inputs, analysis, outcome)
         capacity = _capacity(args, inputs)
-        reliance = _reliance(args, inputs, outcome)
+        reliance = _reliance(args, inputs, outcomes)
     if args.format == "json":
         text = render_json(analysis, outcome, capacity=capacity, suggestions=suggestions,
                            server_load=server_load, reliance=reliance)
@@ -146,18 +149,23 @@ def _capacity(args: argparse.Namespace, inputs: Inputs) -> list[Edge] | None:
     return edges(inputs, parameters, options)
 
 
-def _reliance(args: argparse.Namespace, inputs: Inputs, outcome: Outcome) -> Reliance | None:
-    if not getattr(args, "relies_on", False):
+def _reliance(
+    args: argparse.Namespace, inputs: Inputs, outcomes: Mapping[Property, Outcome]
+) -> tuple[Reliance, ...] | None:
+    """What each proved property's proof relies on (SARIF has no place for it)."""
+    if not getattr(args, "relies_on", False) or args.format == "sarif":
         return None
-    if outcome.verdict is not Verdict.PROVED:
-        return Reliance((), 0, MAX_PROOFS)
-    if "-" in args.paths:
+    proved = [p for p, outcome in outcomes.items() if outcome.verdict is Verdict.PROVED]
+    if proved and "-" in args.paths:
         raise InvalidArgument("--relies-on edits files: it cannot be used with - (stdin)")
     options = CheckOptions(env_path=args.env, version=args.coredns_version,
                            horizon=args.horizon, rlimit=args.rlimit, budget=args.budget)
-    return relies_on(args.paths, options, inputs=inputs,
-                     corefile_env=parse_assignments(args.corefile_env),
-                     allow_outside_root=args.allow_outside_root)
+    return tuple(
+        relies_on(args.paths, options, prop=prop, inputs=inputs,
+                  corefile_env=parse_assignments(args.corefile_env),
+                  allow_outside_root=args.allow_outside_root)
+        for prop in proved
+    )
 
 
 def _suggestions(

@@ -3,26 +3,27 @@ what relaxing it gave, and the facts relaxed without breaking it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kalc_formal.analysis.relaxations import Reliance, Trial
-from kalc_formal.model.solve import Outcome, Verdict
-from kalc_formal.views.report import PROPERTY
+from kalc_formal.model.solve import Verdict
 
 MAX_SPANS_SHOWN = 3
 """The most positions of one fact written in text (JSON lists them all)."""
 
 
-def no_proof_note(outcome: Outcome) -> str:
-    return f"Relies on: there is no proof to explain (the verdict is {outcome.verdict.value})."
+def render_text(reliances: Sequence[Reliance], verdict: Verdict) -> str:
+    """A section per proved property; one line when no property is proved."""
+    if not reliances:
+        return f"Relies on: there is no proof to explain (the verdict is {verdict.value}).\n"
+    return "\n".join(_section(r) for r in reliances)
 
 
-def render_text(reliance: Reliance | None, outcome: Outcome) -> str:
-    if reliance is None or outcome.verdict is not Verdict.PROVED:
-        return no_proof_note(outcome) + "\n"
+def _section(reliance: Reliance) -> str:
     relied = reliance.having("relied-on")
     lines = [
-        f"Relies on (a minimal set of config facts: with all the others below relaxed, {PROPERTY} "
+        f"Relies on (a minimal set of config facts: with all the others below relaxed, {reliance.property} "
         "is still proved; relaxing any one of these as well, it is not; "
         f"{reliance.proofs} check(s) of edited copies):"
     ]
@@ -62,11 +63,10 @@ def _line(trial: Trial, outcome: str) -> str:
     return f"  {trial.fact.text} at {where} ({outcome})"
 
 
-def as_json(reliance: Reliance | None) -> list[dict[str, Any]]:
-    if reliance is None:
-        return []
+def as_json(reliances: Sequence[Reliance]) -> list[dict[str, Any]]:
     return [
         {
+            "property": reliance.property,
             "fact": t.fact.text,
             "kind": t.fact.kind,
             "positions": [str(s) for s in t.fact.spans],
@@ -81,5 +81,6 @@ def as_json(reliance: Reliance | None) -> list[dict[str, Any]]:
                 "note": t.weakest_note,
             },
         }
+        for reliance in reliances
         for t in reliance.trials
     ]
