@@ -51,7 +51,7 @@ def render_text(analysis: Analysis, outcome: Outcome) -> str:
         parts.append(_unmodelled_text(analysis))
     if outcome.counterexample is not None:
         parts.append("Event chain (replayed in the simulator):")
-        parts.append(_events_text(analysis, event_chain(analysis, outcome.counterexample)))
+        parts.append(_events_text(analysis, event_chain(analysis, outcome.counterexample, grouped=True)))
         parts.append(_trace_table(analysis, outcome))
     rests_on = _rests_on_text(analysis, outcome)
     if rests_on:
@@ -304,6 +304,6 @@ def trace_text(analysis: Analysis, outcome: Outcome) -> str:
         return ""
     return "\n\n".join([
         "Event chain (replayed in the simulator):",
-        _events_text(analysis, event_chain(analysis, outcome.counterexample)),
+        _events_text(analysis, event_chain(analysis, outcome.counterexample, grouped=True)),
         _trace_table(analysis, outcome),
     ])
