@@ -291,7 +291,7 @@ def test_failures_of_a_and_aaaa_are_one_line():
 
 def test_other_names_and_an_autopath_walk_of_the_same_name_are_lines_of_their_own():
     built = two_qtypes()
-    other = replace(built.keys[AAAA], display="web.example.com.")
+    other = replace(built.keys[AAAA], template="web.example.com.", display="web.example.com.")
     assert len(of_kind(grouped(replace(built, keys={**built.keys, AAAA: other}),
                                both(0, {}, {})), "misses")) == 2
     walk = replace(built.keys[AAAA], walk=True)
@@ -301,7 +301,7 @@ def test_other_names_and_an_autopath_walk_of_the_same_name_are_lines_of_their_ow
 
 def test_grouped_lines_are_ranked_by_their_packets():
     built = two_qtypes()
-    other = replace(built.keys[AAAA], display="web.example.com.")
+    other = replace(built.keys[AAAA], template="web.example.com.", display="web.example.com.")
     built = replace(built, keys={**built.keys, AAAA: other})
     events = of_kind(grouped(built, both(0, {"sent": 10}, {"sent": 30})), "misses")
     assert [e.packets for e in events] == [30, 10]

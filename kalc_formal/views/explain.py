@@ -88,14 +88,14 @@ def _outages(analysis: Analysis, step: StepResult) -> list[Event]:
 def _together(
     analysis: Analysis, keys: Sequence[KeyClass], grouped: bool
 ) -> list[list[KeyClass]]:
-    """``keys`` one by one, or (``grouped``) those of one server group and name class
-    together, by qtype, in the order of the first of each."""
+    """``keys`` one by one, or (``grouped``) those of one server group, name class (qname
+    template), kind and cache together, by qtype, in the order of the first of each."""
     if not grouped:
         return [[key] for key in keys]
     classes: dict[tuple[object, ...], list[KeyClass]] = {}
     for key in keys:
         info = analysis.keys[key.id]
-        classes.setdefault((key.group, info.display, info.walk, info.cache), []).append(key)
+        classes.setdefault((key.group, info.template, info.walk, info.cache), []).append(key)
     return [sorted(members, key=lambda k: _qtypes(analysis.keys[k.id]))
             for members in classes.values()]
 
