@@ -277,3 +277,10 @@ def test_an_assumption_from_the_command_line_is_neither_default_nor_narrowing():
     rows = table_rows(render_text(analysis(assumptions=only), BOUNDED), "Assumptions (* = default, "
                       "! = narrower than what the real system allows; set them in kalc.yaml):")
     assert [row.split()[:3] for row in rows] == [["check.horizon", "5", "command"]]
+
+
+def test_the_chart_is_80_columns_wide_when_the_output_is_not_a_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    outcome = unsafe(step(0, sent=30), step(1, sent=60))
+    assert render_text(analysis(), outcome) == render_text(analysis(), outcome, width=80)
+    assert render_text(analysis(), outcome) != render_text(analysis(), outcome, width=160)
