@@ -25,6 +25,8 @@ MAX_NAMESPACES_FACTOR = 64
 RELATIVE_PRECISION = 0.02
 MAX_CHECKS = 20
 """Checks per parameter (each a whole check of the scaled cluster)."""
+MAX_ROWS = 24
+"""Rows of the first parameter a region has at most."""
 
 
 Decide = Callable[[dict[Parameter, float]], Outcome]

@@ -12,7 +12,7 @@ from kalc_formal.analysis.scaling import (
     current_value,
     parse_parameter,
 )
-from kalc_formal.capacity import decider, edge_within, region
+from kalc_formal.capacity import MAX_ROWS, decider, edge_within, region
 from kalc_formal.commands.cmd_check import add_check_options
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import CheckOptions, input_settings
@@ -25,8 +25,6 @@ from kalc_formal.views.capacity import (
     region_text,
 )
 from kalc_formal.views.schemas import SCHEMA_VERSION
-
-MAX_ROWS = 24
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
