@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from kalc_formal.analysis.changes import (
     Change,
@@ -56,6 +56,7 @@ from kalc_formal.config.reading import (
 from kalc_formal.engine import CheckOptions, analyse_inputs, input_settings
 from kalc_formal.engine import check as check_analysis
 from kalc_formal.errors import InvalidArgument
+from kalc_formal.model.flowmodel import Property
 from kalc_formal.model.solve import Outcome, Verdict
 from kalc_formal.views.capacity import (
     edge_json,
@@ -751,7 +752,7 @@ def _capacity(
     varied = _varied(vary)
     max_checks = _count("max_checks", max_checks, 1000) or MAX_CHECKS
     inputs = cluster._inputs
-    decide = decider(inputs, options)
+    decide = decider(inputs, options, cast(Property, property))
     grow = grower(inputs, options)
     step = input_settings(inputs, horizon=options.horizon).step
 

@@ -16,7 +16,13 @@ from kalc_formal.analysis.scaling import (
     scaled,
 )
 from kalc_formal.config.reading import Inputs
-from kalc_formal.engine import CheckOptions, analyse_inputs, check, input_settings
+from kalc_formal.engine import (
+    CheckOptions,
+    analyse_inputs,
+    check_property,
+    input_settings,
+)
+from kalc_formal.model.flowmodel import Property
 from kalc_formal.model.solve import Outcome, Verdict
 
 MAX_FACTOR = 64.0
@@ -42,13 +48,13 @@ def grower(inputs: Inputs, options: CheckOptions) -> Callable[[Mapping[Parameter
     return grow
 
 
-def decider(inputs: Inputs, options: CheckOptions) -> Decide:
-    """Checks of ``inputs`` with some parameters set, the others as read."""
+def decider(inputs: Inputs, options: CheckOptions, prop: Property = "upstream-limit") -> Decide:
+    """Checks of ``prop`` in ``inputs`` with some parameters set, the others as read."""
     grow = grower(inputs, options)
 
     def decide(values: dict[Parameter, float]) -> Outcome:
         analysis = analyse_inputs(grow(values), horizon=options.horizon)
-        return check(analysis, rlimit=options.rlimit, budget=options.budget)
+        return check_property(analysis, prop, rlimit=options.rlimit, budget=options.budget)
 
     return decide
 
