@@ -30,6 +30,7 @@ from kalc_formal.analysis.scaling import (
 )
 from kalc_formal.capacity import (
     MAX_CHECKS,
+    MAX_RANGE_END,
     MAX_ROWS,
     decider,
     edge_within,
@@ -739,9 +740,6 @@ class CapacityResult:
 
 Bounds = tuple[float, float] | None
 
-MAX_BOUND = 10_000_000
-"""The largest value a range may reach (the command line's cap)."""
-
 
 def _capacity(
     cluster: Cluster, vary: str | Sequence[str] | Mapping[str, Bounds], *, rows: int | None,
@@ -828,9 +826,9 @@ def _bounds(name: str, bounds: object) -> Bounds:
         isinstance(bounds, tuple | list) and len(bounds) == 2
         and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
     )
-    if not numbers or not 0 < bounds[0] < bounds[1] <= MAX_BOUND:  # type: ignore[index]
+    if not numbers or not 0 < bounds[0] < bounds[1] <= MAX_RANGE_END:  # type: ignore[index]
         raise InvalidArgument(
-            f"vary: {name}={bounds!r}: a range (low, high) with 0 < low < high <= {MAX_BOUND:,}"
+            f"vary: {name}={bounds!r}: a range (low, high) with 0 < low < high <= {MAX_RANGE_END:,}"
         )
     return float(bounds[0]), float(bounds[1])  # type: ignore[index]
 

@@ -33,6 +33,8 @@ MAX_CHECKS = 20
 """Checks per parameter (each a whole check of the scaled cluster)."""
 MAX_ROWS = 24
 """Rows of the first parameter a region has at most."""
+MAX_RANGE_END = 10_000_000
+"""The largest value a searched range may reach."""
 
 
 Decide = Callable[[dict[Parameter, float]], Outcome]

@@ -161,6 +161,7 @@ def test_results_are_frozen(sized):
         (3, {}, "vary: parameter names or a mapping"),
         ({"surge": (2, 1)}, {}, r"vary: surge=\(2, 1\): a range \(low, high\)"),
         ({"surge": (0, 1)}, {}, "0 < low < high"),
+        ({"namespaces": (1, 2e7)}, {}, "high <= 10,000,000"),
         ({"surge": "1..2"}, {}, "a range"),
         ({"surge": (1, 2)}, {"rows": 4}, "a region needs two parameters"),
         ({"surge": (1, 2), "pods": None}, {"rows": 4}, "each with its range"),

@@ -12,7 +12,7 @@ from kalc_formal.analysis.scaling import (
     current_value,
     parse_parameter,
 )
-from kalc_formal.capacity import MAX_ROWS, decider, edge_within, region
+from kalc_formal.capacity import MAX_RANGE_END, MAX_ROWS, decider, edge_within, region
 from kalc_formal.commands.cmd_check import add_check_options
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import CheckOptions, input_settings
@@ -56,8 +56,8 @@ def parse_range(text: str) -> tuple[Parameter, float, float]:
         low, high = float(low_text), float(high_text)
     except ValueError:
         raise InvalidArgument(f"--vary {text[:60]!r}: expected PARAM=LO..HI with numbers") from None
-    if not 0 < low < high or high > 1e7:
-        raise InvalidArgument(f"--vary {text[:60]!r}: need 0 < LO < HI <= 10,000,000")
+    if not 0 < low < high <= MAX_RANGE_END:
+        raise InvalidArgument(f"--vary {text[:60]!r}: need 0 < LO < HI <= {MAX_RANGE_END:,}")
     return parameter, low, high
 
 
