@@ -66,12 +66,16 @@ def test_suggest_prints_proved_ranked_patches_that_git_applies(suggested, capsys
     assert autopath_off["client_queries_per_second"] > \
         document["suggestions"]["baseline"]["client_queries_per_second"]
     files = sorted(p.name for p in patches.iterdir())
-    assert len(files) == len(proved)
+    assert len(files) == len([s for s in proved if s["patch"]])
+    application = [s for s in proved if any(c["kind"] == "application" for c in s["candidates"])]
+    assert [[c["id"] for c in s["candidates"]] for s in application] == [["trailing-dot"]]
+    assert application[0]["patch"] == ""
     for name in files:
         git(repo, "apply", "--check", str(patches / name))
 
 
-@pytest.mark.parametrize("fix", ["coredns-1.14.7", "autopath-off"])
+@pytest.mark.parametrize("fix", ["coredns-1.14.7", "autopath-off", "nodelocal-dns",
+                                 "coredns-replicas-310"])
 def test_an_applied_patch_is_proved_by_a_fresh_check(suggested, capsys, monkeypatch, fix):
     repo, patches = suggested
     if not patches.exists():
@@ -82,6 +86,7 @@ def test_an_applied_patch_is_proved_by_a_fresh_check(suggested, capsys, monkeypa
         code, out = check(capsys, monkeypatch, repo, "cluster")
     finally:
         git(repo, "checkout", "--", ".")
+        git(repo, "clean", "-fdq")
     assert code == 0
     assert out.startswith("verdict: proved")
 

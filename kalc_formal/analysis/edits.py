@@ -41,6 +41,23 @@ class LineEdit:
 
 
 @dataclass(frozen=True, slots=True)
+class NewFile:
+    """A file the fix adds, beside the inputs (``path`` must not exist yet)."""
+
+    path: str
+    text: str
+
+
+CONFIG = "config"
+"""A change of the manifests or the Corefile: its patch is the fix."""
+APPLICATION = "application"
+"""A change of what the clients ask: kalc.yaml's lookups describe the application, so
+the edit of kalc.yaml only proves it and no patch is offered."""
+CLOUD = "cloud"
+"""A claim about the cloud (kalc.yaml's upstreams), true only where the cloud allows it."""
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One change a reviewer could make, with what it costs besides the edit itself."""
 
@@ -48,8 +65,11 @@ class Candidate:
     title: str
     edits: tuple[LineEdit, ...]
     pods_restarted: int
-    """Pods that must restart for it to apply (a ConfigMap reloaded in place: none)."""
+    """Pods that must restart, or start, for it to apply (a ConfigMap reloaded in place:
+    none)."""
     note: str = ""
+    new_files: tuple[NewFile, ...] = ()
+    kind: str = CONFIG
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +109,7 @@ def candidates(inputs: Inputs, analysis: Analysis, read: ReadText) -> list[Candi
         *_sized_caches(inputs, analysis, read),
         *_ndots(inputs, analysis, read),
     ]
-    return [c for c in found if c.edits]
+    return [c for c in found if c.edits or c.new_files]
 
 
 def apply(text: str, edits: list[LineEdit]) -> str | None:
@@ -178,28 +198,36 @@ def _sized_caches(inputs: Inputs, analysis: Analysis, read: ReadText) -> Iterato
 def cache_capacity_edits(read: ReadText, cache: CacheConfig, capacity: int) -> list[LineEdit] | None:
     if capacity <= max(cache.success_capacity, cache.denial_capacity):
         return []
+    return cache_option_edits(read, cache, {"success": str(capacity), "denial": str(capacity)})
+
+
+def cache_option_edits(read: ReadText, cache: CacheConfig,
+                       options: dict[str, str]) -> list[LineEdit] | None:
+    """The cache's block with each option of ``options`` (its name: its arguments) written
+    once, in place of any line that sets it; a one-line ``cache`` becomes a block. None
+    when the cache is not written as one line or a block opened at its end."""
     old = _line(read, cache.span)
     if old is None or not old.strip().startswith("cache"):
         return None
     indent = old[: len(old) - len(old.lstrip())]
     inner = indent + "    "
-    if "{" not in old:
-        return [LineEdit(cache.span.path, cache.span.line, old, (
-            old.rstrip() + " {", f"{inner}success {capacity}", f"{inner}denial {capacity}",
-            f"{indent}}}",
-        ))]
-    if old.rstrip().endswith("{") and old.count("{") == 1:
-        text = read(cache.span.path) or ""
-        lines = text.split("\n")
-        edits = [LineEdit(cache.span.path, cache.span.line, old, (
-            old, f"{inner}success {capacity}", f"{inner}denial {capacity}"))]
-        for number in range(cache.span.line + 1, len(lines) + 1):
-            line = lines[number - 1]
-            if line.strip() == "}":
-                return edits
-            word = line.split()[0] if line.split() else ""
-            if word in ("success", "denial"):
-                edits.append(LineEdit(cache.span.path, number, line, ()))
+    written = tuple(f"{inner}{name} {args}".rstrip() for name, args in options.items())
+    if "{" not in old and "}" not in old:
+        return [LineEdit(cache.span.path, cache.span.line, old,
+                         (old.rstrip() + " {", *written, f"{indent}}}"))]
+    if not (old.rstrip().endswith("{") and old.count("{") == 1 and "}" not in old):
+        return None
+    lines = (read(cache.span.path) or "").split("\n")
+    edits = [LineEdit(cache.span.path, cache.span.line, old, (old, *written))]
+    for number in range(cache.span.line + 1, len(lines) + 1):
+        line = lines[number - 1]
+        if line.strip() == "}":
+            return edits
+        if "{" in line or "}" in line:
+            return None
+        words = line.split()
+        if words and words[0] in options:
+            edits.append(LineEdit(cache.span.path, number, line, ()))
     return None
 
 

@@ -147,5 +147,6 @@ def _suggestions(
         folder = Path(args.patch_dir)
         folder.mkdir(parents=True, exist_ok=True)
         for number, suggestion in enumerate(suggestions.proved, 1):
-            (folder / patch_name(number, suggestion)).write_text(suggestion.patch)
+            if suggestion.patch:
+                (folder / patch_name(number, suggestion)).write_text(suggestion.patch)
     return suggestions

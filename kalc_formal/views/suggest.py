@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kalc_formal.analysis.edits import Suggestion, Suggestions
+from kalc_formal.analysis.edits import APPLICATION, CLOUD, Suggestion, Suggestions
 from kalc_formal.views.report import PROPERTY
 
 MAX_PATCH_LINES = 30
@@ -26,8 +26,17 @@ def render_text(suggestions: Suggestions, patch_dir: str | None = None) -> str:
     for number, suggestion in enumerate(suggestions.proved, 1):
         lines.append("")
         lines.append(f"{number}. " + " + ".join(c.title for c in suggestion.candidates))
+        kinds = {c.kind for c in suggestion.candidates}
+        if APPLICATION in kinds:
+            lines.append("   application change: the clients must ask differently; its part has "
+                         "no patch")
+        if CLOUD in kinds:
+            lines.append("   a claim about the cloud, not a fix of the configuration: kalc.yaml "
+                         "says what the cloud allows")
         lines.append("   cost: " + _cost_text(suggestions, suggestion))
         lines += [f"   note: {c.note}" for c in suggestion.candidates if c.note]
+        if not suggestion.patch:
+            continue
         lines.append("")
         patch = suggestion.patch.rstrip("\n").split("\n")
         lines += ["   " + line if line else "" for line in patch[:MAX_PATCH_LINES]]
@@ -53,7 +62,7 @@ def _cost_text(suggestions: Suggestions, suggestion: Suggestion) -> str:
         f"{suggestions.baseline_client_queries_per_second:,}); busiest server "
         f"{suggestion.busiest_replica_per_second:,}/s (now "
         f"{suggestions.baseline_busiest_replica_per_second:,}); "
-        f"{suggestion.pods_restarted:,} pod(s) restarted"
+        f"{suggestion.pods_restarted:,} pod(s) restarted or started"
     )
 
 
@@ -64,7 +73,8 @@ def as_json(suggestions: Suggestions) -> dict[str, Any]:
         "baseline": {"client_queries_per_second": suggestions.baseline_client_queries_per_second,
                      "busiest_server_per_second": suggestions.baseline_busiest_replica_per_second},
         "proved": [
-            {"candidates": [{"id": c.id, "title": c.title, "note": c.note}
+            {"candidates": [{"id": c.id, "title": c.title, "note": c.note,
+                             "kind": c.kind}
                             for c in s.candidates],
              "client_queries_per_second": s.client_queries_per_second,
              "busiest_server_per_second": s.busiest_replica_per_second,

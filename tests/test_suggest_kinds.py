@@ -1,0 +1,120 @@
+"""`check --suggest`, one kind of fix at a time: on a small cluster where it is the fix,
+its patch applies with `git apply` and a fresh check of the patched cluster proves it;
+where it would not help, it is not suggested."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from kalc_formal.cli import main
+from tests.suggest_clusters import write_cluster
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+SHORT_MINIMUM = ('cache 30 {\n            success 9984 30 1\n            denial 9984 30 1\n'
+                 '        }')
+
+
+def git(cwd, *argv):
+    return subprocess.run(["git", *argv], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def run(capsys, monkeypatch, cwd, *argv):
+    monkeypatch.chdir(cwd)
+    code = main(["check", *map(str, argv)])
+    return code, capsys.readouterr().out
+
+
+def suggested(tmp_path, capsys, monkeypatch, **cluster):
+    """The cluster in a git repository, its suggestions (JSON) and the patch folder."""
+    repo = tmp_path / "repo"
+    write_cluster(repo / "cluster", **cluster)
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "-c", "user.email=t@example", "-c", "user.name=t", "commit", "-qm", "base")
+    patches = tmp_path / "patches"
+    code, out = run(capsys, monkeypatch, repo, "cluster", "--suggest", "--patch-dir", patches,
+                    "--format", "json")
+    assert code == 1
+    return repo, json.loads(out)["suggestions"], patches
+
+
+def proved_ids(suggestions):
+    return [[c["id"] for c in s["candidates"]] for s in suggestions["proved"]]
+
+
+def tried_alone(suggestions):
+    return {n["candidates"] for n in suggestions["not_proved"] if " + " not in n["candidates"]}
+
+
+def apply_and_check(repo, patches, fix, capsys, monkeypatch):
+    (patch,) = [p for p in patches.iterdir() if p.name.endswith(f"-{fix}.patch")]
+    git(repo, "apply", str(patch))
+    code, out = run(capsys, monkeypatch, repo, "cluster")
+    assert code == 0, out[:300]
+    assert out.startswith("verdict: proved")
+
+
+@pytest.mark.parametrize(("fix", "cluster", "not_helping"), [
+    # the cache keeps everything 1 s: up to the names' TTL it may keep them 30 s
+    ("cache-ttl", {"cache": "cache 1"}, ["trailing-dot", "prefetch", "serve-stale"]),
+    # answers of TTL 1 s are kept 1 s: a minimum of 30 s keeps them longer
+    ("cache-min-ttl", {"cache": SHORT_MINIMUM, "ttl": 1, "limit": 90}, ["cache-ttl"]),
+    # both replicas may share a node: spread them
+    ("coredns-spread", {"anti_affinity": False}, ["coredns-replicas-5"]),
+    # one replica per node, each too busy: more of them
+    ("coredns-replicas-5", {"cache": "cache 1"}, []),
+    # every node caches and sends from its own interface
+    ("nodelocal-dns", {"cache": "cache 1"}, []),
+])
+def test_a_fix_of_each_kind_is_proved_applied_and_rechecked(
+    tmp_path, capsys, monkeypatch, fix, cluster, not_helping,
+):
+    repo, suggestions, patches = suggested(tmp_path, capsys, monkeypatch, **cluster)
+    ids = proved_ids(suggestions)
+    assert [fix] in ids
+    for other in not_helping:
+        assert [other] not in ids
+    apply_and_check(repo, patches, fix, capsys, monkeypatch)
+
+
+def test_trailing_dots_are_an_application_change_proved_through_kalc_yaml(
+    tmp_path, capsys, monkeypatch,
+):
+    repo, suggestions, patches = suggested(tmp_path, capsys, monkeypatch, ndots=None)
+    (dotted,) = [s for s in suggestions["proved"]
+                 if [c["id"] for c in s["candidates"]] == ["trailing-dot"]]
+    assert dotted["patch"] == ""
+    assert dotted["candidates"][0]["kind"] == "application"
+    assert not any(p.name.endswith("-trailing-dot.patch") for p in patches.iterdir())
+    env = repo / "cluster" / "kalc.yaml"
+    env.write_text(env.read_text().replace("api.partner.example.com", "api.partner.example.com."))
+    code, out = run(capsys, monkeypatch, repo, "cluster")
+    assert code == 0
+    assert out.startswith("verdict: proved")
+
+
+def test_a_trailing_dot_that_changes_nothing_is_not_suggested(tmp_path, capsys, monkeypatch):
+    # ndots:1 already asks the name as given first
+    _, suggestions, _ = suggested(tmp_path, capsys, monkeypatch, cache="cache 1")
+    assert ["trailing-dot"] not in proved_ids(suggestions)
+    assert any(t.startswith("look the external names up with a trailing dot")
+               for t in tried_alone(suggestions))
+
+
+def test_no_spread_is_offered_where_replicas_are_kept_apart(tmp_path, capsys, monkeypatch):
+    _, suggestions, _ = suggested(tmp_path, capsys, monkeypatch, cache="cache 1")
+    assert not any("spread the CoreDNS replicas" in n["candidates"]
+                   for n in suggestions["not_proved"])
+    assert all("coredns-spread" not in ids for ids in proved_ids(suggestions))
+
+
+def test_node_local_dns_that_would_not_help_is_not_suggested(tmp_path, capsys, monkeypatch):
+    # ten queries per lookup from clients that walk their search list: every node's own
+    # cache still sends too much
+    _, suggestions, _ = suggested(tmp_path, capsys, monkeypatch, ndots=None)
+    assert ["nodelocal-dns"] not in proved_ids(suggestions)
+    assert any(t.startswith("add NodeLocal DNSCache") for t in tried_alone(suggestions))
