@@ -20,6 +20,7 @@ from kalc_formal.analysis.edits import (
     Suggestions,
     apply,
     candidates,
+    merge_edits,
 )
 from kalc_formal.analysis.fixes import further_candidates
 from kalc_formal.analysis.result import Analysis, client_load
@@ -70,9 +71,8 @@ def suggest(paths: list[str], inputs: Inputs, analysis: Analysis, options: Check
 
 
 def _overlap(chosen: tuple[Candidate, ...]) -> bool:
-    """Whether two of the candidates edit the same line (they cannot both be applied)."""
-    lines = [(e.path, e.line) for c in chosen for e in c.edits]
-    return len(lines) != len(set(lines))
+    """Whether two of the candidates' edits of one line cannot both be made."""
+    return merge_edits([e for c in chosen for e in c.edits]) is None
 
 
 def _ranked(proved: list[Suggestion]) -> tuple[Suggestion, ...]:
@@ -86,10 +86,12 @@ def _patchable(candidate: Candidate) -> bool:
 
 def _try(copy: _EditableCopy, chosen: tuple[Candidate, ...], texts: _Texts,
          options: CheckOptions) -> Suggestion | str:
+    merged = merge_edits([e for c in chosen for e in c.edits])
+    if merged is None:
+        return "could not be applied together"
     edits: dict[str, list[LineEdit]] = {}
-    for candidate in chosen:
-        for edit in candidate.edits:
-            edits.setdefault(edit.path, []).append(edit)
+    for edit in merged:
+        edits.setdefault(edit.path, []).append(edit)
     edited: dict[str, str] = {}
     for path, file_edits in edits.items():
         original = texts.read(path)

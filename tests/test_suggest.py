@@ -13,6 +13,8 @@ from kalc_formal.analysis.edits import (
     Suggestions,
     apply,
     cache_capacity_edits,
+    cache_option_edits,
+    merge_edits,
 )
 from kalc_formal.cli import main
 from kalc_formal.coredns.plugins import CacheConfig
@@ -149,3 +151,22 @@ def test_a_cache_block_gets_its_capacities_replaced():
         ".:53 {\n    cache 30 {\n        success 40960\n        denial 40960\n"
         "        prefetch 10\n    }\n}"
     )
+
+
+def test_edits_of_one_cache_by_two_fixes_merge_unless_they_set_the_same_option():
+    text = ".:53 {\n    cache 30\n}"
+    prefetch = cache_option_edits(lambda _: text, cache(2), {"prefetch": "1"})
+    stale = cache_option_edits(lambda _: text, cache(2), {"serve_stale": ""})
+    denial = cache_option_edits(lambda _: text, cache(2), {"denial": "9984 60 5"})
+    assert apply(text, merge_edits(prefetch + stale)) == (
+        ".:53 {\n    cache 30 {\n        prefetch 1\n        serve_stale\n    }\n}"
+    )
+    assert merge_edits(denial + cache_option_edits(lambda _: text, cache(2),
+                                                   {"denial": "9984 30 30"})) is None
+    block = ".:53 {\n    cache 30 {\n        denial 9984\n    }\n}"
+    first = cache_option_edits(lambda _: block, cache(2), {"prefetch": "1"})
+    second = cache_option_edits(lambda _: block, cache(2), {"denial": "9984 60"})
+    assert apply(block, merge_edits(first + second)) == (
+        ".:53 {\n    cache 30 {\n        prefetch 1\n        denial 9984 60\n    }\n}"
+    )
+    assert merge_edits([LineEdit("f", 1, "a", ("b",)), LineEdit("f", 1, "a", ("c",))]) is None

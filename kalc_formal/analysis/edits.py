@@ -53,8 +53,6 @@ CONFIG = "config"
 APPLICATION = "application"
 """A change of what the clients ask: kalc.yaml's lookups describe the application, so
 the edit of kalc.yaml only proves it and no patch is offered."""
-CLOUD = "cloud"
-"""A claim about the cloud (kalc.yaml's upstreams), true only where the cloud allows it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +119,34 @@ def apply(text: str, edits: list[LineEdit]) -> str | None:
             return None
         lines[edit.line - 1 : edit.line] = list(edit.new)
     return "\n".join(lines)
+
+
+def merge_edits(edits: list[LineEdit]) -> list[LineEdit] | None:
+    """The edits of several candidates as one per line: edits of one line merge when they
+    are the same, or all keep its text (or all open the same block on it) and add lines
+    that set different things; None when two cannot both be made."""
+    by_line: dict[tuple[str, int], list[LineEdit]] = {}
+    for edit in edits:
+        by_line.setdefault((edit.path, edit.line), []).append(edit)
+    merged: list[LineEdit] = []
+    for same in by_line.values():
+        unique = list(dict.fromkeys(same))
+        if len(unique) == 1:
+            merged.append(unique[0])
+            continue
+        first, last = unique[0].new[:1], unique[0].new[-1:]
+        if any(e.old != unique[0].old or len(e.new) < 2 or e.new[:1] != first for e in unique):
+            return None
+        closes = all(e.new[-1:] == last and last[0].strip() == "}" for e in unique)
+        if first != (unique[0].old,) and not closes:
+            return None
+        added = [line for e in unique for line in (e.new[1:-1] if closes else e.new[1:])]
+        words = [line.split()[0] for line in added if line.split()]
+        if len(words) != len(set(words)):
+            return None
+        merged.append(LineEdit(unique[0].path, unique[0].line, unique[0].old,
+                               (*first, *added, *(last if closes else ()))))
+    return merged
 
 
 def _line(read: ReadText, span: Span) -> str | None:

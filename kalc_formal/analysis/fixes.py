@@ -374,6 +374,6 @@ def _trailing_dots(inputs: Inputs, read: ReadText) -> Iterator[Candidate]:
     yield Candidate(
         "trailing-dot", f"look the external names up with a trailing dot ({shown})",
         tuple(edits), sum(w.replicas or 1 for w in selected_clients(inputs)), kind=APPLICATION,
-        note="a change to the application's code, not to its YAML: no patch; proved by "
+        note="the names are in the application's code, not in its YAML; proved by "
              "re-checking with kalc.yaml's names written so",
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kalc_formal.analysis.edits import APPLICATION, CLOUD, Suggestion, Suggestions
+from tabulate import tabulate
+
+from kalc_formal.analysis.edits import APPLICATION, Suggestion, Suggestions
 from kalc_formal.views.report import PROPERTY
 
 MAX_PATCH_LINES = 30
@@ -23,6 +25,8 @@ def render_text(suggestions: Suggestions, patch_dir: str | None = None) -> str:
     else:
         lines.append(f"Suggested fixes, each proved ({PROPERTY} holds at every step of every "
                      "run of the edited cluster), cheapest first; apply one with `git apply`:")
+        lines.append("")
+        lines += _cost_table(suggestions).split("\n")
     for number, suggestion in enumerate(suggestions.proved, 1):
         lines.append("")
         lines.append(f"{number}. " + " + ".join(c.title for c in suggestion.candidates))
@@ -30,9 +34,6 @@ def render_text(suggestions: Suggestions, patch_dir: str | None = None) -> str:
         if APPLICATION in kinds:
             lines.append("   application change: the clients must ask differently; its part has "
                          "no patch")
-        if CLOUD in kinds:
-            lines.append("   a claim about the cloud, not a fix of the configuration: kalc.yaml "
-                         "says what the cloud allows")
         lines.append("   cost: " + _cost_text(suggestions, suggestion))
         lines += [f"   note: {c.note}" for c in suggestion.candidates if c.note]
         if not suggestion.patch:
@@ -54,6 +55,18 @@ def render_text(suggestions: Suggestions, patch_dir: str | None = None) -> str:
     if suggestions.limit_reached:
         lines.append(f"(stopped after {suggestions.checks} checks; larger sets were not tried)")
     return "\n".join(lines) + "\n"
+
+
+def _cost_table(suggestions: Suggestions) -> str:
+    rows: list[list[str]] = [["", "now", f"{suggestions.baseline_client_queries_per_second:,}",
+                              f"{suggestions.baseline_busiest_replica_per_second:,}", ""]]
+    rows += [[str(number), "+".join(c.id for c in s.candidates),
+              f"{s.client_queries_per_second:,}", f"{s.busiest_replica_per_second:,}",
+              f"{s.pods_restarted:,}"]
+             for number, s in enumerate(suggestions.proved, 1)]
+    return tabulate(rows, headers=["#", "fix", "client queries/s at peak", "busiest server /s",
+                                   "pods restarted or started"],
+                    colalign=("right", "left", "right", "right", "right"))
 
 
 def _cost_text(suggestions: Suggestions, suggestion: Suggestion) -> str:
