@@ -10,6 +10,7 @@ import itertools
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from kalc_formal.analysis.edits import (
@@ -25,10 +26,11 @@ from kalc_formal.analysis.edits import (
 from kalc_formal.analysis.fixes import further_candidates
 from kalc_formal.analysis.result import Analysis, client_load
 from kalc_formal.config.reading import Inputs, read_inputs
-from kalc_formal.engine import CheckOptions, analyse_inputs, check
+from kalc_formal.engine import CheckOptions, analyse_inputs, check_properties
 from kalc_formal.errors import KalcError
 from kalc_formal.inputs.files import MIB, read_regular_file
 from kalc_formal.inputs.gitrev import repository_top
+from kalc_formal.model.flowmodel import Property
 from kalc_formal.model.solve import Outcome, Verdict
 
 MAX_FILE_BYTES = 64 * MIB
@@ -37,9 +39,16 @@ MAX_CHECKS = 32
 """The most candidate sets checked; each is a whole check of the edited cluster."""
 
 
-def _proves(outcome: Outcome) -> bool:
-    """Whether a check of an edited cluster proves what a suggestion must make hold."""
-    return outcome.verdict is Verdict.PROVED
+def _proves(outcomes: Mapping[Property, Outcome]) -> bool:
+    """Whether a check of an edited cluster proves what a suggestion must make hold: every
+    property it decides."""
+    return all(outcome.verdict is Verdict.PROVED for outcome in outcomes.values())
+
+
+def _verdicts(outcomes: Mapping[Property, Outcome]) -> str:
+    if len(outcomes) == 1:
+        return next(iter(outcomes.values())).verdict.value
+    return "; ".join(f"{name} {outcome.verdict.value}" for name, outcome in outcomes.items())
 
 
 def suggest(paths: list[str], inputs: Inputs, analysis: Analysis, options: CheckOptions) -> Suggestions:
@@ -49,6 +58,8 @@ def suggest(paths: list[str], inputs: Inputs, analysis: Analysis, options: Check
                          *further_candidates(inputs, analysis, texts.read, paths))
              if _patchable(c)]
     base_clients, base_replica = _costs(analysis)
+    properties: tuple[Property, ...] = ("upstream-limit", "server-load") \
+        if analysis.model.server_limits else ("upstream-limit",)
     proved: list[Suggestion] = []
     not_proved: list[tuple[str, str]] = []
     checks = 0
@@ -59,7 +70,7 @@ def suggest(paths: list[str], inputs: Inputs, analysis: Analysis, options: Check
                     continue
                 if checks >= MAX_CHECKS:
                     return Suggestions(base_clients, base_replica, _ranked(proved),
-                                       tuple(not_proved), checks, True)
+                                       tuple(not_proved), checks, True, properties)
                 checks += 1
                 result = _try(copy, chosen, texts, options)
                 if isinstance(result, Suggestion):
@@ -67,7 +78,7 @@ def suggest(paths: list[str], inputs: Inputs, analysis: Analysis, options: Check
                 else:
                     not_proved.append((" + ".join(c.title for c in chosen), result))
     return Suggestions(base_clients, base_replica, _ranked(proved), tuple(not_proved), checks,
-                       False)
+                       False, properties)
 
 
 def _overlap(chosen: tuple[Candidate, ...]) -> bool:
@@ -104,17 +115,17 @@ def _try(copy: _EditableCopy, chosen: tuple[Candidate, ...], texts: _Texts,
         try:
             inputs = read_inputs(paths, env_path=env_path, version=options.version)
             analysis = analyse_inputs(inputs, horizon=options.horizon)
-            outcome = check(analysis, rlimit=options.rlimit, budget=options.budget)
+            outcomes = check_properties(analysis, rlimit=options.rlimit, budget=options.budget)
         except KalcError as error:
             return f"the edited files are not valid: {str(error).splitlines()[0]}"
-    if not _proves(outcome):
-        return outcome.verdict.value
+    if not _proves(outcomes):
+        return _verdicts(outcomes)
     clients, replica = _costs(analysis)
     shown = {e.path for c in chosen if c.kind != APPLICATION for e in c.edits}
     patch = "".join(_patch(path, texts.read(path) or "", text)
                     for path, text in edited.items() if path in shown)
     patch += "".join(_patch(path, "", text, new=True) for path, text in added.items())
-    return Suggestion(chosen, analysis, outcome, patch, clients, replica,
+    return Suggestion(chosen, analysis, outcomes["upstream-limit"], patch, clients, replica,
                       sum(c.pods_restarted for c in chosen))
 
 

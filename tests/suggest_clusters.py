@@ -94,7 +94,7 @@ spec:
         image: registry.example.com/shop:1.4.0
 """
 
-ENV = """cluster:
+ENV = """{coredns}cluster:
   nodes: {nodes}
   node_search: [eu-west-1.compute.internal]
   node_nameservers: [10.0.0.2]
@@ -123,7 +123,8 @@ check:
 def write_cluster(folder: Path, *, cache: str = "cache 30", replicas: int = 2,
                   anti_affinity: bool = True, pods: int = 10, nodes: int = 6,
                   limit: int = 100, names: int = 10, ttl: int = 30, rate: float = 1,
-                  surge_rate: float = 1, ndots: int | None = 1) -> Path:
+                  surge_rate: float = 1, ndots: int | None = 1,
+                  capacity_qps: int | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "coredns-configmap.yaml").write_text(COREFILE.format(cache=cache))
     (folder / "coredns.yaml").write_text(DEPLOYMENT.format(
@@ -132,5 +133,6 @@ def write_cluster(folder: Path, *, cache: str = "cache 30", replicas: int = 2,
         f'      dnsConfig:\n        options:\n        - name: ndots\n          value: "{ndots}"\n')
     (folder / "workloads.yaml").write_text(CLIENTS.format(pods=pods, dns_config=dns_config))
     (folder / "kalc.yaml").write_text(ENV.format(
-        nodes=nodes, limit=limit, names=names, ttl=ttl, rate=rate, surge_rate=surge_rate))
+        nodes=nodes, limit=limit, names=names, ttl=ttl, rate=rate, surge_rate=surge_rate,
+        coredns="" if capacity_qps is None else f"coredns:\n  capacity_qps: {capacity_qps}\n"))
     return folder

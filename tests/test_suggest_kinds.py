@@ -118,3 +118,18 @@ def test_node_local_dns_that_would_not_help_is_not_suggested(tmp_path, capsys, m
     _, suggestions, _ = suggested(tmp_path, capsys, monkeypatch, ndots=None)
     assert ["nodelocal-dns"] not in proved_ids(suggestions)
     assert any(t.startswith("add NodeLocal DNSCache") for t in tried_alone(suggestions))
+
+
+def test_a_fix_must_prove_every_property(tmp_path, capsys, monkeypatch):
+    # the cache time keeps the upstream within its limit, but leaves the busiest replica
+    # above the capacity kalc.yaml gives it: only fixes that spread the queries remain
+    _, suggestions, _ = suggested(tmp_path, capsys, monkeypatch, cache="cache 1",
+                                  capacity_qps=80)
+    assert suggestions["properties"] == ["upstream-limit", "server-load"]
+    ids = proved_ids(suggestions)
+    assert ["coredns-replicas-5"] in ids
+    assert ["cache-ttl"] not in ids
+    (ttl,) = [n["verdict"] for n in suggestions["not_proved"]
+              if n["candidates"].startswith("let the cache keep answers")
+              and " + " not in n["candidates"]]
+    assert ttl == "upstream-limit proved; server-load unsafe"

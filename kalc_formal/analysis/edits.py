@@ -97,6 +97,8 @@ class Suggestions:
     """(titles of the set, its verdict) for each set tried that was not proved."""
     checks: int
     limit_reached: bool
+    properties: tuple[str, ...] = ("upstream-limit",)
+    """The properties every suggestion is proved for."""
 
 
 def candidates(inputs: Inputs, analysis: Analysis, read: ReadText) -> list[Candidate]:

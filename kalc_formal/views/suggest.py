@@ -7,7 +7,6 @@ from typing import Any
 from tabulate import tabulate
 
 from kalc_formal.analysis.edits import APPLICATION, Suggestion, Suggestions
-from kalc_formal.views.report import PROPERTY
 
 MAX_PATCH_LINES = 30
 """The most lines of one patch shown in text; the rest is in its file or in JSON."""
@@ -21,10 +20,12 @@ def render_text(suggestions: Suggestions, patch_dir: str | None = None) -> str:
     lines = []
     if not suggestions.proved:
         lines.append(f"No suggested fix: none of the {suggestions.checks} candidate set(s) "
-                     f"tried makes {PROPERTY} proved.")
+                     f"tried makes {_properties(suggestions)} proved.")
     else:
-        lines.append(f"Suggested fixes, each proved ({PROPERTY} holds at every step of every "
-                     "run of the edited cluster), cheapest first; apply one with `git apply`:")
+        holds = "hold" if len(suggestions.properties) > 1 else "holds"
+        lines.append(f"Suggested fixes, each proved ({_properties(suggestions)} {holds} at every "
+                     "step of every run of the edited cluster), cheapest first; apply one with "
+                     "`git apply`:")
         lines.append("")
         lines += _cost_table(suggestions).split("\n")
     for number, suggestion in enumerate(suggestions.proved, 1):
@@ -57,6 +58,10 @@ def render_text(suggestions: Suggestions, patch_dir: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _properties(suggestions: Suggestions) -> str:
+    return " and ".join(suggestions.properties)
+
+
 def _cost_table(suggestions: Suggestions) -> str:
     rows: list[list[str]] = [["", "now", f"{suggestions.baseline_client_queries_per_second:,}",
                               f"{suggestions.baseline_busiest_replica_per_second:,}", ""]]
@@ -82,6 +87,7 @@ def _cost_text(suggestions: Suggestions, suggestion: Suggestion) -> str:
 def as_json(suggestions: Suggestions) -> dict[str, Any]:
     return {
         "checks": suggestions.checks,
+        "properties": list(suggestions.properties),
         "limit_reached": suggestions.limit_reached,
         "baseline": {"client_queries_per_second": suggestions.baseline_client_queries_per_second,
                      "busiest_server_per_second": suggestions.baseline_busiest_replica_per_second},
