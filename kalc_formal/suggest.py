@@ -61,7 +61,7 @@ def suggest(paths: list[str], inputs: Inputs, analysis: Analysis, options: Check
     properties: tuple[Property, ...] = ("upstream-limit", "server-load") \
         if analysis.model.server_limits else ("upstream-limit",)
     proved: list[Suggestion] = []
-    not_proved: list[tuple[str, str]] = []
+    not_proved: list[tuple[tuple[str, ...], str]] = []
     checks = 0
     with _EditableCopy(paths, options.env_path) as copy:
         for size in range(1, MAX_SET_SIZE + 1):
@@ -76,7 +76,7 @@ def suggest(paths: list[str], inputs: Inputs, analysis: Analysis, options: Check
                 if isinstance(result, Suggestion):
                     proved.append(result)
                 else:
-                    not_proved.append((" + ".join(c.title for c in chosen), result))
+                    not_proved.append((tuple(c.title for c in chosen), result))
     return Suggestions(base_clients, base_replica, _ranked(proved), tuple(not_proved), checks,
                        False, properties)
 

@@ -110,7 +110,7 @@ def test_a_proved_cluster_gets_no_suggestions(capsys, monkeypatch):
 
 
 def test_no_proved_fix_is_said_with_what_was_tried():
-    text = render_text(Suggestions(100, 10, (), (("turn autopath off", "unsafe"),), 1, False))
+    text = render_text(Suggestions(100, 10, (), ((("turn autopath off",), "unsafe"),), 1, False))
     assert text.startswith("No suggested fix: none of the 1 candidate set(s) tried")
     assert "  turn autopath off: unsafe" in text
 

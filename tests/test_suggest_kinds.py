@@ -6,9 +6,11 @@ import json
 import shutil
 import subprocess
 
+import jsonschema
 import pytest
 
 from kalc_formal.cli import main
+from kalc_formal.views.schemas import load_schema
 from tests.suggest_clusters import write_cluster
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -39,7 +41,9 @@ def suggested(tmp_path, capsys, monkeypatch, **cluster):
     code, out = run(capsys, monkeypatch, repo, "cluster", "--suggest", "--patch-dir", patches,
                     "--format", "json")
     assert code == 1
-    return repo, json.loads(out)["suggestions"], patches
+    document = json.loads(out)
+    jsonschema.validate(document, load_schema("check"))
+    return repo, document["suggestions"], patches
 
 
 def proved_ids(suggestions):
@@ -47,7 +51,7 @@ def proved_ids(suggestions):
 
 
 def tried_alone(suggestions):
-    return {n["candidates"] for n in suggestions["not_proved"] if " + " not in n["candidates"]}
+    return {n["candidates"][0] for n in suggestions["not_proved"] if len(n["candidates"]) == 1}
 
 
 def apply_and_check(repo, patches, fix, capsys, monkeypatch):
@@ -107,8 +111,8 @@ def test_a_trailing_dot_that_changes_nothing_is_not_suggested(tmp_path, capsys, 
 
 def test_no_spread_is_offered_where_replicas_are_kept_apart(tmp_path, capsys, monkeypatch):
     _, suggestions, _ = suggested(tmp_path, capsys, monkeypatch, cache="cache 1")
-    assert not any("spread the CoreDNS replicas" in n["candidates"]
-                   for n in suggestions["not_proved"])
+    assert not any(title.startswith("spread the CoreDNS replicas")
+                   for n in suggestions["not_proved"] for title in n["candidates"])
     assert all("coredns-spread" not in ids for ids in proved_ids(suggestions))
 
 
@@ -130,6 +134,6 @@ def test_a_fix_must_prove_every_property(tmp_path, capsys, monkeypatch):
     assert ["coredns-replicas-5"] in ids
     assert ["cache-ttl"] not in ids
     (ttl,) = [n["verdict"] for n in suggestions["not_proved"]
-              if n["candidates"].startswith("let the cache keep answers")
-              and " + " not in n["candidates"]]
+              if len(n["candidates"]) == 1
+              and n["candidates"][0].startswith("let the cache keep answers")]
     assert ttl == "upstream-limit proved; server-load unsafe"

@@ -93,7 +93,7 @@ class Suggestions:
     baseline_client_queries_per_second: int
     baseline_busiest_replica_per_second: int
     proved: tuple[Suggestion, ...]
-    not_proved: tuple[tuple[str, str], ...]
+    not_proved: tuple[tuple[tuple[str, ...], str], ...]
     """(titles of the set, its verdict) for each set tried that was not proved."""
     checks: int
     limit_reached: bool

@@ -52,7 +52,7 @@ def render_text(suggestions: Suggestions, patch_dir: str | None = None) -> str:
     if suggestions.not_proved:
         lines.append("")
         lines.append("Tried and not proved:")
-        lines += [f"  {titles}: {verdict}" for titles, verdict in suggestions.not_proved]
+        lines += [f"  {' + '.join(titles)}: {verdict}" for titles, verdict in suggestions.not_proved]
     if suggestions.limit_reached:
         lines.append(f"(stopped after {suggestions.checks} checks; larger sets were not tried)")
     return "\n".join(lines) + "\n"
@@ -102,6 +102,6 @@ def as_json(suggestions: Suggestions) -> dict[str, Any]:
              "patch": s.patch}
             for s in suggestions.proved
         ],
-        "not_proved": [{"candidates": titles, "verdict": verdict}
+        "not_proved": [{"candidates": list(titles), "verdict": verdict}
                        for titles, verdict in suggestions.not_proved],
     }
