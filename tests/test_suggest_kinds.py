@@ -137,3 +137,14 @@ def test_a_fix_must_prove_every_property(tmp_path, capsys, monkeypatch):
               if len(n["candidates"]) == 1
               and n["candidates"][0].startswith("let the cache keep answers")]
     assert ttl == "upstream-limit proved; server-load unsafe"
+
+
+def test_a_server_over_its_capacity_gets_fixes_though_the_upstream_is_proved(
+    tmp_path, capsys, monkeypatch,
+):
+    repo, suggestions, patches = suggested(tmp_path, capsys, monkeypatch, capacity_qps=80,
+                                           limit=1000)
+    # 200 client queries/s at peak, at most 1.1/R of them at one replica: 3 replicas
+    # would keep each within 80/s; at least twice the 2 are suggested
+    assert ["coredns-replicas-4"] in proved_ids(suggestions)
+    apply_and_check(repo, patches, "coredns-replicas-4", capsys, monkeypatch)

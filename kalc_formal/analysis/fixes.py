@@ -161,8 +161,8 @@ def _coredns_replicas(inputs: Inputs, analysis: Analysis, read: ReadText) -> Ite
     """More CoreDNS replicas, where the Deployment's replicas are written and no autoscaler
     owns them: each replica takes a smaller share of the lookups (K7). As many as keep
     the busiest replica within the tightest limit even when every lookup misses (its
-    cold path, at the peak, with kube-proxy's skew), at least twice as many, at most one
-    per node."""
+    cold path, at the peak, with kube-proxy's skew) and within its capacity, at least
+    twice as many, at most one per node."""
     settings = analysis.settings
     if settings is None:
         return
@@ -175,7 +175,7 @@ def _coredns_replicas(inputs: Inputs, analysis: Analysis, read: ReadText) -> Ite
         pattern = rf"^(\s*replicas:\s*){workload.replicas}(\s*(#.*)?)$"
         if old is None or not re.match(pattern, old):
             continue
-        wanted = min(max(2 * workload.replicas, _cold_path_replicas(analysis, settings.skew)),
+        wanted = min(max(2 * workload.replicas, _replicas_needed(analysis, settings.skew)),
                      settings.nodes)
         if wanted <= workload.replicas:
             continue
@@ -187,16 +187,24 @@ def _coredns_replicas(inputs: Inputs, analysis: Analysis, read: ReadText) -> Ite
         )
 
 
-def _cold_path_replicas(analysis: Analysis, skew: Fraction) -> int:
-    """The replicas over which the peak lookups' cold-path packets, at the busiest
-    replica's share, fit each limit window of the tightest limit."""
-    scopes = analysis.model.scopes
-    if not scopes:
-        return 0
-    tightest = min(Fraction(s.limit, s.window_steps) for s in scopes)
-    packets = sum(analysis.flows[f.id].upstream_cold * f.peak for f in analysis.model.flows
-                  if analysis.flows[f.id].server == "coredns")
-    return math.ceil(packets * (1 + skew) / tightest) if tightest > 0 else 0
+def _replicas_needed(analysis: Analysis, skew: Fraction) -> int:
+    """The replicas over which the peak lookups, at the busiest replica's share, fit each
+    limit window of the tightest upstream limit with their cold-path packets, and each
+    CoreDNS capacity with their client queries."""
+    model = analysis.model
+    peak = {f.id: f.peak for f in model.flows}
+    share = 1 + skew
+    needed = 0
+    if model.scopes:
+        tightest = min(Fraction(s.limit, s.window_steps) for s in model.scopes)
+        packets = sum(analysis.flows[f].upstream_cold * n for f, n in peak.items()
+                      if analysis.flows[f].server == "coredns")
+        needed = math.ceil(packets * share / tightest) if tightest > 0 else 0
+    for limit in model.server_limits:
+        if analysis.groups[limit.group].server == "coredns" and limit.limit > 0:
+            queries = sum(n * peak[f] for f, n in limit.client_queries)
+            needed = max(needed, math.ceil(queries * share / limit.limit))
+    return needed
 
 
 def _coredns_spread(inputs: Inputs, read: ReadText) -> Iterator[Candidate]:
