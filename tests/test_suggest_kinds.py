@@ -148,3 +148,19 @@ def test_a_server_over_its_capacity_gets_fixes_though_the_upstream_is_proved(
     # would keep each within 80/s; at least twice the 2 are suggested
     assert ["coredns-replicas-4"] in proved_ids(suggestions)
     apply_and_check(repo, patches, "coredns-replicas-4", capsys, monkeypatch)
+
+
+def test_a_kalc_yaml_given_apart_is_edited_only_in_the_private_copy(
+    tmp_path, capsys, monkeypatch,
+):
+    cluster = write_cluster(tmp_path / "cluster", ndots=None)
+    env = tmp_path / "env" / "kalc.yaml"
+    env.parent.mkdir()
+    (cluster / "kalc.yaml").rename(env)
+    before = env.read_text()
+    code, out = run(capsys, monkeypatch, tmp_path, "cluster", "--env", env, "--suggest",
+                    "--format", "json")
+    assert code == 1
+    assert ["trailing-dot"] in proved_ids(json.loads(out)["suggestions"])
+    assert env.read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cluster", "env"]
