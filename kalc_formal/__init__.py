@@ -2,7 +2,8 @@
 
 The public surface is ``__all__``: load a cluster (:func:`load` from paths,
 :func:`load_objects` from objects in memory), :func:`check` it (or :func:`diff` two),
-and read the :class:`CheckResult`. ``kalc_formal.pytest_plugin`` (assertions, a fixture) and
+and read the :class:`CheckResult`; :meth:`Cluster.capacity` finds how far the cluster can
+grow with the proof still holding. ``kalc_formal.pytest_plugin`` (assertions, a fixture) and
 ``kalc_formal.strategies`` (Hypothesis) are public too; every other module is internal.
 Importing this package imports neither z3 nor hypothesis: the API loads on first use.
 
@@ -20,8 +21,14 @@ from kalc_formal.errors import ConfigError, ConfigErrors, InvalidArgument, KalcE
 
 if TYPE_CHECKING:
     from kalc_formal.api import (
+        GROWTH_PARAMETERS,
         PROPERTIES,
         Assumption,
+        CapacityCheck,
+        CapacityEdge,
+        CapacityRegion,
+        CapacityResult,
+        CapacityRow,
         CheckResult,
         Cluster,
         DiffResult,
@@ -43,14 +50,21 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _API_NAMES = frozenset({
-    "PROPERTIES", "Assumption", "CheckResult", "Cluster", "DiffResult", "FactChange",
+    "GROWTH_PARAMETERS", "PROPERTIES", "Assumption", "CapacityCheck", "CapacityEdge",
+    "CapacityRegion", "CapacityResult", "CapacityRow", "CheckResult", "Cluster", "DiffResult", "FactChange",
     "Headroom", "Movement", "PropertyResult", "TraceEvent", "TraceStep", "Unmodelled",
     "UpstreamCount", "Verdict", "check", "diff", "load", "load_objects",
 })
 
 __all__ = [
+    "GROWTH_PARAMETERS",
     "PROPERTIES",
     "Assumption",
+    "CapacityCheck",
+    "CapacityEdge",
+    "CapacityRegion",
+    "CapacityResult",
+    "CapacityRow",
     "CheckResult",
     "Cluster",
     "ConfigError",

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from kalc_formal.analysis.changes import (
     Change,
@@ -21,7 +21,22 @@ from kalc_formal.analysis.changes import (
     facts,
 )
 from kalc_formal.analysis.result import Analysis
-from kalc_formal.analysis.scaling import Parameter, scaled
+from kalc_formal.analysis.scaling import (
+    Edge,
+    Parameter,
+    current_value,
+    parse_parameter,
+    scaled,
+)
+from kalc_formal.capacity import (
+    MAX_CHECKS,
+    MAX_RANGE_END,
+    MAX_ROWS,
+    decider,
+    edge_within,
+    grower,
+    region,
+)
 from kalc_formal.config.envspec import EnvSpec, load_env
 from kalc_formal.config.objects import (
     COREFILE_NAME,
@@ -39,15 +54,24 @@ from kalc_formal.config.reading import (
     dns_workloads,
     read_inputs,
 )
-from kalc_formal.engine import analyse_inputs, input_settings
+from kalc_formal.engine import CheckOptions, analyse_inputs, input_settings
 from kalc_formal.engine import check as check_analysis
 from kalc_formal.errors import InvalidArgument
+from kalc_formal.model.flowmodel import Property
 from kalc_formal.model.solve import Outcome, Verdict
+from kalc_formal.views.capacity import (
+    edge_json,
+    edge_text,
+    region_text,
+    render_edges_text,
+)
 from kalc_formal.views.diff import render_text as render_diff
 from kalc_formal.views.report import PROPERTY, as_json, render_text, verdict_line
 
 PROPERTIES = (PROPERTY,)
 """The properties ``check`` can decide (kalc.yaml's ``check.property``)."""
+GROWTH_PARAMETERS = tuple(p.value for p in Parameter)
+"""The parameters :meth:`Cluster.capacity` varies and :meth:`Cluster.with_overrides` sets."""
 MAX_HORIZON = 10_000
 """The most steps a check may search (the command line's cap)."""
 
@@ -126,10 +150,42 @@ class Cluster:
         if not values:
             return self
         settings = input_settings(self._inputs)
-        inputs = scaled(self._inputs, settings.names, settings.lookups, values)
-        said = tuple(f"{p.value}={v:g}" for p, v in values.items())
-        return Cluster(self.sources, self.overrides + said, self.yaml, inputs,
-                       self._read_version, self._version_given)
+        return _grown(self, values, scaled(self._inputs, settings.names, settings.lookups, values))
+
+    def capacity(
+        self, vary: str | Sequence[str] | Mapping[str, tuple[float, float] | None], *,
+        rows: int | None = None, property: str = PROPERTY, env: EnvArg = None,
+        horizon: int | None = None, rlimit: int | None = None, budget: int | None = None,
+        max_checks: int = MAX_CHECKS,
+    ) -> CapacityResult:
+        """How far each growth parameter can move with ``property`` still proved, as
+        ``kalc-formal capacity`` and ``check --capacity`` search it (whole checks of the
+        cluster grown as :meth:`with_overrides` grows it; doubling or halving from the
+        current value, then halving the gap).
+
+        ``vary``: parameter names (each searched over the search's own range, as
+        ``check --capacity``: factors from 1/64 to 64, namespaces from 1 to 64 times
+        the count), or a mapping of names to ``(low, high)`` (``--vary NAME=LOW..HIGH``;
+        None: the own range). Each parameter moves alone, the others as in this cluster;
+        with ``rows`` (2 to 24) and two ranged parameters, the region instead: for
+        ``rows`` values of the first, the edge along the second. At most ``max_checks``
+        checks per edge; the other options are :func:`check`'s.
+
+        >>> import kalc_formal
+        >>> cluster = kalc_formal.load("examples/datadog-autopath-off-sized")
+        >>> found = cluster.capacity({"namespaces": (100, 1000)}).edge("namespaces")
+        >>> found.proved_up_to, found.not_proved_at, found.exact, len(found.checks)
+        (757.0, 758.0, True, 11)
+        """
+        return _capacity(self, vary, rows=rows, property=property, env=env, horizon=horizon,
+                         rlimit=rlimit, budget=budget, max_checks=max_checks)
+
+
+def _grown(cluster: Cluster, values: Mapping[Parameter, float], inputs: Inputs) -> Cluster:
+    """``cluster`` with ``inputs``, the cluster grown by ``values``, and the overrides said."""
+    said = tuple(f"{p.value}={v:g}" for p, v in values.items())
+    return Cluster(cluster.sources, cluster.overrides + said, cluster.yaml, inputs,
+                   cluster._read_version, cluster._version_given)
 
 
 def _factor(name: str, value: object, *, whole: bool) -> float:
@@ -417,6 +473,17 @@ def _decided(
     caller: str, cluster: Cluster, property: str, env: EnvArg, horizon: int | None,
     rlimit: int | None, budget: int | None,
 ) -> tuple[Cluster, Analysis, Outcome]:
+    cluster, options = _prepared(caller, cluster, property, env, horizon, rlimit, budget)
+    analysis = analyse_inputs(cluster._inputs, horizon=options.horizon)
+    return cluster, analysis, check_analysis(analysis, rlimit=options.rlimit,
+                                             budget=options.budget)
+
+
+def _prepared(
+    caller: str, cluster: Cluster, property: str, env: EnvArg, horizon: int | None,
+    rlimit: int | None, budget: int | None,
+) -> tuple[Cluster, CheckOptions]:
+    """The cluster under ``env`` and the check's options, each argument checked."""
     if not isinstance(cluster, Cluster):
         raise InvalidArgument(
             f"{caller}: a Cluster from kalc_formal.load or load_objects, not "
@@ -429,8 +496,7 @@ def _decided(
     budget = _count("budget", budget)
     if env is not None:
         cluster = cluster.with_env(env)
-    analysis = analyse_inputs(cluster._inputs, horizon=horizon)
-    return cluster, analysis, check_analysis(analysis, rlimit=rlimit, budget=budget)
+    return cluster, CheckOptions(horizon=horizon, rlimit=rlimit, budget=budget)
 
 
 @dataclass(frozen=True, slots=True)
@@ -572,9 +638,223 @@ def _headroom(analysis: Analysis, outcome: Outcome) -> tuple[Headroom, ...]:
     )
 
 
+# --------------------------------------------------------------------------- capacity
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityCheck:
+    """One check of the search: the parameter's value and the verdict there."""
+
+    value: float
+    verdict: Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityEdge:
+    """How far one parameter can move with the property still proved.
+
+    ``proved_up_to``: the largest value proved (None: not even the smallest tried);
+    ``not_proved_at``: the smallest value above it found not proved (None: proved up to
+    ``largest_tried``) and ``not_proved``, the check there (for ``unsafe``, its replayed
+    counterexample: ``trace``, ``events``). ``exact``: the two are within 2% (factors)
+    or next to each other (namespaces) and the far side is unsafe; otherwise
+    ``proved_up_to`` is a lower bound (the checks ran out, Z3 gave up past it, or the
+    range ended). ``checks``: every check run, in order. ``text``: the line
+    ``kalc-formal capacity`` prints for it.
+    """
+
+    parameter: str
+    current: float
+    proved_up_to: float | None
+    not_proved_at: float | None
+    not_proved: CheckResult | None
+    exact: bool
+    largest_tried: float
+    checks: tuple[CapacityCheck, ...]
+    text: str
+    _json: Mapping[str, Any] = field(repr=False)
+
+    @property
+    def lower_bound(self) -> bool:
+        """True when ``proved_up_to`` is only a lower bound of the edge."""
+        return not self.exact
+
+    def to_json(self) -> dict[str, Any]:
+        """The edge as ``kalc-formal capacity --format json`` prints it, with
+        ``not_proved`` (the check's :meth:`CheckResult.to_json`, or None) added."""
+        data = copy.deepcopy(dict(self._json))
+        data["not_proved"] = self.not_proved.to_json() if self.not_proved is not None else None
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityRow:
+    """One row of a region: the first parameter's ``value``, the edge along the second."""
+
+    value: float
+    edge: CapacityEdge
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityRegion:
+    """The proved region over two parameters, one row per value of ``rows_parameter``."""
+
+    rows_parameter: str
+    parameter: str
+    rows: tuple[CapacityRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityResult:
+    """What :meth:`Cluster.capacity` found for ``property``: ``edges`` (one per parameter
+    varied alone) or, with ``rows``, the ``region``. ``report`` is the text the command
+    line prints; ``to_json()`` the ``--format json`` object (``edges``, or
+    ``rows_parameter`` and ``rows``) with ``property``, ``sources`` and ``overrides``."""
+
+    property: str
+    edges: tuple[CapacityEdge, ...]
+    region: CapacityRegion | None
+    step_seconds: int
+    sources: tuple[str, ...]
+    overrides: tuple[str, ...]
+    report: str = field(repr=False)
+
+    def edge(self, parameter: str) -> CapacityEdge:
+        """The edge along ``parameter`` (KeyError when it was not varied alone)."""
+        for found in self.edges:
+            if found.parameter == parameter:
+                return found
+        raise KeyError(parameter)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"property": self.property}
+        if self.region is None:
+            data["edges"] = [e.to_json() for e in self.edges]
+        else:
+            data["rows_parameter"] = self.region.rows_parameter
+            data["rows"] = [{"value": r.value, **r.edge.to_json()} for r in self.region.rows]
+        data["sources"] = list(self.sources)
+        data["overrides"] = list(self.overrides)
+        return data
+
+
+Bounds = tuple[float, float] | None
+
+
+def _capacity(
+    cluster: Cluster, vary: str | Sequence[str] | Mapping[str, Bounds], *, rows: int | None,
+    property: str, env: EnvArg, horizon: int | None, rlimit: int | None, budget: int | None,
+    max_checks: int,
+) -> CapacityResult:
+    cluster, options = _prepared("capacity", cluster, property, env, horizon, rlimit, budget)
+    varied = _varied(vary)
+    max_checks = _count("max_checks", max_checks, 1000) or MAX_CHECKS
+    inputs = cluster._inputs
+    decide = decider(inputs, options, cast(Property, property))
+    grow = grower(inputs, options)
+    step = input_settings(inputs, horizon=options.horizon).step
+
+    def typed(found: Edge, fixed: Mapping[Parameter, float]) -> CapacityEdge:
+        return _edge_result(found, fixed, cluster, grow, options, step)
+
+    if rows is None:
+        found = [edge_within(decide, inputs, p, bounds, max_checks=max_checks)
+                 for p, bounds in varied.items()]
+        return CapacityResult(
+            property, tuple(typed(e, {}) for e in found), None, step, cluster.sources,
+            cluster.overrides, render_edges_text(found, step) + "\n",
+        )
+    (rows_parameter, row_bounds), (parameter, bounds) = _region_ranges(varied, rows)
+    table = region(decide, inputs, (rows_parameter, *row_bounds), rows, (parameter, *bounds),
+                   max_checks=max_checks)
+    now = (current_value(inputs, rows_parameter), current_value(inputs, parameter))
+    shown = CapacityRegion(rows_parameter.value, parameter.value, tuple(
+        CapacityRow(value, typed(e, {rows_parameter: value})) for value, e in table
+    ))
+    return CapacityResult(property, (), shown, step, cluster.sources, cluster.overrides,
+                          region_text(table, rows_parameter, now) + "\n")
+
+
+def _edge_result(
+    found: Edge, fixed: Mapping[Parameter, float], cluster: Cluster,
+    grow: Callable[[Mapping[Parameter, float]], Inputs], options: CheckOptions, step: int,
+) -> CapacityEdge:
+    """The typed edge; the check past it is analysed again (the same analysis the search
+    decided) so that its result carries the replayed counterexample."""
+    not_proved = None
+    if found.beyond is not None and found.beyond_outcome is not None:
+        values = {**fixed, found.parameter: found.beyond}
+        inputs = grow(values)
+        analysis = analyse_inputs(inputs, horizon=options.horizon)
+        not_proved = result_of(analysis, found.beyond_outcome, _grown(cluster, values, inputs))
+    return CapacityEdge(
+        found.parameter.value, found.current, found.safe, found.beyond, not_proved,
+        found.exact, found.limit,
+        tuple(CapacityCheck(p.value, p.outcome.verdict) for p in found.probes),
+        edge_text(found, step), edge_json(found),
+    )
+
+
+def _varied(vary: object) -> dict[Parameter, Bounds]:
+    if isinstance(vary, str):
+        vary = [vary]
+    if isinstance(vary, Mapping):
+        pairs = list(vary.items())
+    elif isinstance(vary, Sequence):
+        pairs = [(name, None) for name in vary]
+    else:
+        raise InvalidArgument(
+            f"vary: parameter names or a mapping of names to (low, high), not {type(vary).__name__}"
+        )
+    if not pairs:
+        raise InvalidArgument(f"vary: name at least one of {', '.join(GROWTH_PARAMETERS)}")
+    varied: dict[Parameter, Bounds] = {}
+    for name, bounds in pairs:
+        if not isinstance(name, str):
+            raise InvalidArgument(f"vary: a parameter name, not {name!r}")
+        parameter = parse_parameter(name)
+        if parameter in varied:
+            raise InvalidArgument(f"vary: {name} is given twice")
+        varied[parameter] = _bounds(name, bounds)
+    return varied
+
+
+def _bounds(name: str, bounds: object) -> Bounds:
+    if bounds is None:
+        return None
+    numbers = (
+        isinstance(bounds, tuple | list) and len(bounds) == 2
+        and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+    )
+    if not numbers or not 0 < bounds[0] < bounds[1] <= MAX_RANGE_END:  # type: ignore[index]
+        raise InvalidArgument(
+            f"vary: {name}={bounds!r}: a range (low, high) with 0 < low < high <= {MAX_RANGE_END:,}"
+        )
+    return float(bounds[0]), float(bounds[1])  # type: ignore[index]
+
+
+def _region_ranges(
+    varied: dict[Parameter, Bounds], rows: int
+) -> tuple[tuple[Parameter, tuple[float, float]], tuple[Parameter, tuple[float, float]]]:
+    if isinstance(rows, bool) or not isinstance(rows, int) or not 2 <= rows <= MAX_ROWS:
+        raise InvalidArgument(f"rows={rows!r}: a whole number from 2 to {MAX_ROWS}")
+    ranged = [(p, b) for p, b in varied.items() if b is not None]
+    if len(varied) != 2 or len(ranged) != 2:
+        raise InvalidArgument(
+            "rows: a region needs two parameters, each with its range (low, high)"
+        )
+    return ranged[0], ranged[1]
+
+
 __all__ = [
+    "GROWTH_PARAMETERS",
     "PROPERTIES",
     "Assumption",
+    "CapacityCheck",
+    "CapacityEdge",
+    "CapacityRegion",
+    "CapacityResult",
+    "CapacityRow",
     "CheckResult",
     "Cluster",
     "DiffResult",

@@ -161,19 +161,49 @@ def assert_capacity(
     ``pods`` times the client replicas, ``names`` times the external names, and
     ``namespaces`` client namespaces (None leaves a parameter as read).
 
-    The overrides go through kalc.yaml's lookups and names and the client workloads
-    (:meth:`kalc_formal.Cluster.with_overrides`); one the model cannot express, such
-    as a namespace count when kalc.yaml's lookups select namespaces by name, raises
-    InvalidArgument rather than checking something else.
+    The cluster grown by all of them at once is checked (one check); on failure, the
+    edge along each required parameter (the others at their required values) is
+    searched with :meth:`kalc_formal.Cluster.capacity`, and the message names, for each,
+    the value required and the edge found. The overrides go through kalc.yaml's lookups
+    and names and the client workloads (:meth:`kalc_formal.Cluster.with_overrides`); one
+    the model cannot express, such as a namespace count when kalc.yaml's lookups select
+    namespaces by name, raises InvalidArgument rather than checking something else.
     """
     __tracebackhide__ = True
     base = cluster.with_env(env) if env is not None else cluster
-    grown = base.with_overrides(surge=surge, rate=rate, pods=pods, names=names,
-                                namespaces=namespaces)
+    asked = {"surge": surge, "rate": rate, "pods": pods, "names": names, "namespaces": namespaces}
+    required: dict[str, Any] = {name: value for name, value in asked.items() if value is not None}
+    grown = base.with_overrides(**required)
     result = _check(grown, property, None, horizon, rlimit, budget)
+    searched = not _passes(result, allow_unknown=allow_unknown, require_proof=require_proof) \
+        and result.verdict.value != "unknown"
     _judge(result, grown, f"no capacity for {', '.join(grown.overrides) or 'the cluster as read'}",
-           soft=soft, allow_unknown=allow_unknown, require_proof=require_proof)
+           soft=soft, allow_unknown=allow_unknown, require_proof=require_proof,
+           detail=_edges_text(base, required, property, horizon, rlimit, budget) if searched else "")
     return result
+
+
+def _edges_text(
+    cluster: Cluster, required: Mapping[str, Any], property: str, horizon: int | None,
+    rlimit: int | None, budget: int | None,
+) -> str:
+    """For each required parameter, the value required and the edge of the proved
+    region along it, the other parameters at their required values."""
+    lines = []
+    width = max((len(name) for name in required), default=0)
+    for name, value in required.items():
+        others = {other: v for other, v in required.items() if other != name}
+        found = cluster.with_overrides(**others).capacity(
+            [name], property=property,
+            horizon=horizon if horizon is not None else _default("horizon"),
+            rlimit=rlimit if rlimit is not None else _default("rlimit"), budget=budget,
+        ).edge(name)
+        shown = f"{round(value):,}" if name == "namespaces" else f"x{value:g}"
+        fixed = f", with {', '.join(f'{k}={v:g}' for k, v in others.items())}" if others else ""
+        lines.append(f"  {name:<{width}}  required {shown}; {found.text}")
+        lines.append(f"  {'':<{width}}  ({len(found.checks)} checks{fixed})")
+    head = "The edges found (each required parameter moved alone, the others as required):"
+    return head + "\n" + "\n".join(lines) + "\n\n" if lines else ""
 
 
 def assert_change_safe(
@@ -267,24 +297,29 @@ def _check(
     )
 
 
+def _passes(result: CheckResult, *, allow_unknown: bool, require_proof: bool) -> bool:
+    verdict = result.verdict.value
+    return verdict == "proved" or (verdict == "safe-bounded" and not require_proof) or (
+        verdict == "unknown" and allow_unknown)
+
+
 def _judge(
     result: CheckResult, cluster: Cluster, failure: str, *, soft: bool, allow_unknown: bool,
-    require_proof: bool,
+    require_proof: bool, detail: str = "",
 ) -> None:
     __tracebackhide__ = True
-    verdict = result.verdict.value
-    if verdict == "proved" or (verdict == "safe-bounded" and not require_proof):
+    if _passes(result, allow_unknown=allow_unknown, require_proof=require_proof):
         return
+    verdict = result.verdict.value
     if verdict == "unknown":
-        if allow_unknown:
-            return
         headline = (f"kalc-formal: {result.properties[0].property}: the verdict is unknown, "
                     "which fails unless allow_unknown=True")
     elif verdict == "safe-bounded":
         headline = f"kalc-formal: no proof (require_proof=True): {failure} is not excluded"
     else:
         headline = f"kalc-formal: {failure}"
-    message = f"{headline}\n  in {_name(cluster)}\n\n{result.summary()}{_yaml_text(cluster)}"
+    message = (f"{headline}\n  in {_name(cluster)}\n\n{detail}{result.summary()}"
+               f"{_yaml_text(cluster)}")
     _fail(message, result, soft, stacklevel=4)
 
 

@@ -295,7 +295,7 @@ def readme_python_blocks():
 def test_the_readme_python_examples_run(monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     blocks = readme_python_blocks()
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
     assert "Event chain (replayed in the simulator):" in capsys.readouterr().out

@@ -191,3 +191,117 @@ def test_what_the_client_does_next_depends_on_its_library(libc, says):
 def test_the_chain_ends_with_the_violation_then_what_follows():
     kinds = [e.kind for e in chain(analysis(), step(0, sent=60))]
     assert kinds == ["surge", "misses", "violation", "then", "then", "then", "then"]
+
+
+# ---- the grouped chain (text report): the qtypes of one name at one server together
+
+AAAA = "k1"
+
+
+def two_qtypes(**fields):
+    """The hand-built analysis with its key class split into an A class (k0) and an AAAA
+    class (k1) of the same name, cache and server."""
+    built = analysis(**fields)
+    first = built.model.key_classes[0]
+    keys = (first, replace(first, id=AAAA))
+    info = built.keys[KEY]
+    return replace(
+        built, model=replace(built.model, key_classes=keys),
+        keys={KEY: replace(info, qtypes={"A"}), AAAA: replace(info, qtypes={"AAAA"})},
+    )
+
+
+def both(t, a, aaaa, **common):
+    """A step of both classes: ``a`` and ``aaaa`` give each one's figures (as for step())."""
+    one, other = step(t, **{**common, **a}), step(t, **{**common, **aaaa})
+    fields = ("live", "expired", "queries", "misses", "fills", "failed", "sent")
+    merged = {
+        name: {**getattr(one, name), **{k.replace(KEY, AAAA): n for k, n in getattr(other, name).items()}}
+        for name in fields
+    }
+    return replace(one, **merged, upstream={SCOPE: one.sent[KEY] + other.sent[KEY]})
+
+
+def grouped(built, *steps):
+    return event_chain(built, unsafe(*steps).counterexample, grouped=True)
+
+
+def test_equal_figures_of_a_and_aaaa_are_one_line_said_once():
+    built = two_qtypes(capacity=10)
+    (event,) = of_kind(grouped(built, both(0, {}, {})), "misses")
+    assert event.text == (
+        "the busiest CoreDNS replica: 60 queries each for api.example.com. A and AAAA (20 keys "
+        "each, shared by all namespaces); 20 miss each (its pool holds 10 of 40 keys: any entry "
+        "can be evicted at any insert, D3, and miss again, up to every query of each key, D10) "
+        "-> forward sends 2 per miss -> 40 upstream packets each, 80 in all"
+    )
+    assert (event.keys, event.packets) == ((KEY, AAAA), 80)
+    assert event.spans == (CACHE_AT,)
+    assert event.facts == ("D2", "D4", "E2")
+
+
+def test_the_ungrouped_chain_keeps_one_event_per_key_class():
+    built = two_qtypes(capacity=10)
+    events = of_kind(chain(built, both(0, {}, {})), "misses")
+    assert [(e.keys, e.packets) for e in events] == [((KEY,), 40), ((AAAA,), 40)]
+    assert " A (20 keys" in events[0].text
+    assert " AAAA (20 keys" in events[1].text
+
+
+def test_differing_figures_are_each_given_with_their_qtype():
+    built = two_qtypes(capacity=10)
+    (event,) = of_kind(grouped(built, both(0, {}, {"queries": 50, "misses": 10, "sent": 26})),
+                       "misses")
+    assert event.text.startswith(
+        "the busiest CoreDNS replica: 60 A and 50 AAAA queries for api.example.com. (20 keys "
+        "each, shared by all namespaces); A: 20 miss (its pool holds"
+    )
+    assert "; AAAA: 10 miss (its pool holds 10 of 40 keys" in event.text
+    assert event.text.endswith(
+        "-> forward sends 2 per miss -> 40 A + 26 AAAA = 66 upstream packets, 6 of them "
+        "re-sends of earlier failures (0 A and 6 AAAA)"
+    )
+    assert event.packets == 66
+
+
+def test_a_shared_failure_is_said_once_for_both_qtypes():
+    built = two_qtypes(capacity=100)
+    step_a = {"live": 5, "fills": 0}
+    (event,) = of_kind(grouped(built, both(0, step_a, {"live": 9, "fills": 0}, failed=20)),
+                       "misses")
+    assert "A: 20 miss (5 were cached; the cache keeps them 5 s); AAAA: 20 miss (9 were cached" \
+        in event.text
+    assert event.text.count("the upstream is out") == 1
+    assert "exchange (D10) and 20 of each fail -> forward sends 2 per miss" in event.text
+
+
+def test_failures_of_a_and_aaaa_are_one_line():
+    built = two_qtypes()
+    keys = tuple(replace(k, failed_sends=((0, 1), (2, 1)), followups=((KEY, 5, 1),))
+                 for k in built.model.key_classes)
+    built = replace(built, model=replace(built.model, key_classes=keys))
+    events = grouped(built, both(0, {"failed": 4}, {"failed": 6}), both(1, {}, {}, sent=60))
+    (event,) = of_kind(events, "failures")
+    assert event.text == (
+        "the busiest CoreDNS replica: 4 A and 6 AAAA exchanges for api.example.com. fail and are "
+        "not cached (A24, D7); forward re-sends them at +2 s (E5, E6); clients ask again after 5 s"
+    )
+    assert event.keys == (KEY, AAAA)
+
+
+def test_other_names_and_an_autopath_walk_of_the_same_name_are_lines_of_their_own():
+    built = two_qtypes()
+    other = replace(built.keys[AAAA], template="web.example.com.", display="web.example.com.")
+    assert len(of_kind(grouped(replace(built, keys={**built.keys, AAAA: other}),
+                               both(0, {}, {})), "misses")) == 2
+    walk = replace(built.keys[AAAA], walk=True)
+    assert len(of_kind(grouped(replace(built, keys={**built.keys, AAAA: walk}),
+                               both(0, {}, {})), "misses")) == 2
+
+
+def test_grouped_lines_are_ranked_by_their_packets():
+    built = two_qtypes()
+    other = replace(built.keys[AAAA], template="web.example.com.", display="web.example.com.")
+    built = replace(built, keys={**built.keys, AAAA: other})
+    events = of_kind(grouped(built, both(0, {"sent": 10}, {"sent": 30})), "misses")
+    assert [e.packets for e in events] == [30, 10]

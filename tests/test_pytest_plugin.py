@@ -87,6 +87,34 @@ def test_capacity_grows_the_cluster(incident, small):
         assert_capacity(small, namespaces=2000)
 
 
+def test_a_capacity_failure_names_each_parameter_its_required_value_and_the_edge():
+    sized = kalc_formal.load(EXAMPLES / "datadog-autopath-off-sized")
+    assert assert_capacity(sized, surge=None, namespaces=757).verdict.value == "proved"
+    with pytest.raises(PropertyViolated) as failure:
+        assert_capacity(sized, surge=None, namespaces=800)
+    message = str(failure.value)
+    assert message.startswith("kalc-formal: no capacity for namespaces=800\n")
+    assert ("The edges found (each required parameter moved alone, the others as required):\n"
+            "  namespaces  required 800; now 400: proved up to 757, not at 758 (unsafe: a replayed "
+            "counterexample exceeds the limit at t=1 s)\n"
+            "              (11 checks)\n\nverdict: unsafe") in message
+    assert failure.value.result.overrides == ("namespaces=800",)
+    with pytest.raises(PropertyViolated) as failure:
+        assert_capacity(sized, surge=1.5, namespaces=700)
+    message = str(failure.value)
+    assert "  surge       required x1.5; now x1: proved up to x1.08, not at x1.09 (unsafe: " in message
+    assert "              (8 checks, with namespaces=700)\n" in message
+    assert "  namespaces  required 700; now 400: proved up to 505, not at 506 (unsafe: " in message
+    assert "              (11 checks, with surge=1.5)\n" in message
+
+
+def test_an_unknown_capacity_is_not_searched(small):
+    with pytest.raises(PropertyViolated) as failure:
+        assert_capacity(small, surge=2, horizon=3, rlimit=1000)
+    assert "the verdict is unknown" in str(failure.value)
+    assert "The edges found" not in str(failure.value)
+
+
 def test_safe_bounded_passes_unless_a_proof_is_required(small):
     proved = kalc_formal.check(small, horizon=5)
     bounded = dataclasses.replace(proved, verdict=kalc_formal.Verdict.SAFE_BOUNDED)
@@ -226,12 +254,12 @@ def test_incident():
     result.stdout.fnmatch_lines(["test_a_failure_ends_at_the_users_line.py:9: PropertyViolated"])
 
 
-def test_the_example_suite_passes_twice_and_fails_once_with_a_shrunk_trace(pytester):
+def test_the_example_suite_passes_three_times_and_fails_once_with_a_shrunk_trace(pytester):
     for path in (EXAMPLES / "pytest").glob("*.py"):
         shutil.copy(path, pytester.path / path.name)
     pytester.syspathinsert(ROOT)
     result = pytester.runpytest(*PLUGIN, "-p", "no:randomly")
-    result.assert_outcomes(passed=2, failed=1)
+    result.assert_outcomes(passed=3, failed=1)
     text = result.stdout.str()
     result.stdout.fnmatch_lines([
         "*test_the_incident_configuration_holds_for_every_namespace_count*",
@@ -243,7 +271,7 @@ def test_the_example_suite_passes_twice_and_fails_once_with_a_shrunk_trace(pytes
         "E   *The cluster, as YAML:",
         "E   *--- # <manifest 3>",
         "E   *namespaces=27,",
-        "*1 failed, 2 passed*",
+        "*1 failed, 3 passed*",
     ])
     assert "at <manifest 3>:1:1" in text
     assert "autopath <Corefile>:" in text

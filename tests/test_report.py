@@ -1,6 +1,7 @@
 """views/report.py on hand-built Analysis and Outcome values (tests/hand_built.py)."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -216,15 +217,59 @@ def test_a_fixed_window_is_one_step_and_the_limit_itself_is_not_over():
     assert [row["misses"] for row in rows] == [{}, {"k0": 20}]
 
 
-def test_the_trace_table_brackets_the_window_where_it_differs_from_the_step():
+def chart_lines(text: str, title_start: str) -> list[str]:
+    """The lines of the chart whose title starts with ``title_start`` (to the blank line)."""
+    after = text[text.index(title_start):]
+    return after.split("\n\n", 1)[0].splitlines()
+
+
+def test_the_trace_chart_gives_each_step_its_window_and_a_bar_against_the_limit():
     outcome = unsafe(step(0, sent=30), step(1, sent=40))
-    text = render_text(analysis(window_steps=2), outcome)
-    rows = table_rows(text, "Upstream packets per step (in brackets: the limit window that "
-                      "ends there):", "\n")
-    header = text.split("ends there):\n", 1)[1].splitlines()[0]
-    assert header.split() == ["t", "(s)", "lookups", "169.254.169.253", "per", "node",
-                              "(limit", "50)"]
-    assert [row.split() for row in rows] == [["0", "300", "30"], ["1", "300", "40", "[70]"]]
+    text = render_text(analysis(window_steps=2), outcome, width=80)
+    lines = chart_lines(text, "Upstream packets per step, the busiest node")
+    assert lines[0] == ("Upstream packets per step, the busiest node to 169.254.169.253 (limit 50 "
+                        "per")
+    assert lines[1] == "node in any 2 consecutive steps of 1 s):"
+    assert lines[2].split() == ["t", "(s)", "lookups", "packets", "window"]
+    first, second = lines[3], lines[4]
+    assert first.split()[:4] == ["0", "300", "30", "30"]
+    assert second.split()[:4] == ["1", "300", "40", "70"]
+    assert first.index("|") == second.index("|")
+    assert first.endswith("|")
+    assert second.index("|") < len(second) - 1
+    assert lines[5] == ("  # the step's packets, = the earlier steps' in its window, | the limit "
+                        "(50)")
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_a_chart_at_a_fixed_window_has_no_window_column():
+    outcome = unsafe(step(0, sent=50, misses=0), step(1, sent=51))
+    text = render_text(analysis(), outcome, width=100)
+    lines = chart_lines(text, "Upstream packets per step, the busiest node")
+    assert "(limit 50 per node per step of 1 s):" in lines[0]
+    assert lines[1].split() == ["t", "(s)", "lookups", "packets"]
+    assert lines[2].endswith("#|")
+    assert lines[3].endswith("|#")
+    assert "=" not in "".join(lines[2:4])
+
+
+def test_each_scope_has_its_own_chart_with_its_own_limit():
+    built = analysis()
+    second = replace(built.model.scopes[0], id="u1", limit=500, label="the cluster")
+    key = replace(built.model.key_classes[0], upstream=((SCOPE, 2), ("u1", 2)))
+    built = replace(built, model=replace(built.model, scopes=(*built.model.scopes, second),
+                                         key_classes=(key,)),
+                    scopes={**built.scopes, "u1": replace(built.scopes[SCOPE], id="u1",
+                                                          label="the cluster", kind="cluster")})
+    outcome = unsafe(replace(step(0, sent=60), upstream={SCOPE: 60, "u1": 60}))
+    text = render_text(built, outcome, width=80)
+    node = chart_lines(text, "Upstream packets per step, the busiest node")
+    cluster = chart_lines(text, "Upstream packets per step, the cluster")
+    assert "| the limit (50)" in node[-1]
+    assert "| the limit (500)" in cluster[-1]
+    assert node[-2].split("|")[1].strip("#") == ""
+    assert node[-2].split("|")[1] != ""
+    assert cluster[-2].endswith("|")
 
 
 def test_an_assumption_from_the_command_line_is_neither_default_nor_narrowing():
@@ -232,3 +277,10 @@ def test_an_assumption_from_the_command_line_is_neither_default_nor_narrowing():
     rows = table_rows(render_text(analysis(assumptions=only), BOUNDED), "Assumptions (* = default, "
                       "! = narrower than what the real system allows; set them in kalc.yaml):")
     assert [row.split()[:3] for row in rows] == [["check.horizon", "5", "command"]]
+
+
+def test_the_chart_is_80_columns_wide_when_the_output_is_not_a_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    outcome = unsafe(step(0, sent=30), step(1, sent=60))
+    assert render_text(analysis(), outcome) == render_text(analysis(), outcome, width=80)
+    assert render_text(analysis(), outcome) != render_text(analysis(), outcome, width=160)

@@ -13,6 +13,8 @@ from kalc_formal.analysis.edits import (
     Suggestions,
     apply,
     cache_capacity_edits,
+    cache_option_edits,
+    merge_edits,
 )
 from kalc_formal.cli import main
 from kalc_formal.coredns.plugins import CacheConfig
@@ -66,12 +68,16 @@ def test_suggest_prints_proved_ranked_patches_that_git_applies(suggested, capsys
     assert autopath_off["client_queries_per_second"] > \
         document["suggestions"]["baseline"]["client_queries_per_second"]
     files = sorted(p.name for p in patches.iterdir())
-    assert len(files) == len(proved)
+    assert len(files) == len([s for s in proved if s["patch"]])
+    application = [s for s in proved if any(c["kind"] == "application" for c in s["candidates"])]
+    assert [[c["id"] for c in s["candidates"]] for s in application] == [["trailing-dot"]]
+    assert application[0]["patch"] == ""
     for name in files:
         git(repo, "apply", "--check", str(patches / name))
 
 
-@pytest.mark.parametrize("fix", ["coredns-1.14.7", "autopath-off"])
+@pytest.mark.parametrize("fix", ["coredns-1.14.7", "autopath-off", "nodelocal-dns",
+                                 "coredns-replicas-310"])
 def test_an_applied_patch_is_proved_by_a_fresh_check(suggested, capsys, monkeypatch, fix):
     repo, patches = suggested
     if not patches.exists():
@@ -82,6 +88,7 @@ def test_an_applied_patch_is_proved_by_a_fresh_check(suggested, capsys, monkeypa
         code, out = check(capsys, monkeypatch, repo, "cluster")
     finally:
         git(repo, "checkout", "--", ".")
+        git(repo, "clean", "-fdq")
     assert code == 0
     assert out.startswith("verdict: proved")
 
@@ -103,7 +110,7 @@ def test_a_proved_cluster_gets_no_suggestions(capsys, monkeypatch):
 
 
 def test_no_proved_fix_is_said_with_what_was_tried():
-    text = render_text(Suggestions(100, 10, (), (("turn autopath off", "unsafe"),), 1, False))
+    text = render_text(Suggestions(100, 10, (), ((("turn autopath off",), "unsafe"),), 1, False))
     assert text.startswith("No suggested fix: none of the 1 candidate set(s) tried")
     assert "  turn autopath off: unsafe" in text
 
@@ -144,3 +151,22 @@ def test_a_cache_block_gets_its_capacities_replaced():
         ".:53 {\n    cache 30 {\n        success 40960\n        denial 40960\n"
         "        prefetch 10\n    }\n}"
     )
+
+
+def test_edits_of_one_cache_by_two_fixes_merge_unless_they_set_the_same_option():
+    text = ".:53 {\n    cache 30\n}"
+    prefetch = cache_option_edits(lambda _: text, cache(2), {"prefetch": "1"})
+    stale = cache_option_edits(lambda _: text, cache(2), {"serve_stale": ""})
+    denial = cache_option_edits(lambda _: text, cache(2), {"denial": "9984 60 5"})
+    assert apply(text, merge_edits(prefetch + stale)) == (
+        ".:53 {\n    cache 30 {\n        prefetch 1\n        serve_stale\n    }\n}"
+    )
+    assert merge_edits(denial + cache_option_edits(lambda _: text, cache(2),
+                                                   {"denial": "9984 30 30"})) is None
+    block = ".:53 {\n    cache 30 {\n        denial 9984\n    }\n}"
+    first = cache_option_edits(lambda _: block, cache(2), {"prefetch": "1"})
+    second = cache_option_edits(lambda _: block, cache(2), {"denial": "9984 60"})
+    assert apply(block, merge_edits(first + second)) == (
+        ".:53 {\n    cache 30 {\n        prefetch 1\n        denial 9984 60\n    }\n}"
+    )
+    assert merge_edits([LineEdit("f", 1, "a", ("b",)), LineEdit("f", 1, "a", ("c",))]) is None

@@ -1,7 +1,7 @@
 """The platform team's DNS tests: their own generator, checked by kalc-formal.
 
 Run: `pytest examples/pytest` (with kalc-formal installed, its pytest plugin is on; from
-a source checkout add `-p kalc_formal.pytest_plugin`). Two tests pass; the third fails
+a source checkout add `-p kalc_formal.pytest_plugin`). Three tests pass; the fourth fails
 on purpose: it is the incident's configuration, and Hypothesis shrinks it to the fewest
 team namespaces that break the upstream limit, with the event chain that does it.
 """
@@ -32,6 +32,17 @@ def test_autopath_off_with_a_sized_cache_has_a_quarter_of_headroom_over_the_peak
     )
     cluster = kalc_formal.load_objects(manifests, corefile=corefile, env=env)
     assert_capacity(cluster, surge=1.25, require_proof=True)  # 1.25 x the planned peak rate
+
+
+def test_the_fixed_configuration_has_room_for_100_more_team_namespaces():
+    manifests, corefile, env = cluster_objects(
+        400, autopath=False, denial=DENIAL_ENTRIES, assume_spread=True,
+    )
+    cluster = kalc_formal.load_objects(manifests, corefile=corefile, env=env)
+    # The edge of the proof as team namespaces are added (a search over whole checks).
+    edge = cluster.capacity({"namespaces": (400, 4000)}).edge("namespaces")
+    assert edge.exact, edge.text
+    assert edge.proved_up_to >= 500, edge.text
 
 
 # No "explain" phase: it re-runs the failing example under a tracer, slowly.

@@ -41,6 +41,21 @@ class LineEdit:
 
 
 @dataclass(frozen=True, slots=True)
+class NewFile:
+    """A file the fix adds, beside the inputs (``path`` must not exist yet)."""
+
+    path: str
+    text: str
+
+
+CONFIG = "config"
+"""A change of the manifests or the Corefile: its patch is the fix."""
+APPLICATION = "application"
+"""A change of what the clients ask: kalc.yaml's lookups describe the application, so
+the edit of kalc.yaml only proves it and no patch is offered."""
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One change a reviewer could make, with what it costs besides the edit itself."""
 
@@ -48,8 +63,11 @@ class Candidate:
     title: str
     edits: tuple[LineEdit, ...]
     pods_restarted: int
-    """Pods that must restart for it to apply (a ConfigMap reloaded in place: none)."""
+    """Pods that must restart, or start, for it to apply (a ConfigMap reloaded in place:
+    none)."""
     note: str = ""
+    new_files: tuple[NewFile, ...] = ()
+    kind: str = CONFIG
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +93,12 @@ class Suggestions:
     baseline_client_queries_per_second: int
     baseline_busiest_replica_per_second: int
     proved: tuple[Suggestion, ...]
-    not_proved: tuple[tuple[str, str], ...]
+    not_proved: tuple[tuple[tuple[str, ...], str], ...]
     """(titles of the set, its verdict) for each set tried that was not proved."""
     checks: int
     limit_reached: bool
+    properties: tuple[str, ...] = ("upstream-limit",)
+    """The properties every suggestion is proved for."""
 
 
 def candidates(inputs: Inputs, analysis: Analysis, read: ReadText) -> list[Candidate]:
@@ -89,7 +109,7 @@ def candidates(inputs: Inputs, analysis: Analysis, read: ReadText) -> list[Candi
         *_sized_caches(inputs, analysis, read),
         *_ndots(inputs, analysis, read),
     ]
-    return [c for c in found if c.edits]
+    return [c for c in found if c.edits or c.new_files]
 
 
 def apply(text: str, edits: list[LineEdit]) -> str | None:
@@ -101,6 +121,34 @@ def apply(text: str, edits: list[LineEdit]) -> str | None:
             return None
         lines[edit.line - 1 : edit.line] = list(edit.new)
     return "\n".join(lines)
+
+
+def merge_edits(edits: list[LineEdit]) -> list[LineEdit] | None:
+    """The edits of several candidates as one per line: edits of one line merge when they
+    are the same, or all keep its text (or all open the same block on it) and add lines
+    that set different things; None when two cannot both be made."""
+    by_line: dict[tuple[str, int], list[LineEdit]] = {}
+    for edit in edits:
+        by_line.setdefault((edit.path, edit.line), []).append(edit)
+    merged: list[LineEdit] = []
+    for same in by_line.values():
+        unique = list(dict.fromkeys(same))
+        if len(unique) == 1:
+            merged.append(unique[0])
+            continue
+        first, last = unique[0].new[:1], unique[0].new[-1:]
+        if any(e.old != unique[0].old or len(e.new) < 2 or e.new[:1] != first for e in unique):
+            return None
+        closes = all(e.new[-1:] == last and last[0].strip() == "}" for e in unique)
+        if first != (unique[0].old,) and not closes:
+            return None
+        added = [line for e in unique for line in (e.new[1:-1] if closes else e.new[1:])]
+        words = [line.split()[0] for line in added if line.split()]
+        if len(words) != len(set(words)):
+            return None
+        merged.append(LineEdit(unique[0].path, unique[0].line, unique[0].old,
+                               (*first, *added, *(last if closes else ()))))
+    return merged
 
 
 def _line(read: ReadText, span: Span) -> str | None:
@@ -178,28 +226,36 @@ def _sized_caches(inputs: Inputs, analysis: Analysis, read: ReadText) -> Iterato
 def cache_capacity_edits(read: ReadText, cache: CacheConfig, capacity: int) -> list[LineEdit] | None:
     if capacity <= max(cache.success_capacity, cache.denial_capacity):
         return []
+    return cache_option_edits(read, cache, {"success": str(capacity), "denial": str(capacity)})
+
+
+def cache_option_edits(read: ReadText, cache: CacheConfig,
+                       options: dict[str, str]) -> list[LineEdit] | None:
+    """The cache's block with each option of ``options`` (its name: its arguments) written
+    once, in place of any line that sets it; a one-line ``cache`` becomes a block. None
+    when the cache is not written as one line or a block opened at its end."""
     old = _line(read, cache.span)
     if old is None or not old.strip().startswith("cache"):
         return None
     indent = old[: len(old) - len(old.lstrip())]
     inner = indent + "    "
-    if "{" not in old:
-        return [LineEdit(cache.span.path, cache.span.line, old, (
-            old.rstrip() + " {", f"{inner}success {capacity}", f"{inner}denial {capacity}",
-            f"{indent}}}",
-        ))]
-    if old.rstrip().endswith("{") and old.count("{") == 1:
-        text = read(cache.span.path) or ""
-        lines = text.split("\n")
-        edits = [LineEdit(cache.span.path, cache.span.line, old, (
-            old, f"{inner}success {capacity}", f"{inner}denial {capacity}"))]
-        for number in range(cache.span.line + 1, len(lines) + 1):
-            line = lines[number - 1]
-            if line.strip() == "}":
-                return edits
-            word = line.split()[0] if line.split() else ""
-            if word in ("success", "denial"):
-                edits.append(LineEdit(cache.span.path, number, line, ()))
+    written = tuple(f"{inner}{name} {args}".rstrip() for name, args in options.items())
+    if "{" not in old and "}" not in old:
+        return [LineEdit(cache.span.path, cache.span.line, old,
+                         (old.rstrip() + " {", *written, f"{indent}}}"))]
+    if not (old.rstrip().endswith("{") and old.count("{") == 1 and "}" not in old):
+        return None
+    lines = (read(cache.span.path) or "").split("\n")
+    edits = [LineEdit(cache.span.path, cache.span.line, old, (old, *written))]
+    for number in range(cache.span.line + 1, len(lines) + 1):
+        line = lines[number - 1]
+        if line.strip() == "}":
+            return edits
+        if "{" in line or "}" in line:
+            return None
+        words = line.split()
+        if words and words[0] in options:
+            edits.append(LineEdit(cache.span.path, number, line, ()))
     return None
 
 

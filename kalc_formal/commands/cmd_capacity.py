@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 from kalc_formal.analysis.scaling import (
-    WHOLE_NUMBERS,
     Parameter,
     current_value,
     parse_parameter,
 )
-from kalc_formal.capacity import decider, edge
+from kalc_formal.capacity import MAX_RANGE_END, MAX_ROWS, decider, edge_within, region
 from kalc_formal.commands.cmd_check import add_check_options
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import CheckOptions, input_settings
@@ -23,12 +22,9 @@ from kalc_formal.views.capacity import (
     edge_json,
     edge_text,
     region_svg,
-    region_table,
-    value_text,
+    region_text,
 )
 from kalc_formal.views.schemas import SCHEMA_VERSION
-
-MAX_ROWS = 24
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,8 +56,8 @@ def parse_range(text: str) -> tuple[Parameter, float, float]:
         low, high = float(low_text), float(high_text)
     except ValueError:
         raise InvalidArgument(f"--vary {text[:60]!r}: expected PARAM=LO..HI with numbers") from None
-    if not 0 < low < high or high > 1e7:
-        raise InvalidArgument(f"--vary {text[:60]!r}: need 0 < LO < HI <= 10,000,000")
+    if not 0 < low < high <= MAX_RANGE_END:
+        raise InvalidArgument(f"--vary {text[:60]!r}: need 0 < LO < HI <= {MAX_RANGE_END:,}")
     return parameter, low, high
 
 
@@ -79,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
     decide = decider(inputs, CheckOptions(horizon=args.horizon, rlimit=args.rlimit, budget=args.budget))
     if len(ranges) == 1:
         parameter, low, high = ranges[0]
-        found = edge(decide, parameter, min(max(current_value(inputs, parameter), low), high),
-                     fixed={}, low=low, high=high)
+        found = edge_within(decide, inputs, parameter, (low, high))
         if args.format == "json":
             sys.stdout.write(json.dumps({"schema_version": SCHEMA_VERSION, "command": "capacity", "edges": [edge_json(found)]},
                                         indent=2) + "\n")
@@ -88,11 +83,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(shown_lines(f"{parameter.value}: {edge_text(found, step)}\n"))
         return 0
     (rows_parameter, row_low, row_high), (parameter, low, high) = ranges
-    rows = []
-    for value in _row_values(rows_parameter, row_low, row_high, args.rows):
-        start = min(max(current_value(inputs, parameter), low), high)
-        rows.append((value, edge(decide, parameter, start, fixed={rows_parameter: value},
-                                 low=low, high=high)))
+    rows = region(decide, inputs, ranges[0], args.rows, ranges[1])
     now = (current_value(inputs, rows_parameter), current_value(inputs, parameter))
     if args.plot:
         Path(args.plot).write_text(region_svg(rows, rows_parameter, (row_low, row_high),
@@ -104,15 +95,7 @@ def run(args: argparse.Namespace) -> int:
             "rows": [{"value": value, **edge_json(e)} for value, e in rows],
         }, indent=2) + "\n")
         return 0
-    head = (f"The proved region: for each {rows_parameter.value}, how far {parameter.value} "
-            f"can go (now {value_text(rows_parameter, now[0])}, {value_text(parameter, now[1])}):")
     plotted = f"\n\nDrawn in {args.plot}" if args.plot else ""
-    sys.stdout.write(shown_lines(f"{head}\n\n{region_table(rows, rows_parameter)}{plotted}\n"))
+    sys.stdout.write(shown_lines(f"{region_text(rows, rows_parameter, now)}{plotted}\n"))
     return 0
 
-
-def _row_values(parameter: Parameter, low: float, high: float, count: int) -> list[float]:
-    values = [low + (high - low) * index / (count - 1) for index in range(count)]
-    if parameter in WHOLE_NUMBERS:
-        return sorted({float(round(v)) for v in values})
-    return values

@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
                 analysis, rlimit=args.rlimit, budget=args.budget, on_progress=progress.at
             )
         outcome, server_load = outcomes["upstream-limit"], outcomes.get("server-load")
-        suggestions = _suggestions(args, inputs, analysis, outcome)
+        suggestions = _suggestions(args, inputs, analysis, *outcomes.values())
         capacity = _capacity(args, inputs)
         reliance = _reliance(args, inputs, outcomes)
     if args.format == "json":
@@ -169,9 +169,9 @@ def _reliance(
 
 
 def _suggestions(
-    args: argparse.Namespace, inputs: Inputs, analysis: Analysis, outcome: Outcome
+    args: argparse.Namespace, inputs: Inputs, analysis: Analysis, *outcomes: Outcome
 ) -> Suggestions | None:
-    if not getattr(args, "suggest", False) or outcome.verdict is not Verdict.UNSAFE:
+    if not getattr(args, "suggest", False) or Verdict.UNSAFE not in [o.verdict for o in outcomes]:
         return None
     if "-" in args.paths:
         raise InvalidArgument("--suggest edits files: it cannot be used with - (stdin)")
@@ -182,5 +182,6 @@ def _suggestions(
         folder = Path(args.patch_dir)
         folder.mkdir(parents=True, exist_ok=True)
         for number, suggestion in enumerate(suggestions.proved, 1):
-            (folder / patch_name(number, suggestion)).write_text(suggestion.patch)
+            if suggestion.patch:
+                (folder / patch_name(number, suggestion)).write_text(suggestion.patch)
     return suggestions

@@ -8,6 +8,9 @@ state invariants (``free_start=True``, for k-induction). Variables are named
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import pairwise
@@ -29,8 +32,25 @@ def _times(factor: int, term: Expr) -> Expr:
     return term if factor == 1 else factor * term
 
 
-_ZERO = z3.IntVal(0)
-_FALSE = z3.BoolVal(False)
+_CONTEXT: ContextVar[z3.Context | None] = ContextVar("kalc_z3_context", default=None)
+
+
+def current_context() -> z3.Context:
+    """The Z3 context terms and solvers are made in: the one ``fresh_context`` opened, else
+    Z3's global one."""
+    return _CONTEXT.get() or z3.main_ctx()
+
+
+@contextmanager
+def fresh_context() -> Iterator[z3.Context]:
+    """A new Z3 context for the block: a check's terms then get the same ids whatever ran
+    before it in the process, so Z3's search, and the model it returns, are the same."""
+    context = z3.Context()
+    token = _CONTEXT.set(context)
+    try:
+        yield context
+    finally:
+        _CONTEXT.reset(token)
 
 
 @dataclass(slots=True)
@@ -91,6 +111,9 @@ class Unrolling:
         self.model = model
         self.max_steps = max_steps
         self.free_start = free_start
+        self.ctx = current_context()
+        self.zero = z3.IntVal(0, self.ctx)
+        self.false = z3.BoolVal(False, self.ctx)
         self.n = _positional_names(model)
         self.steps: list[_Step] = []
         self.starts: dict[str, _Start] = {}
@@ -107,6 +130,9 @@ class Unrolling:
             if model.kept(key):
                 self.initial += self._start_cache(key)
 
+    def _sum(self, terms: list[Expr]) -> Expr:
+        return _sum(terms, self.zero)
+
     def _n(self, kind: str, item: str) -> str:
         return self.n[f"{kind}:{item}"]
 
@@ -114,30 +140,30 @@ class Unrolling:
         self.restarts_used: dict[str, Expr] = {}
         for group in self.model.groups:
             if self.free_start and group.restarts:
-                used = z3.Int(f"restarts_used[{self._n('g', group.id)}]")
+                used = z3.Int(f"restarts_used[{self._n('g', group.id)}]", self.ctx)
                 self.initial += [used >= 0, used <= group.restarts]
             else:
-                used = z3.IntVal(0)
+                used = self.zero
             self.restarts_used[group.id] = used
         limit = self.model.surge_steps
         if self.free_start and limit is not None:
-            self.surge_used: Expr = z3.Int("surge_used")
+            self.surge_used: Expr = z3.Int("surge_used", self.ctx)
             self.initial += [self.surge_used >= 0, self.surge_used <= limit]
         else:
-            self.surge_used = z3.IntVal(0)
+            self.surge_used = self.zero
 
     def _start_cache(self, key: KeyClass) -> list[Expr]:
-        live = z3.Int(f"start_live[{self._n('k', key.id)}]")
+        live = z3.Int(f"start_live[{self._n('k', key.id)}]", self.ctx)
         slots = min(key.ttl_steps - 1, self.max_steps)
         name = self._n("k", key.id)
-        schedule = [z3.Int(f"start_expiry[{name}][{e}]") for e in range(1, slots + 1)]
-        in_flight: Expr = z3.IntVal(0)
+        schedule = [z3.Int(f"start_expiry[{name}][{e}]", self.ctx) for e in range(1, slots + 1)]
+        in_flight: Expr = self.zero
         facts = [live >= 0, live <= key.keys] + [n >= 0 for n in schedule]
         if self.model.in_flight_steps:
-            in_flight = z3.Int(f"start_in_flight[{name}]")
+            in_flight = z3.Int(f"start_in_flight[{name}]", self.ctx)
             facts += [in_flight >= 0, in_flight <= live]
         self.starts[key.id] = _Start(live, in_flight, schedule, {}, self.surge_used)
-        scheduled = z3.Sum(schedule) if schedule else z3.IntVal(0)
+        scheduled = z3.Sum(schedule) if schedule else self.zero
         if slots == key.ttl_steps - 1:
             facts.append(scheduled == live)
         else:
@@ -172,7 +198,7 @@ class Unrolling:
         for scope in self.model.scopes:
             counts = self.outage_counts[scope.id]
             name = f"outage[{self._n('s', scope.id)}]@{t}"
-            step.out[scope.id] = _budgeted(name, counts, z3.IntVal(0), scope.outage_steps, facts)
+            step.out[scope.id] = _budgeted(name, counts, self.zero, scope.outage_steps, facts)
         return facts
 
     def _restarts(self, t: int, step: _Step) -> list[Expr]:
@@ -189,13 +215,13 @@ class Unrolling:
         above = []
         for flow in self.model.flows:
             if flow.base == flow.peak:
-                amount: Expr = z3.IntVal(flow.base)
+                amount: Expr = z3.IntVal(flow.base, self.ctx)
             else:
-                amount = z3.Int(f"lookups[{self._n('f', flow.id)}]@{t}")
+                amount = z3.Int(f"lookups[{self._n('f', flow.id)}]@{t}", self.ctx)
                 facts += [amount >= flow.base, amount <= flow.peak]
                 above.append(amount > flow.base)
             step.lookups[flow.id] = amount
-        step.surging = z3.Or(above) if above else z3.BoolVal(False)
+        step.surging = z3.Or(above) if above else self.false
         limit = self.model.surge_steps
         previous = self.surge_count[-1] if self.surge_count else self.surge_used
         count = previous + z3.If(step.surging, 1, 0)
@@ -209,7 +235,7 @@ class Unrolling:
 
     def _group_lookup(self, t: int, step: _Step, group_id: str, flow_id: str) -> list[Expr]:
         total = step.lookups[flow_id]
-        amount = z3.Int(f"group_lookups[{self._n('g', group_id)},{self._n('f', flow_id)}]@{t}")
+        amount = z3.Int(f"group_lookups[{self._n('g', group_id)},{self._n('f', flow_id)}]@{t}", self.ctx)
         step.group_lookups[(group_id, flow_id)] = amount
         share = self._shares.get((group_id, flow_id))
         if share is None:
@@ -258,36 +284,36 @@ class Unrolling:
         return facts
 
     def _key_step(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
-        original = _sum(
+        original = self._sum(
             [_times(n, step.group_lookups[(key.group, f)]) for f, n in key.demand]
             + [_times(n, step.misses[source]) for source, n in key.fed_by]
         )
-        queries = _sum([original, *self._followups(t, key.id)])
+        queries = self._sum([original, *self._followups(t, key.id)])
         step.queries[key.id] = queries
         may_fail = key.id in self._may_fail
-        failing = z3.Or([step.out[s] for s in key.scopes]) if may_fail else _FALSE
+        failing = z3.Or([step.out[s] for s in key.scopes]) if may_fail else self.false
         step.failing[key.id] = failing
         if not self.model.kept(key):
             cap = self.model.miss_cap(key)
-            misses = queries if cap is None else _min(queries, z3.IntVal(cap))
+            misses = queries if cap is None else _min(queries, z3.IntVal(cap, self.ctx))
             step.misses[key.id] = misses
-            step.failed[key.id] = z3.If(failing, misses, 0) if may_fail else _ZERO
+            step.failed[key.id] = z3.If(failing, misses, 0) if may_fail else self.zero
             step.first_failures[key.id] = (
-                z3.If(failing, _min(misses, original), 0) if may_fail else _ZERO
+                z3.If(failing, _min(misses, original), 0) if may_fail else self.zero
             )
             return []
         facts = self._live(t, step, key)
         live = step.live[key.id]
-        miss = z3.Int(f"misses[{self._n('k', key.id)}]@{t}")
-        fill = z3.Int(f"fills[{self._n('k', key.id)}]@{t}")
+        miss = z3.Int(f"misses[{self._n('k', key.id)}]@{t}", self.ctx)
+        fill = z3.Int(f"fills[{self._n('k', key.id)}]@{t}", self.ctx)
         step.misses[key.id] = miss
         step.fills[key.id] = fill
-        step.failed[key.id] = z3.If(failing, miss, 0) if may_fail else _ZERO
+        step.failed[key.id] = z3.If(failing, miss, 0) if may_fail else self.zero
         step.first_failures[key.id] = (
-            z3.If(failing, _min(miss, original), 0) if may_fail else _ZERO
+            z3.If(failing, _min(miss, original), 0) if may_fail else self.zero
         )
         required = key.keys if key.every_key_every_step else 0
-        low = _min(z3.IntVal(required), queries) - live
+        low = _min(z3.IntVal(required, self.ctx), queries) - live
         answered = [fill == 0, miss >= low, z3.Or(miss == 0, live < key.keys)]
         answering = [fill >= low, fill <= key.keys - live, miss >= fill]
         missing = fill + self._in_flight(t, key)
@@ -309,7 +335,7 @@ class Unrolling:
         recent = [self.steps[t - d].fills[key.id] for d in range(1, min(steps, t) + 1)]
         if t < steps:
             recent.append(self.starts[key.id].in_flight)
-        return z3.Sum(recent) if recent else z3.IntVal(0)
+        return z3.Sum(recent) if recent else self.zero
 
     def _followups(self, t: int, key_id: str) -> list[Expr]:
         """Queries clients send to ``key_id`` at ``t`` after earlier failed misses."""
@@ -321,7 +347,7 @@ class Unrolling:
 
     def _live(self, t: int, step: _Step, key: KeyClass) -> list[Expr]:
         restart = step.restart[key.group]
-        live = z3.Int(f"live[{self._n('k', key.id)}]@{t}")
+        live = z3.Int(f"live[{self._n('k', key.id)}]@{t}", self.ctx)
         step.live[key.id] = live
         if t == 0:
             return [live == z3.If(restart, 0, self.starts[key.id].live)]
@@ -339,7 +365,7 @@ class Unrolling:
         else:
             restarted = counts[t] - self.restarts_used[key.group] > 0
             schedule = self.starts[key.id].schedule
-            due = schedule[t - 1] if t - 1 < len(schedule) else z3.IntVal(0)
+            due = schedule[t - 1] if t - 1 < len(schedule) else self.zero
         return z3.If(restarted, 0, due)
 
     def _upstream(self, t: int, step: _Step) -> None:
@@ -351,7 +377,7 @@ class Unrolling:
                         terms.append(_times(replicas, self._sends(t, step, key, scope.id)))
             if scope.probe_packets:
                 terms.append(z3.If(step.out[scope.id], scope.probe_packets, 0))
-            sent = z3.Sum(terms) if terms else z3.IntVal(0)
+            sent = z3.Sum(terms) if terms else self.zero
             if scope.lookup_packets:
                 sent = _min(sent, z3.Sum([n * step.lookups[f] for f, n in scope.lookup_packets]))
             step.upstream[scope.id] = sent
@@ -376,7 +402,7 @@ class Unrolling:
         """Client queries one replica of the limit's group takes in step ``t``."""
         limit = self.model.server_limit(limit_id)
         step = self.steps[t]
-        return _sum([_times(n, step.group_lookups[(limit.group, f)]) for f, n in limit.client_queries])
+        return self._sum([_times(n, step.group_lookups[(limit.group, f)]) for f, n in limit.client_queries])
 
     def measures(self, t: int) -> dict[str, Expr]:
         """What the model's property bounds at step ``t``, by scope or server limit id:
@@ -394,7 +420,7 @@ class Unrolling:
         else:
             limits = [(scope.id, scope.limit) for scope in self.model.scopes]
         measures = self.measures(t)
-        return z3.Or([measures[item] > limit for item, limit in limits] + [False])
+        return z3.Or([measures[item] > limit for item, limit in limits] + [self.false])
 
     def surge(self, steps: int | None = None) -> Expr:
         """Lookups above baseline, summed over the first ``steps`` steps (default: the
@@ -405,7 +431,7 @@ class Unrolling:
             for f in self.model.flows
             if f.base != f.peak
         ]
-        return z3.Sum(terms) if terms else z3.IntVal(0)
+        return z3.Sum(terms) if terms else self.zero
 
     def pin(self, choices: Choices) -> list[Expr]:
         """Constraints fixing every choice variable to the values in ``choices``."""
@@ -478,9 +504,9 @@ def envelope(group: Group, flow_id: str, base: int, peak: int) -> list[tuple[int
     return hull
 
 
-def _sum(terms: list[Expr]) -> Expr:
+def _sum(terms: list[Expr], zero: Expr) -> Expr:
     if not terms:
-        return _ZERO
+        return zero
     return terms[0] if len(terms) == 1 else z3.Sum(terms)
 
 
@@ -497,11 +523,13 @@ def _positional_names(model: FlowModel) -> dict[str, str]:
 
 
 def _budgeted(name: str, counts: list[Expr], used: Expr, budget: int, facts: list[Expr]) -> Expr:
-    """A per-step event flag whose running count (kept in ``counts``) stays in budget."""
+    """A per-step event flag whose running count (kept in ``counts``) stays in budget;
+    its terms are in the context of ``used``."""
+    context = used.ctx
     if not budget:
-        counts.append(z3.IntVal(0))
-        return z3.BoolVal(False)
-    flag = z3.Bool(name)
+        counts.append(z3.IntVal(0, context))
+        return z3.BoolVal(False, context)
+    flag = z3.Bool(name, context)
     counts.append((counts[-1] if counts else used) + z3.If(flag, 1, 0))
     facts.append(counts[-1] <= budget)
     return flag

@@ -16,7 +16,7 @@ from typing import Any
 
 import z3
 
-from kalc_formal.model.encode import Unrolling
+from kalc_formal.model.encode import Unrolling, current_context, fresh_context
 from kalc_formal.model.flowmodel import FlowModel
 from kalc_formal.model.simulator import Choices, ReplayError, StepResult, simulate
 
@@ -225,7 +225,8 @@ class Outcome:
 def make_solver(rlimit: int = DEFAULT_RLIMIT, *, logic: str | None = None) -> z3.Solver:
     """A solver with a fixed seed and a deterministic resource budget (for ``logic``,
     Z3's configuration for that logic)."""
-    solver = z3.Solver() if logic is None else z3.SolverFor(logic)
+    context = current_context()
+    solver = z3.Solver(ctx=context) if logic is None else z3.SolverFor(logic, ctx=context)
     solver.set("random_seed", SEED)
     set_query_rlimit(solver, rlimit)
     return solver
@@ -267,7 +268,7 @@ def find_shortest_violation(
     for t in range(steps):
         _at("search for the shortest violation", t)
         solver.add(*encoding.step(t))
-        probe = z3.Bool(f"probe_violation@{t}")
+        probe = z3.Bool(f"probe_violation@{t}", unrolling.ctx)
         solver.add(z3.Implies(probe, unrolling.violation(t)))
         if satisfiable(solver, probe):
             solver.add(probe)
@@ -413,7 +414,7 @@ def decide(
     spent = Budget(budget) if budget is not None else None
     token = _PROGRESS.set(on_progress)
     try:
-        with spending(spent):
+        with spending(spent), fresh_context():
             outcome = _decide(model, horizon, max_induction, rlimit)
         return replace(outcome, units=spent.spent) if spent is not None else outcome
     except BudgetSpent:
@@ -559,7 +560,7 @@ def _maximum(solver: z3.Solver, value: Any, label: str) -> int:
     low = int(solver.model().eval(value, model_completion=True).as_long())
     step = max(1, low)
     while True:
-        probe = z3.Bool(f"probe_above[{label}]_{low + step}")
+        probe = z3.Bool(f"probe_above[{label}]_{low + step}", solver.ctx)
         solver.add(z3.Implies(probe, value >= low + step))
         if not satisfiable(solver, probe):
             break
@@ -568,7 +569,7 @@ def _maximum(solver: z3.Solver, value: Any, label: str) -> int:
     high = low + step - 1
     while low < high:
         middle = (low + high + 1) // 2
-        probe = z3.Bool(f"probe_above[{label}]_{middle}")
+        probe = z3.Bool(f"probe_above[{label}]_{middle}", solver.ctx)
         solver.add(z3.Implies(probe, value >= middle))
         if satisfiable(solver, probe):
             low = int(solver.model().eval(value, model_completion=True).as_long())

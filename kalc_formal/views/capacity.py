@@ -69,6 +69,16 @@ def edge_json(edge: Edge) -> dict[str, Any]:
     }
 
 
+def region_text(
+    rows: list[tuple[float, Edge]], row_parameter: Parameter, now: tuple[float, float]
+) -> str:
+    """The proved region as the capacity command prints it; ``now``: the current values."""
+    column = rows[0][1].parameter
+    head = (f"The proved region: for each {row_parameter.value}, how far {column.value} "
+            f"can go (now {value_text(row_parameter, now[0])}, {value_text(column, now[1])}):")
+    return f"{head}\n\n{region_table(rows, row_parameter)}"
+
+
 def region_table(rows: list[tuple[float, Edge]], row_parameter: Parameter) -> str:
     column = rows[0][1].parameter
     body = [

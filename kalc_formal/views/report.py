@@ -12,6 +12,7 @@ from kalc_formal.analysis.result import Analysis, client_load
 from kalc_formal.model.solve import Outcome, Verdict
 from kalc_formal.source import Span
 from kalc_formal.views import serverload
+from kalc_formal.views.chart import Point, chart, terminal_width
 from kalc_formal.views.explain import Event, event_chain
 from kalc_formal.views.schemas import SCHEMA_VERSION
 
@@ -45,8 +46,12 @@ def verdict_line(analysis: Analysis, outcome: Outcome) -> str:
     return f"verdict: unknown — {outcome.reason}"
 
 
-def render_text(analysis: Analysis, outcome: Outcome, server_load: Outcome | None = None) -> str:
-    """The report of upstream-limit's ``outcome``, and of server-load's when decided."""
+def render_text(
+    analysis: Analysis, outcome: Outcome, server_load: Outcome | None = None,
+    width: int | None = None,
+) -> str:
+    """The report of upstream-limit's ``outcome``, and of server-load's when decided;
+    ``width``: the charts' columns (None: the terminal's, 80 when not a terminal)."""
     if server_load is None:
         parts = [verdict_line(analysis, outcome)]
     else:
@@ -58,8 +63,8 @@ def render_text(analysis: Analysis, outcome: Outcome, server_load: Outcome | Non
         parts.append(_unmodelled_text(analysis))
     if outcome.counterexample is not None:
         parts.append("Event chain (replayed in the simulator):")
-        parts.append(_events_text(analysis, event_chain(analysis, outcome.counterexample)))
-        parts.append(_trace_table(analysis, outcome))
+        parts.append(_events_text(analysis, event_chain(analysis, outcome.counterexample, grouped=True)))
+        parts.append(_trace_charts(analysis, outcome, width))
     rests_on = _rests_on_text(analysis, outcome)
     if rests_on:
         parts.append(rests_on)
@@ -122,27 +127,29 @@ def _where(analysis: Analysis, spans: tuple[Span, ...]) -> str:
     return ", ".join(shown) + more
 
 
-def _trace_table(analysis: Analysis, outcome: Outcome) -> str:
+def _trace_charts(analysis: Analysis, outcome: Outcome, width: int | None = None) -> str:
+    """Per scope, a chart of the trace's upstream packets per step against the limit."""
     assert outcome.counterexample is not None
-    scopes = analysis.model.scopes
-    headers = [
-        "t (s)", "lookups",
-        *[f"{', '.join(analysis.scopes[s.id].addresses)} per {analysis.scopes[s.id].kind} "
-          f"(limit {s.limit:,})" for s in scopes],
-    ]
-    rows = [
-        [row["t"], f"{sum(row['lookups'].values()):,}",
-         *[_window_cell(row["upstream"][s.id]) for s in scopes]]
-        for row in _trace_json(analysis, outcome)
-    ]
-    return ("Upstream packets per step (in brackets: the limit window that ends there):\n"
-            + tabulate(rows, headers=headers))
-
-
-def _window_cell(upstream: dict[str, Any]) -> str:
-    if upstream["window"] == upstream["packets"]:
-        return f"{upstream['packets']:,}"
-    return f"{upstream['packets']:,} [{upstream['window']:,}]"
+    width = terminal_width() if width is None else width
+    trace = _trace_json(analysis, outcome)
+    seconds = analysis.step_seconds
+    charts = []
+    for scope in analysis.model.scopes:
+        info = analysis.scopes[scope.id]
+        within = (f"per step of {seconds} s" if scope.window_steps == 1 else
+                  f"in any {scope.window_steps} consecutive steps of {seconds} s")
+        title = (f"Upstream packets per step, {info.label} to {', '.join(info.addresses)} "
+                 f"(limit {scope.limit:,} per {info.kind} {within}):")
+        points = [
+            Point(row["t"], sum(row["lookups"].values()), row["upstream"][scope.id]["packets"],
+                  row["upstream"][scope.id]["window"])
+            for row in trace
+        ]
+        lines = textwrap.wrap(title, width=width, break_on_hyphens=False,
+                              break_long_words=False)
+        lines += chart(points, scope.limit, width=width, windowed=scope.window_steps > 1)
+        charts.append("\n".join(lines))
+    return "\n\n".join(charts)
 
 
 def _flows_table(analysis: Analysis) -> str:
@@ -316,12 +323,12 @@ def _trace_json(analysis: Analysis, outcome: Outcome) -> list[dict[str, Any]]:
     return rows
 
 
-def trace_text(analysis: Analysis, outcome: Outcome) -> str:
-    """A counterexample's event chain and its table of upstream packets per step."""
+def trace_text(analysis: Analysis, outcome: Outcome, width: int | None = None) -> str:
+    """A counterexample's event chain and its charts of upstream packets per step."""
     if outcome.counterexample is None:
         return ""
     return "\n\n".join([
         "Event chain (replayed in the simulator):",
-        _events_text(analysis, event_chain(analysis, outcome.counterexample)),
-        _trace_table(analysis, outcome),
+        _events_text(analysis, event_chain(analysis, outcome.counterexample, grouped=True)),
+        _trace_charts(analysis, outcome, width),
     ])
