@@ -61,8 +61,8 @@ class _Prover:
             edited[path] = new
         options = self.options
         try:
-            with self.copy.edited(edited) as paths:
-                inputs = read_inputs(paths, env_path=options.env_path, version=options.version,
+            with self.copy.edited(edited) as (paths, env_path):
+                inputs = read_inputs(paths, env_path=env_path, version=options.version,
                                      allow_outside_root=self.allow_outside_root,
                                      corefile_env=self.corefile_env)
                 analysis = analyse_inputs(inputs, horizon=options.horizon)
@@ -88,7 +88,7 @@ def relies_on(
     trials: dict[str, Trial] = {}
     relaxed: list[Fact] = []
     tested_against: dict[str, frozenset[str]] = {}
-    with _EditableCopy(paths) as copy:
+    with _EditableCopy(paths, options.env_path) as copy:
         prover = _Prover(copy, texts, options, prop, corefile_env, allow_outside_root)
         for fact in found:
             if not fact.edits:
