@@ -19,6 +19,7 @@ from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import CheckOptions, analyse_inputs, check
 from kalc_formal.model.solve import Verdict
 from kalc_formal.reliance import relies_on
+from kalc_formal.source import Span
 from kalc_formal.views.schemas import load_schema
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -275,3 +276,22 @@ def test_each_proved_property_has_its_own_set(tmp_path, capsys):
     load = relies_on([str(folder)], CheckOptions(), prop="server-load")
     assert load.property == "server-load"
     assert [t.fact.kind for t in load.having("relaxed")] == ["cache", "anti-affinity"]
+
+
+def test_edited_files_that_do_not_read_are_undecided():
+    from kalc_formal.analysis.edits import LineEdit
+    from kalc_formal.reliance import _Prover, _trial
+    from kalc_formal.suggest import _EditableCopy, _Texts
+
+    folder = str(EXAMPLES / "small-cluster")
+    path = str(EXAMPLES / "small-cluster" / "coredns.yaml")
+    texts = _Texts()
+    old = (texts.read(path) or "").split("\n")[8]
+    broken = Fact("broken", "replicas", "a broken edit", (Span(path, 9, 3),), "replicas: [",
+                  (LineEdit(path, 9, old, ("  replicas: [",)),))
+    with _EditableCopy([folder]) as copy:
+        prover = _Prover(copy, texts, CheckOptions(), "upstream-limit", None, False)
+        verdict, note = prover.verdict([broken])
+    assert verdict == "invalid"
+    assert note.startswith("the edited files are not valid: ")
+    assert _trial(broken, verdict, note).status == "undecided"
