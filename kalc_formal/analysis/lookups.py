@@ -168,7 +168,7 @@ class ClientLookups:
         self.flow_info[flow_id] = FlowInfo(
             flow_id, pod_class.label, len(pod_class.namespaces), pod_class.pods_base,
             pod_class.pods_peak, name.label, name.count, rate, surge, libc.value, kind,
-            tuple(queries), cold, pod_class.spans,
+            tuple(queries), cold, pod_class.spans, tuple(query_rounds(trace.packets)),
         )
 
     def _followups(
@@ -302,6 +302,22 @@ class ClientLookups:
             return Served(served.reply, ())
 
         return relay
+
+
+def query_rounds(packets: Sequence[Packet]) -> list[int]:
+    """Per packet, how many earlier rounds it waits for: a round is a run of packets
+    sent together for one name (A and AAAA side by side), as in ``shifted_times``."""
+    rounds: list[int] = []
+    round_key: tuple[float, str] | None = None
+    members: set[str] = set()
+    index = -1
+    for packet in packets:
+        if not (round_key == (packet.time, packet.qname) and packet.qtype not in members):
+            index += 1
+            round_key, members = (packet.time, packet.qname), set()
+        members.add(packet.qtype)
+        rounds.append(index)
+    return rounds
 
 
 def shifted_times(packets: Sequence[Packet], failed: set[tuple[str, str]], wait: float) -> list[float]:

@@ -31,6 +31,9 @@ class FlowInfo:
     client_queries: tuple[str, ...]
     upstream_cold: int
     spans: tuple[Span, ...] = ()
+    client_query_rounds: tuple[int, ...] = ()
+    """Per client query, how many rounds of the lookup's queries it waits for before it
+    is sent (0: sent as the lookup starts; A and AAAA of one name are one round)."""
 
 
 @dataclass(frozen=True, slots=True)
