@@ -254,3 +254,36 @@ def test_a_bad_capacity_is_bad_input(tmp_path: Path, value: str) -> None:
     assert result.returncode == 2
     assert re.search(r"kalc\.yaml:\d+:\d+: ", result.stderr), result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ---- the Python API ---------------------------------------------------------------------
+
+
+def test_the_api_decides_both_properties_and_each_alone(tmp_path: Path) -> None:
+    import kalc_formal
+
+    off = kalc_formal.load(str(_with_capacity(tmp_path, "datadog-autopath-off-sized", "coredns", 5_000)))
+    both = kalc_formal.check(off)
+    assert [(p.property, p.verdict.value) for p in both.properties] == [
+        ("upstream-limit", "proved"), ("server-load", "unsafe")]
+    assert both.verdict is Verdict.UNSAFE
+    assert kalc_formal.check(off, property="upstream-limit").verdict is Verdict.PROVED
+    assert both.to_json()["overall_verdict"] == "unsafe"
+    with pytest.raises(kalc_formal.InvalidArgument, match="needs a capacity"):
+        kalc_formal.check(kalc_formal.load(str(EXAMPLES / "small-cluster")), property="server-load")
+
+
+def test_the_api_diff_and_capacity_are_per_property(tmp_path: Path) -> None:
+    import kalc_formal
+
+    on = kalc_formal.load(str(_with_capacity(tmp_path, "datadog-autopath-sized", "coredns", 5_000)))
+    off = kalc_formal.load(str(_with_capacity(tmp_path, "datadog-autopath-off-sized", "coredns", 5_000)))
+    change = kalc_formal.diff(on, off)
+    assert (change.movement.value, change.server_load_movement, change.overall) == (
+        "fix", kalc_formal.Movement.REGRESSION, kalc_formal.Movement.REGRESSION)
+    room = on.capacity(["surge"], property="server-load")
+    (edge,) = room.edges
+    assert edge.proved_up_to is not None
+    assert edge.not_proved is not None
+    assert edge.not_proved.properties[0].property == "server-load"
+    assert edge.not_proved.verdict is Verdict.UNSAFE
