@@ -13,8 +13,10 @@ from kalc_formal.cli import main
 from kalc_formal.config.corefile_env import REDACTED
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.errors import ConfigError
+from kalc_formal.kubernetes.cluster import read_cluster
 from kalc_formal.kubernetes.kubedns import read_kube_dns_configmap, split_nameserver
 from kalc_formal.kubernetes.manifests import load_text
+from kalc_formal.kubernetes.nodecache import node_cache_corefile
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "nodelocal-dns"
@@ -383,3 +385,23 @@ def test_check_changed_passes_corefile_env_through(tmp_path, capsys, monkeypatch
     assert capsys.readouterr().out.startswith("hook: verdict: proved")
     assert main(["check-changed", "hook/nodelocaldns.yaml", "--corefile-env", "NOEQUALS"]) == 2
     assert "--corefile-env wants NAME=VALUE" in capsys.readouterr().err
+
+
+def test_a_force_tcp_upstream_block_as_the_addon_writes_it_loses_force_tcp_and_keeps_its_lines(tmp_path):
+    folder = nodelocal_cluster(tmp_path, "tcp")
+    daemonset = folder / "nodelocaldns.yaml"
+    daemonset.write_text(daemonset.read_text().replace(
+        "        forward . __PILLAR__UPSTREAM__SERVERS__\n",
+        "        forward . __PILLAR__UPSTREAM__SERVERS__ {\n                force_tcp\n        }\n"))
+    cluster = read_cluster([str(folder)])
+    generated = node_cache_corefile(cluster)
+    template = cluster.node_local_corefile_source.text
+    assert "force_tcp\n    }\n    prometheus :9253\n}\n" in template  # the `.` block's, before
+    assert generated.template.text.count("\n") == template.count("\n")
+    assert "    forward . 10.0.0.2\n\n\n    prometheus :9253\n}\n" in generated.template.text
+    assert "__PILLAR__" not in generated.template.text
+    assert "forward . 10.100.0.11 {\n        force_tcp" in generated.template.text  # the cluster's
+    inputs = read_inputs([str(folder)])
+    dot = next(b for b in inputs.nodelocal.blocks if b.keys[0].zone == ".")
+    forward = next(p for p in dot.plugins if type(p).__name__ == "ForwardConfig")
+    assert not forward.force_tcp

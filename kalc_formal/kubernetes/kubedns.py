@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,6 +221,7 @@ class _Json:
         self.text = source.text
         self.index = 0
         self.depth = 0
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
 
     def document(self) -> _Value:
         value = self.value()
@@ -229,8 +231,8 @@ class _Json:
         return value
 
     def position(self, index: int) -> tuple[int, int]:
-        line = self.text.count("\n", 0, index) + 1
-        return line, index - (self.text.rfind("\n", 0, index) + 1) + 1
+        line = bisect_right(self.line_starts, index)
+        return line, index - self.line_starts[line - 1] + 1
 
     def fail(self, message: str, index: int | None = None) -> ConfigError:
         """An error at ``index`` (default: here); at the end of the text, just after its
