@@ -8,15 +8,18 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kalc_formal.cli import main
 from kalc_formal.config.corefile_env import REDACTED
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.errors import ConfigError
 from kalc_formal.kubernetes.cluster import read_cluster
-from kalc_formal.kubernetes.kubedns import read_kube_dns_configmap, split_nameserver
+from kalc_formal.kubernetes.kubedns import _Json, read_kube_dns_configmap, split_nameserver
 from kalc_formal.kubernetes.manifests import load_text
 from kalc_formal.kubernetes.nodecache import node_cache_corefile
+from kalc_formal.source import Source
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "nodelocal-dns"
@@ -405,3 +408,54 @@ def test_a_force_tcp_upstream_block_as_the_addon_writes_it_loses_force_tcp_and_k
     dot = next(b for b in inputs.nodelocal.blocks if b.keys[0].zone == ".")
     forward = next(p for p in dot.plugins if type(p).__name__ == "ForwardConfig")
     assert not forward.force_tcp
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def plain(value):
+    """A parsed value with the positions dropped."""
+    if isinstance(value.data, dict):
+        return {k: plain(v) for k, (_, v) in value.data.items()}
+    if isinstance(value.data, list):
+        return [plain(v) for v in value.data]
+    return value.data
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES, st.sampled_from(["", " ", "\n  ", "\t"]))
+def test_the_json_reader_reads_what_json_writes(value, space):
+    text = json.dumps(value, indent=2 if space == "\n  " else None) + space
+    assert plain(_Json(Source("x.json", text)).document()) == json.loads(text)
+
+
+INVALID = object()
+
+
+def go_json(text):
+    """What Go's encoding/json accepts (no NaN or Infinity), as Python values; INVALID if not."""
+    def refuse(_):
+        raise ValueError
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except ValueError:
+        return INVALID
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from('{}[]",:\\ \n0123456789.-eEtrufalsnIy'), max_size=30)
+       | st.text(max_size=30))
+def test_any_text_is_read_or_refused_at_a_position(text):
+    expected = go_json(text)
+    try:
+        got = plain(_Json(Source("x.json", text)).document())
+    except ConfigError as error:
+        assert error.span is not None
+        assert expected is INVALID
+        return
+    assert got == expected
