@@ -210,6 +210,9 @@ def test_upstream_nameservers_move_external_names_to_the_corporate_resolver(tmp_
     assert step["upstream"][corporate]["packets"] == 20_004
     assert step["upstream"][node]["packets"] == 0
     assert any("sends nothing to upstream 169.254.169.253" in w for w in report["warnings"])
+    _, out, _ = run(capsys, "diff", before, after)
+    assert out.startswith("diff: regression")
+    assert f"    after:  10.0.0.2  at {after}/kube-dns.yaml:10:6\n" in out  # the address's own line
 
 
 def test_stub_domain_names_go_to_their_stub_servers(tmp_path, capsys):

@@ -41,6 +41,7 @@ __all__ = [
     "LOCAL_DNS",
     "NODE_CACHE_PLACEHOLDERS",
     "UPSTREAM_SERVERS",
+    "FilledSource",
     "GeneratedSource",
     "NodeCacheCorefile",
     "node_cache_corefile",
@@ -71,6 +72,21 @@ class GeneratedSource(Source):
         return self.anchors[min(max(line, 1), len(self.anchors)) - 1]
 
 
+@dataclass(frozen=True, slots=True)
+class FilledSource(Source):
+    """The template with the upstreamNameservers written in: each address's token stands
+    for its value in the kube-dns ConfigMap, ``overrides`` (text line, first and last
+    column, position); everything else maps as the template's own lines do."""
+
+    overrides: tuple[tuple[int, int, int, Span], ...] = ()
+
+    def span(self, line: int, column: int) -> Span:
+        for at_line, first, last, span in self.overrides:
+            if line == at_line and first <= column <= last:
+                return span
+        return Span(self.path, line + self.line_offset, column + self.column_offset)
+
+
 @dataclass(frozen=True)
 class NodeCacheCorefile:
     """What node-cache runs: ``template`` filled in, then ``stub_blocks`` (None: none)."""
@@ -95,15 +111,20 @@ def node_cache_corefile(cluster: Cluster) -> NodeCacheCorefile | None:
     kube_dns, warnings = _mounted_kube_dns(cluster, local)
     notes: list[Note] = []
     text = source.text
-    if kube_dns is not None and kube_dns.upstream_nameservers:
-        text = _custom_upstreams(source, kube_dns, kube_dns.upstream_nameservers, notes, warnings)
-    else:
-        text = text.replace(UPSTREAM_SERVERS, RESOLV_CONF)
     if CLUSTER_DNS in text:
         text = text.replace(CLUSTER_DNS, _cluster_dns_ip(cluster, local, source))
     text = text.replace(LOCAL_DNS, " ".join(ip.value for ip in local.local_ips))
     text = text.replace(DNS_SERVER, "")
-    template = dataclasses.replace(source, text=text)
+    overrides: tuple[tuple[int, int, int, Span], ...] = ()
+    if kube_dns is not None and kube_dns.upstream_nameservers:
+        text, overrides = _custom_upstreams(
+            dataclasses.replace(source, text=text), kube_dns, kube_dns.upstream_nameservers,
+            notes, warnings)
+    else:
+        text = text.replace(UPSTREAM_SERVERS, RESOLV_CONF)
+    template: Source = FilledSource(
+        source.path, text, source.line_offset, source.column_offset, source.file_text, overrides,
+    ) if overrides and type(source) is Source else dataclasses.replace(source, text=text)
     stubs = _stub_blocks(kube_dns, local) if kube_dns is not None and kube_dns.stub_domains else None
     if kube_dns is not None:
         notes += [Note(
@@ -115,8 +136,9 @@ def node_cache_corefile(cluster: Cluster) -> NodeCacheCorefile | None:
 def _custom_upstreams(
     source: Source, kube_dns: KubeDnsConfigMap, upstreams: tuple[Located[str], ...],
     notes: list[Note], warnings: list[str],
-) -> str:
-    """The template with ``upstreamNameservers`` in place of its upstream placeholder."""
+) -> tuple[str, tuple[tuple[int, int, int, Span], ...]]:
+    """The template with ``upstreamNameservers`` in place of its upstream placeholder, and
+    where each address now stands (text line, first and last column) with its own position."""
     servers = " ".join(u.value for u in upstreams)
     at = kube_dns.upstream_span or kube_dns.span
     text = source.text
@@ -126,13 +148,19 @@ def _custom_upstreams(
             f"Corefile ({source.span(1, 1)}) has no {UPSTREAM_SERVERS} left for node-cache "
             "to replace (it was filled in before), so node-cache keeps the forward it has "
             "(configmap.go updateCorefile)")
-        return text
-    notes += [Note(
-        f"node-cache forwards to upstreamNameservers {servers} over UDP in place of "
-        f"{UPSTREAM_SERVERS} (at {_where(source, index)}), not to the node's /etc/resolv.conf",
-        at) for index in _indices(text, UPSTREAM_SERVERS)]
+        return text, ()
+    overrides = []
+    for index in _indices(text, UPSTREAM_SERVERS):
+        line, column = _position(text, index)
+        notes.append(Note(
+            f"node-cache forwards to upstreamNameservers {servers} over UDP in place of "
+            f"{UPSTREAM_SERVERS} (at {source.span(line, column)}), not to the node's "
+            "/etc/resolv.conf", at))
+        for upstream in upstreams:
+            overrides.append((line, column, column + len(upstream.value) - 1, upstream.span))
+            column += len(upstream.value) + 1
     text = text.replace(_TCP_BLOCK, f"\n    forward . {servers}\n\n\n")
-    return text.replace(UPSTREAM_SERVERS, servers)
+    return text.replace(UPSTREAM_SERVERS, servers), tuple(overrides)
 
 
 def _indices(text: str, word: str) -> list[int]:
@@ -143,9 +171,9 @@ def _indices(text: str, word: str) -> list[int]:
     return found
 
 
-def _where(source: Source, index: int) -> Span:
-    line = source.text.count("\n", 0, index) + 1
-    return source.span(line, index - (source.text.rfind("\n", 0, index) + 1) + 1)
+def _position(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def _mounted_kube_dns(cluster: Cluster, local: NodeLocalDns) -> tuple[KubeDnsConfigMap | None, list[str]]:
@@ -172,9 +200,7 @@ def _cluster_dns_ip(cluster: Cluster, local: NodeLocalDns, source: Source) -> st
         if service.name == name and service.namespace == local.workload.namespace \
                 and service.cluster_ip is not None:
             return service.cluster_ip.value
-    index = source.text.find(CLUSTER_DNS)
-    line = source.text.count("\n", 0, index) + 1
-    column = index - (source.text.rfind("\n", 0, index) + 1) + 1
+    line, column = _position(source.text, source.text.find(CLUSTER_DNS))
     raise ConfigError.at(
         source, line, column,
         f"node-cache fills {CLUSTER_DNS} with the ClusterIP of Service "
