@@ -21,6 +21,7 @@ from kalc_formal.config.settings import CheckSettings, decide_settings
 from kalc_formal.coredns.plans import setup_from_config
 from kalc_formal.coredns.server import ServerSetup
 from kalc_formal.errors import ConfigError, ConfigErrors
+from kalc_formal.model.flowmodel import Property
 from kalc_formal.model.solve import Outcome, ProgressCallback, Verdict, decide
 
 
@@ -98,6 +99,43 @@ def check(
         return decide(analysis.model, analysis.horizon, budget=budget, on_progress=on_progress)
     return decide(analysis.model, analysis.horizon, rlimit=rlimit, budget=budget,
                   on_progress=on_progress)
+
+
+SERVER_LOAD_WHILE_UPSTREAM_HOLDS = (
+    "server-load holds only in runs where upstream-limit holds: the model does not count "
+    "the queries clients re-send once the upstream drops theirs"
+)
+
+
+def check_property(
+    analysis: Analysis, prop: Property, *, rlimit: int | None = None, budget: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Outcome:
+    """The verdict of one property: ``check`` of the analysis's model for ``prop``."""
+    if prop != analysis.model.property:
+        model = dataclasses.replace(analysis.model, property=prop)
+        analysis = dataclasses.replace(analysis, model=model)
+    return check(analysis, rlimit=rlimit, budget=budget, on_progress=on_progress)
+
+
+def check_properties(
+    analysis: Analysis, *, rlimit: int | None = None, budget: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> dict[Property, Outcome]:
+    """The verdict of each property the analysis has limits for: upstream-limit always,
+    server-load when kalc.yaml gives a server's capacity."""
+    upstream = check_property(analysis, "upstream-limit", rlimit=rlimit, budget=budget,
+                              on_progress=on_progress)
+    outcomes: dict[Property, Outcome] = {"upstream-limit": upstream}
+    if analysis.model.server_limits:
+        load = check_property(analysis, "server-load", rlimit=rlimit, budget=budget,
+                              on_progress=on_progress)
+        holds = (Verdict.PROVED, Verdict.SAFE_BOUNDED)
+        if load.verdict in holds and upstream.verdict not in holds:
+            reason = "; ".join(r for r in (load.reason, SERVER_LOAD_WHILE_UPSTREAM_HOLDS) if r)
+            load = dataclasses.replace(load, reason=reason)
+        outcomes["server-load"] = load
+    return outcomes
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from kalc_formal.analysis.changes import Comparison, Side, compare_sides, facts
 from kalc_formal.analysis.scaling import Parameter
 from kalc_formal.capacity import edges
 from kalc_formal.config.reading import read_inputs
-from kalc_formal.engine import CheckOptions, analyse_inputs, check
+from kalc_formal.engine import CheckOptions, analyse_inputs, check_properties
 from kalc_formal.errors import InvalidArgument
 
 
@@ -31,7 +31,10 @@ def diff_paths(
         inputs = read_inputs(paths, env_path=env_path, version=version, stdin=stdin,
                              allow_outside_root=allow_outside_root)
         analysis = analyse_inputs(inputs, horizon=horizon)
-        outcome = check(analysis, rlimit=rlimit, budget=budget)
+        outcomes = check_properties(analysis, rlimit=rlimit, budget=budget)
         found_edges = edges(inputs, capacity, options) if capacity else []
-        sides.append(Side(label, analysis, outcome, facts(inputs, analysis), tuple(found_edges)))
+        sides.append(Side(
+            label, analysis, outcomes["upstream-limit"], facts(inputs, analysis),
+            tuple(found_edges), outcomes.get("server-load"),
+        ))
     return compare_sides(sides[0], sides[1])

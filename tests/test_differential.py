@@ -10,7 +10,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kalc_formal.model.encode import Unrolling
-from kalc_formal.model.flowmodel import Flow, FlowModel, Group, KeyClass, Pool, Scope
+from kalc_formal.model.flowmodel import (
+    Flow,
+    FlowModel,
+    Group,
+    KeyClass,
+    Pool,
+    Scope,
+    ServerLimit,
+)
 from kalc_formal.model.simulator import ReplayError, Simulator, simulate
 from tests.test_abstraction import misses_bounds
 
@@ -86,11 +94,20 @@ def flow_models(draw):
         ))
         for key in keys
     ]
+    server_limits = tuple(
+        ServerLimit(
+            f"l{g.id}", g.id, draw(st.integers(0, 60)),
+            tuple((f.id, draw(st.integers(0, 4))) for f in flows if draw(st.booleans())),
+        )
+        for g in groups if draw(st.booleans())
+    )
     return FlowModel(
         flows=flows, groups=tuple(groups), key_classes=tuple(keys), scopes=scopes, pools=pools,
         initial_cache=draw(st.sampled_from(["warm", "cold"])),
         surge_steps=draw(st.one_of(st.none(), st.integers(0, 3))),
         in_flight_steps=draw(st.integers(0, 2)),
+        server_limits=server_limits,
+        property=draw(st.sampled_from(["upstream-limit", "server-load"])),
     )
 
 
@@ -143,7 +160,12 @@ def test_every_simulated_run_is_a_model_of_the_encoding(model, steps, seed, free
     unrolling, solver, results = simulate_and_pin(model, steps, seed, free=free)
     for t, result in enumerate(results):
         violated = z3.is_true(solver.model().eval(unrolling.violation(t), model_completion=True))
-        assert violated == bool(result.violated)
+        assert violated == result.fails(model)
+        loads = {
+            limit.id: solver.model().eval(unrolling.server_load(limit.id, t)).as_long()
+            for limit in model.server_limits
+        }
+        assert loads == result.server_load
 
 
 @SETTINGS

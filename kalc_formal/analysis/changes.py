@@ -79,6 +79,8 @@ class Side:
     """What the side's inputs give, by key (``facts``)."""
     edges: tuple[Edge, ...] = ()
     """How far each growth parameter can move (when asked for)."""
+    server_load: Outcome | None = None
+    """The server-load verdict, when kalc.yaml gives a capacity on this side."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,27 @@ class Comparison:
     after: Side
     movement: Movement
     changes: tuple[Change, ...]
+
+    @property
+    def server_load_movement(self) -> Movement | None:
+        """What the change does to server-load: None when neither side decides it, unknown
+        when only one side does (no claim on the other)."""
+        before, after = self.before.server_load, self.after.server_load
+        if before is None and after is None:
+            return None
+        if before is None or after is None:
+            return Movement.UNKNOWN
+        return movement(before.verdict, after.verdict)
+
+    @property
+    def overall(self) -> Movement:
+        """The change's worst movement over the properties: a regression of either is a
+        regression; else unknown if either is unknown; else upstream-limit's."""
+        found = [self.movement] + ([m] if (m := self.server_load_movement) is not None else [])
+        for worst in (Movement.REGRESSION, Movement.UNKNOWN):
+            if worst in found:
+                return worst
+        return self.movement
 
     @property
     def seen(self) -> tuple[Change, ...]:

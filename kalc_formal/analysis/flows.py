@@ -38,7 +38,7 @@ from kalc_formal.kubernetes.cluster import (
     Cluster,
     Workload,
 )
-from kalc_formal.model.flowmodel import FlowModel, KeyClass, Pool
+from kalc_formal.model.flowmodel import FlowModel, KeyClass, Pool, ServerLimit
 from kalc_formal.source import Span
 
 PlanBuilder = Callable[[CheckSettings], ServerSetup]
@@ -179,6 +179,7 @@ class _Analyser:
             initial_cache="cold" if self.settings.initial_cache == "cold" else "warm",
             surge_steps=self.settings.surge_steps,
             in_flight_steps=self._in_flight_steps(),
+            server_limits=self._server_limits(),
         )
         warnings, nothing_checked, nothing_checked_at = self._unreached_upstreams()
         warnings += [f"{span}: {text}" if span else text for text, span in self.idle_lookups]
@@ -197,6 +198,42 @@ class _Analyser:
             nothing_checked_at=nothing_checked_at,
             settings=self.settings, pod_classes=tuple(self.classes),
         )
+
+    def _server_limits(self) -> tuple[ServerLimit, ...]:
+        """The capacity of the busiest replica (or node-local cache) of each server
+        kalc.yaml gives one for: its load is its share of the client queries of the
+        flows that ask it."""
+        capacities = {
+            "coredns": self.settings.capacity_qps,
+            "nodelocal": self.settings.nodelocal_capacity_qps,
+        }
+        limits = []
+        for group in self.topology.groups:
+            capacity = capacities.get(group.key.server)
+            if capacity is None or group.key.others:
+                continue
+            queries = tuple(
+                (flow.id, len(info.client_queries))
+                for flow in self.lookups.flows
+                if (info := self.lookups.flow_info[flow.id]).server == group.key.server
+            )
+            if not queries:
+                continue
+            limits.append(ServerLimit(
+                group.key.id, group.key.id, capacity * self.settings.step, queries, group.label,
+            ))
+        served = {limit.group for limit in limits}
+        if self.settings.nodelocal_capacity_qps is not None and "nodelocal" not in served:
+            self.notes.append(
+                "nodelocal.capacity_qps is set, but no client asks a NodeLocal DNSCache: "
+                "server-load is not checked there"
+            )
+        if self.settings.capacity_qps is not None and "coredns" not in served:
+            self.notes.append(
+                "coredns.capacity_qps is set, but no client asks CoreDNS directly (the queries "
+                "node-local caches forward to it are not counted): server-load is not checked there"
+            )
+        return tuple(limits)
 
     def _unreached_upstreams(self) -> tuple[list[str], str, Span | None]:
         """A warning for each upstream no query of the model is sent to, and when there

@@ -14,13 +14,14 @@ from kalc_formal.capacity import edges
 from kalc_formal.commands.progress import Progress
 from kalc_formal.config.corefile_env import parse_assignments, redact, redacting
 from kalc_formal.config.reading import Inputs, read_inputs
-from kalc_formal.engine import CheckOptions, analyse_inputs, check
+from kalc_formal.engine import CheckOptions, analyse_inputs, check_properties
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Outcome, Verdict
 from kalc_formal.source import shown_lines
 from kalc_formal.suggest import suggest
 from kalc_formal.views.check import render_json, render_text
 from kalc_formal.views.sarif import render_sarif
+from kalc_formal.views.serverload import worst
 from kalc_formal.views.suggest import patch_name
 
 MAX_HORIZON = 10_000
@@ -110,19 +111,25 @@ def run(args: argparse.Namespace) -> int:
     with redacting(inputs.secrets):
         analysis = analyse_inputs(inputs, horizon=args.horizon)
         with Progress(sys.stderr, enabled=not args.quiet) as progress:
-            outcome = check(analysis, rlimit=args.rlimit, budget=args.budget, on_progress=progress.at)
+            outcomes = check_properties(
+                analysis, rlimit=args.rlimit, budget=args.budget, on_progress=progress.at
+            )
+        outcome, server_load = outcomes["upstream-limit"], outcomes.get("server-load")
         suggestions = _suggestions(args, inputs, analysis, outcome)
         capacity = _capacity(args, inputs)
     if args.format == "json":
-        text = render_json(analysis, outcome, capacity=capacity, suggestions=suggestions)
+        text = render_json(analysis, outcome, capacity=capacity, suggestions=suggestions,
+                           server_load=server_load)
     elif args.format == "sarif":
-        text = render_sarif(analysis, outcome, inputs, tool_version=__version__)
+        text = render_sarif(analysis, outcome, inputs, tool_version=__version__,
+                            server_load=server_load)
     else:
         text = shown_lines(render_text(
             analysis, outcome, capacity=capacity, suggestions=suggestions, patch_dir=args.patch_dir,
+            server_load=server_load,
         ))
     sys.stdout.write(redact(text, inputs.secrets))
-    return EXIT_CODES[outcome.verdict]
+    return EXIT_CODES[worst([o.verdict for o in outcomes.values()])]
 
 
 def _capacity(args: argparse.Namespace, inputs: Inputs) -> list[Edge] | None:

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         for prefix, label in relabel:
             text = text.replace(prefix, label)
     sys.stdout.write(text if args.format in ("json", "sarif") else shown_lines(text))
-    return EXIT_CODES[comparison.movement]
+    return EXIT_CODES[comparison.overall]
 
 
 def _sides(

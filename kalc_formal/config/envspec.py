@@ -108,6 +108,14 @@ class CoreDNSSection:
     restarts: Given[int] | None = None
     rollout: Given[bool] | None = None
     shard_balance: Given[ShardBalance] | None = None
+    capacity_qps: Given[int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeLocalSection:
+    """kalc.yaml's ``nodelocal:``."""
+
+    capacity_qps: Given[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +163,7 @@ class EnvSpec:
     lookups: Given[tuple[LookupSpec, ...]] | None = None
     surge: SurgeSection = SurgeSection()
     check: CheckSection = CheckSection()
+    nodelocal: NodeLocalSection = NodeLocalSection()
     spans: Mapping[str, Span] = field(default_factory=dict)
     """The position of every value by dotted path, e.g. ``names.0.count``."""
 
@@ -558,7 +567,9 @@ def _read(source: Source, value: dict[str, Any], spans: Mapping[str, Span]) -> E
             restarts=coredns.given("restarts", int),
             rollout=coredns.given("rollout", bool),
             shard_balance=cast("Given[ShardBalance] | None", coredns.given("shard_balance", str)),
+            capacity_qps=coredns.given("capacity_qps", int),
         ),
+        nodelocal=NodeLocalSection(capacity_qps=section("nodelocal").given("capacity_qps", int)),
         cluster=ClusterSection(
             domain=cluster.given("domain", str),
             nodes=cluster.given("nodes", int),

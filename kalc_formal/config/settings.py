@@ -184,10 +184,21 @@ class CheckSettings:
     arrivals: Arrivals | None
     shard_balance: ShardBalance
     recorder: Recorder
+    capacity_qps: int | None = None
+    """Client queries per second one CoreDNS replica serves (server-load); None: no claim."""
+    nodelocal_capacity_qps: int | None = None
+    """The same for one NodeLocal DNSCache."""
 
     @property
     def node_resolv_conf(self) -> ResolvConf:
         return ResolvConf(self.node_nameservers, self.node_search)
+
+
+def _capacity(record: Recorder, key: str, given: Given[int] | None, note: str) -> int | None:
+    """A server's capacity, recorded when kalc.yaml gives one (absent: no claim is made)."""
+    if given is None:
+        return None
+    return record.take(key, [from_file(given)], given.value, note)
 
 
 def decide_settings(
@@ -298,6 +309,12 @@ def decide_settings(
         arrivals=arrivals,
         shard_balance=shard_balance,
         recorder=record,
+        capacity_qps=_capacity(record, "coredns.capacity_qps", coredns.capacity_qps,
+                               "client queries per second one CoreDNS replica serves: server-load"),
+        nodelocal_capacity_qps=_capacity(
+            record, "nodelocal.capacity_qps", env.nodelocal.capacity_qps,
+            "client queries per second one NodeLocal DNSCache serves: server-load",
+        ),
     )
 
 

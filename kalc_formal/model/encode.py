@@ -372,9 +372,29 @@ class Unrolling:
         first = max(0, t - self.model.scope(scope_id).window_steps + 1)
         return z3.Sum([self.steps[i].upstream[scope_id] for i in range(first, t + 1)])
 
+    def server_load(self, limit_id: str, t: int) -> Expr:
+        """Client queries one replica of the limit's group takes in step ``t``."""
+        limit = self.model.server_limit(limit_id)
+        step = self.steps[t]
+        return _sum([_times(n, step.group_lookups[(limit.group, f)]) for f, n in limit.client_queries])
+
+    def measures(self, t: int) -> dict[str, Expr]:
+        """What the model's property bounds at step ``t``, by scope or server limit id:
+        upstream packets in the window that ends there, or a server's client queries."""
+        if self.model.property == "server-load":
+            return {limit.id: self.server_load(limit.id, t) for limit in self.model.server_limits}
+        return {scope.id: self.window(scope.id, t) for scope in self.model.scopes}
+
     def violation(self, t: int) -> Expr:
-        """Some scope is over its limit in the window that ends with step ``t``."""
-        return z3.Or([self.window(s.id, t) > s.limit for s in self.model.scopes] + [False])
+        """The model's property fails at step ``t``: some scope is over its limit in the
+        window that ends there (upstream-limit), or some server over its capacity
+        (server-load)."""
+        if self.model.property == "server-load":
+            limits = [(limit.id, limit.limit) for limit in self.model.server_limits]
+        else:
+            limits = [(scope.id, scope.limit) for scope in self.model.scopes]
+        measures = self.measures(t)
+        return z3.Or([measures[item] > limit for item, limit in limits] + [False])
 
     def surge(self, steps: int | None = None) -> Expr:
         """Lookups above baseline, summed over the first ``steps`` steps (default: the

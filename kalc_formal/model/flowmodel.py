@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Literal, TypeVar
 
 InitialCache = Literal["warm", "cold"]
+Property = Literal["upstream-limit", "server-load"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,12 +160,27 @@ class Scope:
     lookup_packets: tuple[tuple[str, int], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ServerLimit:
+    """The most client queries one replica of ``group`` may take in one step: its
+    capacity. ``client_queries``: (flow id, client queries per lookup when nothing
+    fails) of the flows whose clients ask this server."""
+
+    id: str
+    group: str
+    limit: int
+    client_queries: tuple[tuple[str, int], ...]
+    label: str = ""
+
+
 @dataclass(frozen=True)
 class FlowModel:
     """Everything the transition system needs; key classes are in feed order.
 
     ``in_flight_steps``: how many steps after the one of its miss an answer may still
-    be on its way, so that the queries for its key still miss (D10).
+    be on its way, so that the queries for its key still miss (D10). ``property``: what
+    a violation is: a scope over its limit (upstream-limit) or a server over its
+    capacity (server-load, ``server_limits``).
     """
 
     flows: tuple[Flow, ...]
@@ -175,6 +191,8 @@ class FlowModel:
     initial_cache: InitialCache = "warm"
     surge_steps: int | None = None
     in_flight_steps: int = 0
+    server_limits: tuple[ServerLimit, ...] = ()
+    property: Property = "upstream-limit"
 
     def __post_init__(self) -> None:
         validate(self)
@@ -244,7 +262,16 @@ class FlowModel:
                 return scope
         raise KeyError(scope_id)
 
+    def server_limit(self, limit_id: str) -> ServerLimit:
+        for limit in self.server_limits:
+            if limit.id == limit_id:
+                return limit
+        raise KeyError(limit_id)
+
     def max_window_steps(self) -> int:
+        """The longest window the property counts over, in steps."""
+        if self.property == "server-load":
+            return 1
         return max((s.window_steps for s in self.scopes), default=1)
 
     def may_fail(self) -> bool:
@@ -288,10 +315,21 @@ def validate(model: FlowModel) -> None:
     ids = {k.id for k in model.key_classes}
     for key in model.key_classes:
         _validate_failures(key, ids)
+    _validate_server_limits(model, flow_ids, group_ids)
+
+
+def _validate_server_limits(model: FlowModel, flows: set[str], groups: set[str]) -> None:
     if model.surge_steps is not None and model.surge_steps < 0:
         raise ValueError("surge_steps must be >= 0")
     if model.in_flight_steps < 0:
         raise ValueError("in_flight_steps must be >= 0")
+    for limit in model.server_limits:
+        if limit.group not in groups or limit.limit < 0:
+            raise ValueError(f"server limit {limit.id}: unknown group or negative limit")
+        if any(f not in flows or n < 0 for f, n in limit.client_queries):
+            raise ValueError(f"server limit {limit.id}: client queries of an unknown flow")
+    if model.property not in ("upstream-limit", "server-load"):
+        raise ValueError(f"unknown property {model.property!r}")
 
 
 def _validate_group(group: Group, flow_ids: set[str]) -> None:

@@ -64,6 +64,14 @@ class StepResult:
     sent: dict[str, int]
     upstream: dict[str, int]
     violated: tuple[str, ...]
+    server_load: dict[str, int] = field(default_factory=dict)
+    """Client queries one replica of each server limit's group takes."""
+    overloaded: tuple[str, ...] = ()
+    """The server limits whose load is over their capacity."""
+
+    def fails(self, model: FlowModel) -> bool:
+        """The model's property fails in this step."""
+        return bool(self.overloaded if model.property == "server-load" else self.violated)
 
 
 Chooser = Callable[[str, int, int], int]
@@ -199,6 +207,13 @@ class Simulator:
         upstream = self._upstream(t, lookups, misses, failed, out)
         self.upstream_history.append(upstream)
         violated = tuple(s.id for s in self.model.scopes if self.window(s.id, t) > s.limit)
+        server_load = {
+            limit.id: sum(n * group_lookups[(limit.group, f)] for f, n in limit.client_queries)
+            for limit in self.model.server_limits
+        }
+        overloaded = tuple(
+            limit.id for limit in self.model.server_limits if server_load[limit.id] > limit.limit
+        )
         live = {k: s.live for k, s in self.states.items()}
         sent = {
             k.id: self.sends(k, k.scopes[0], t, misses, failed)
@@ -206,7 +221,7 @@ class Simulator:
         }
         return StepResult(
             t, lookups, group_lookups, restarted, out, live, expired, queries, misses, fills,
-            failed, sent, upstream, violated,
+            failed, sent, upstream, violated, server_load, overloaded,
         )
 
     def window(self, scope_id: str, t: int) -> int:

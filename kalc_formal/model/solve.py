@@ -407,7 +407,7 @@ def decide(
     rlimit: int = DEFAULT_RLIMIT, budget: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> Outcome:
-    """The verdict for property P1 (upstream-limit) on ``model``; with ``budget``, all
+    """The verdict for ``model.property`` on ``model``; with ``budget``, all
     its queries together spend at most that many Z3 resource units, else unknown.
     ``on_progress`` is told each phase and depth (step or k) as the search reaches it."""
     spent = Budget(budget) if budget is not None else None
@@ -448,7 +448,15 @@ def _decide(model: FlowModel, horizon: int, max_induction: int | None, rlimit: i
         return _search(model, horizon, first, limit, rlimit)
 
 
+NO_SERVER_LOAD_WITH_OUTAGES = (
+    "server-load is not decided with upstream outages in the model: the client re-sends "
+    "that failures bring are not all counted as server load"
+)
+
+
 def _search(model: FlowModel, horizon: int, first: int, limit: int, rlimit: int) -> Outcome:
+    if model.property == "server-load" and model.may_fail():
+        return Outcome(Verdict.UNKNOWN, horizon, reason=NO_SERVER_LOAD_WITH_OUTAGES)
     if model.may_fail():
         return _bounded_search(model, horizon, rlimit)
     searched = min(first + 1, horizon)
@@ -522,9 +530,10 @@ def _proved_or_unsafe(
 
 
 def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, int]:
-    """The most upstream packets one window of each limit can carry from any state.
+    """The most one window of each limit can carry from any state: upstream packets
+    per scope, or client queries per server limit (server-load).
 
-    Found by binary search over incremental checks; a scope where Z3 gives up is left
+    Found by binary search over incremental checks; a limit where Z3 gives up is left
     out (the headroom is information, not part of the verdict).
     """
     result = {}
@@ -536,10 +545,9 @@ def worst_step(model: FlowModel, *, rlimit: int = DEFAULT_RLIMIT) -> dict[str, i
     solver.add(*encoding.initial)
     for t in range(last + 1):
         solver.add(*encoding.step(t))
-    for scope in model.scopes:
-        packets = unrolling.window(scope.id, last)
+    for item, measure in unrolling.measures(last).items():
         try:
-            result[scope.id] = _maximum(solver, packets, scope.id)
+            result[item] = _maximum(solver, measure, item)
         except SolverGaveUp:
             continue
     return result
@@ -597,10 +605,10 @@ def _unsafe(
         steps = replay(model, choices, t + 1)
     except ReplayError as error:
         return Outcome(Verdict.UNKNOWN, horizon, reason=f"counterexample did not replay: {error}")
-    if not steps[-1].violated:
+    if not steps[-1].fails(model):
         return Outcome(
             Verdict.UNKNOWN, horizon,
-            reason=f"counterexample replayed without violating the limit at step {t}",
+            reason=f"counterexample replayed without violating {model.property} at step {t}",
         )
     return Outcome(
         Verdict.UNSAFE, horizon,

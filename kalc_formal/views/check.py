@@ -16,8 +16,9 @@ from kalc_formal.views.capacity import edge_json, render_edges_text
 def render_text(
     analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
     suggestions: Suggestions | None = None, patch_dir: str | None = None,
+    server_load: Outcome | None = None,
 ) -> str:
-    text = report.render_text(analysis, outcome)
+    text = report.render_text(analysis, outcome, server_load)
     if capacity is not None:
         text += "\n" + render_edges_text(capacity, analysis.step_seconds) + "\n"
     if suggestions is not None:
@@ -27,9 +28,9 @@ def render_text(
 
 def render_json(
     analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
-    suggestions: Suggestions | None = None,
+    suggestions: Suggestions | None = None, server_load: Outcome | None = None,
 ) -> str:
-    document = report.as_json(analysis, outcome)
+    document = report.as_json(analysis, outcome, server_load)
     if capacity is not None:
         document["capacity"] = [edge_json(e) for e in capacity]
     if suggestions is not None:

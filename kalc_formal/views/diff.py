@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from kalc_formal.analysis.changes import Change, Comparison, Fact, Side
+from kalc_formal.views import serverload
 from kalc_formal.views.capacity import edge_json, edge_text
 from kalc_formal.views.report import PROPERTY, as_json, trace_text, verdict_line
 from kalc_formal.views.schemas import SCHEMA_VERSION
@@ -25,8 +26,13 @@ _HEADLINES = {
 
 def render_text(comparison: Comparison) -> str:
     before, after = comparison.before, comparison.after
+    load_movement = comparison.server_load_movement
+    headline = _HEADLINES[comparison.movement.value] if load_movement is None else (
+        f"{comparison.overall.value} — upstream-limit: {comparison.movement.value}, "
+        f"server-load: {load_movement.value}"
+    )
     parts = [
-        f"diff: {_HEADLINES[comparison.movement.value]}",
+        f"diff: {headline}",
         "\n".join([
             f"  before  {before.label}: {_verdict(before)}",
             f"  after   {after.label}: {_verdict(after)}",
@@ -45,8 +51,25 @@ def render_text(comparison: Comparison) -> str:
         parts.append(_headroom_text(comparison))
     elif movement == "still-unsafe":
         parts.append(_margin_text(comparison))
+    if load_movement is not None:
+        parts.append(_server_load_text(comparison, load_movement.value))
     parts.append(_capacity_text(comparison))
     return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _server_load_text(comparison: Comparison, load_movement: str) -> str:
+    """server-load before and after, and the counterexample that the change brings or
+    removes."""
+    lines = [f"server-load (client queries at the busiest server against its capacity): {load_movement}"]
+    for name, side in (("before", comparison.before), ("after", comparison.after)):
+        summary = (serverload.summary(side.analysis, side.server_load)
+                   if side.server_load is not None else "not decided (no capacity in kalc.yaml)")
+        lines.append(f"  {name:<7} {summary}")
+    text = "\n".join(lines)
+    shown = {"regression": comparison.after, "fix": comparison.before}.get(load_movement)
+    if shown is not None and shown.server_load is not None:
+        text += "\n\n" + serverload.render_text(shown.analysis, shown.server_load)
+    return text
 
 
 def _capacity_text(comparison: Comparison) -> str:
@@ -163,6 +186,9 @@ def as_json_diff(comparison: Comparison) -> dict[str, Any]:
         "command": "diff",
         "property": PROPERTY,
         "movement": comparison.movement.value,
+        "overall_movement": comparison.overall.value,
+        **({"server_load_movement": m.value}
+           if (m := comparison.server_load_movement) is not None else {}),
         "before": _side_json(comparison.before),
         "after": _side_json(comparison.after),
         "changes": [
@@ -174,7 +200,7 @@ def as_json_diff(comparison: Comparison) -> dict[str, Any]:
 
 
 def _side_json(side: Side) -> dict[str, Any]:
-    document = {"label": side.label, **as_json(side.analysis, side.outcome)}
+    document = {"label": side.label, **as_json(side.analysis, side.outcome, side.server_load)}
     if side.edges:
         document["capacity"] = [edge_json(e) for e in side.edges]
     return document

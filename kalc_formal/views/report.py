@@ -11,6 +11,7 @@ from tabulate import tabulate
 from kalc_formal.analysis.result import Analysis, client_load
 from kalc_formal.model.solve import Outcome, Verdict
 from kalc_formal.source import Span
+from kalc_formal.views import serverload
 from kalc_formal.views.explain import Event, event_chain
 from kalc_formal.views.schemas import SCHEMA_VERSION
 
@@ -44,8 +45,14 @@ def verdict_line(analysis: Analysis, outcome: Outcome) -> str:
     return f"verdict: unknown — {outcome.reason}"
 
 
-def render_text(analysis: Analysis, outcome: Outcome) -> str:
-    parts = [verdict_line(analysis, outcome)]
+def render_text(analysis: Analysis, outcome: Outcome, server_load: Outcome | None = None) -> str:
+    """The report of upstream-limit's ``outcome``, and of server-load's when decided."""
+    if server_load is None:
+        parts = [verdict_line(analysis, outcome)]
+    else:
+        parts = serverload.verdict_lines(
+            analysis, outcome, server_load, verdict_line(analysis, outcome)
+        )
     parts += [f"warning: {warning}" for warning in analysis.warnings]
     if outcome.verdict is Verdict.UNKNOWN and analysis.unmodelled:
         parts.append(_unmodelled_text(analysis))
@@ -58,10 +65,12 @@ def render_text(analysis: Analysis, outcome: Outcome) -> str:
         parts.append(rests_on)
     if outcome.verdict is Verdict.PROVED and outcome.worst_step:
         parts.append(_headroom_text(analysis, outcome))
+    if server_load is not None:
+        parts += [text for text in [serverload.render_text(analysis, server_load)] if text]
     parts.append("Lookups (what one lookup costs):")
     parts.append(_flows_table(analysis))
     parts.append("Load on each server group (one replica, the most loaded by kube-proxy's skew):")
-    parts.append(_load_table(analysis))
+    parts.append(_load_table(analysis, with_capacity=server_load is not None))
     parts.append("Upstream limits:")
     parts.append(_scopes_table(analysis))
     parts.append("Assumptions (* = default, ! = narrower than what the real system allows; set them in kalc.yaml):")
@@ -178,12 +187,14 @@ def _headroom_text(analysis: Analysis, outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def _load_table(analysis: Analysis) -> str:
+def _load_table(analysis: Analysis, *, with_capacity: bool = False) -> str:
+    headers = ["server", "client queries, baseline", "at peak"]
     rows = [
         [analysis.groups[g].label, f"{base:,}/s", f"{peak:,}/s"]
+        + ([serverload.load_capacity(analysis, g)] if with_capacity else [])
         for g, (base, peak) in client_load(analysis).items()
     ]
-    return tabulate(rows, headers=["server", "client queries, baseline", "at peak"])
+    return tabulate(rows, headers=headers + (["capacity"] if with_capacity else []))
 
 
 def _scopes_table(analysis: Analysis) -> str:
@@ -216,12 +227,15 @@ def _rests_on_text(analysis: Analysis, outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def render_json(analysis: Analysis, outcome: Outcome) -> str:
-    return json.dumps(as_json(analysis, outcome), indent=2, sort_keys=False) + "\n"
+def render_json(analysis: Analysis, outcome: Outcome, server_load: Outcome | None = None) -> str:
+    return json.dumps(as_json(analysis, outcome, server_load), indent=2, sort_keys=False) + "\n"
 
 
-def as_json(analysis: Analysis, outcome: Outcome) -> dict[str, Any]:
-    """The report as plain data (the shape is documented in the README)."""
+def as_json(
+    analysis: Analysis, outcome: Outcome, server_load: Outcome | None = None
+) -> dict[str, Any]:
+    """The report as plain data (the shape is documented in the README): upstream-limit
+    at the top level; ``properties`` has server-load when it was decided."""
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "verdict": outcome.verdict.value,
@@ -261,6 +275,10 @@ def as_json(analysis: Analysis, outcome: Outcome) -> dict[str, Any]:
         ]
         data["surge"] = outcome.counterexample.surge
         data["surge_minimal"] = outcome.counterexample.surge_minimal
+    outcomes = [outcome] if server_load is None else [outcome, server_load]
+    data["overall_verdict"] = serverload.worst([o.verdict for o in outcomes]).value
+    if server_load is not None:
+        data["properties"] = [serverload.as_json(analysis, server_load)]
     return data
 
 

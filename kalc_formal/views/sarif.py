@@ -25,6 +25,7 @@ from kalc_formal.inputs.files import STDIN_PATH
 from kalc_formal.kubernetes.cluster import Workload
 from kalc_formal.model.solve import Outcome, Verdict
 from kalc_formal.source import Span
+from kalc_formal.views import serverload
 from kalc_formal.views.explain import Event, event_chain
 from kalc_formal.views.report import PROPERTY, PROPERTY_TEXT, verdict_line
 
@@ -53,22 +54,41 @@ RULE = {
     },
     "defaultConfiguration": {"level": "error"},
 }
+SERVER_LOAD_RULE = {
+    "id": serverload.SERVER_LOAD,
+    "name": "ServerCapacity",
+    "shortDescription": {"text": serverload.SERVER_LOAD_TEXT},
+    "fullDescription": {
+        "text": "The client queries that reach the busiest CoreDNS replica (or a node-local "
+        "cache) in one second can exceed the capacity kalc.yaml gives for it "
+        "(coredns.capacity_qps, nodelocal.capacity_qps): queries wait or are dropped, clients "
+        "time out and re-send. kalc-formal found a run the configuration allows and replayed it."
+    },
+    "help": {
+        "text": "Client queries per lookup grow with ndots and the search list when autopath "
+        "is off (up to 10 per lookup of an external name). Typical fixes: more CoreDNS "
+        "replicas or NodeLocal DNSCache, a lower ndots via dnsConfig, FQDNs with a trailing dot."
+    },
+    "defaultConfiguration": {"level": "error"},
+}
 
 
 def render_sarif(
     analysis: Analysis, outcome: Outcome, inputs: Inputs | None = None, *,
-    tool_version: str, base: Path | None = None,
+    tool_version: str, base: Path | None = None, server_load: Outcome | None = None,
 ) -> str:
     """The SARIF log of one check, as JSON text."""
-    return json.dumps(as_sarif(analysis, outcome, inputs, tool_version=tool_version, base=base),
-                      indent=2) + "\n"
+    log = as_sarif(analysis, outcome, inputs, tool_version=tool_version, base=base,
+                   server_load=server_load)
+    return json.dumps(log, indent=2) + "\n"
 
 
 def as_sarif(
     analysis: Analysis, outcome: Outcome, inputs: Inputs | None = None, *,
-    tool_version: str, base: Path | None = None,
+    tool_version: str, base: Path | None = None, server_load: Outcome | None = None,
 ) -> dict[str, Any]:
-    """The SARIF log of one check as plain data."""
+    """The SARIF log of one check as plain data: a result per violated limit of
+    upstream-limit, and one per overloaded server of server-load when it was decided."""
     paths = _Paths(base or Path.cwd())
     results: list[dict[str, Any]] = []
     if outcome.verdict is Verdict.UNSAFE and outcome.counterexample is not None:
@@ -77,6 +97,12 @@ def as_sarif(
                    for violation in events if violation.kind == "violation"]
     level = "warning" if outcome.verdict is Verdict.UNKNOWN else "note"
     notifications = [_notification(verdict_line(analysis, outcome), level, (), paths)]
+    if server_load is not None:
+        results += _server_load_results(analysis, server_load, inputs, paths)
+        level = "warning" if server_load.verdict is Verdict.UNKNOWN else "note"
+        notifications.append(_notification(
+            f"{serverload.SERVER_LOAD}: {serverload.summary(analysis, server_load)}", level, (), paths,
+        ))
     notifications += [_notification(w, "warning", (), paths) for w in analysis.warnings]
     if outcome.verdict is Verdict.UNKNOWN:
         notifications += [_notification(f"not modelled: {u.reason}", "warning",
@@ -89,6 +115,8 @@ def as_sarif(
         "results": results,
         "properties": {"verdict": outcome.verdict.value, "property": PROPERTY},
     }
+    if server_load is not None:
+        run["properties"]["server_load_verdict"] = server_load.verdict.value
     run["originalUriBaseIds"] = {ROOT_ID: {"uri": paths.root_uri}}
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
@@ -136,7 +164,7 @@ def error_log(errors: Sequence[dict[str, Any]], *, tool_version: str,
 
 def _driver(tool_version: str) -> dict[str, Any]:
     return {"name": TOOL_NAME, "version": tool_version, "semanticVersion": tool_version,
-            "rules": [RULE]}
+            "rules": [RULE, SERVER_LOAD_RULE]}
 
 
 def _notification(text: str, level: str, spans: Iterable[Span], paths: _Paths) -> dict[str, Any]:
@@ -183,6 +211,47 @@ def _result(
         result["properties"] = {"steps": outcome.counterexample.length,
                                 "surge": outcome.counterexample.surge}
     return result
+
+
+def _server_load_results(
+    analysis: Analysis, outcome: Outcome, inputs: Inputs | None, paths: _Paths
+) -> list[dict[str, Any]]:
+    """One result per server the replayed run drives over its capacity, located at the
+    clients' ndots options and HPA maxima (what sets their queries), then their workloads;
+    the capacity line of kalc.yaml is a related location."""
+    trace = outcome.counterexample
+    if outcome.verdict is not Verdict.UNSAFE or trace is None:
+        return []
+    last = trace.steps[-1]
+    results = []
+    for limit in analysis.model.server_limits:
+        if limit.id not in last.overloaded:
+            continue
+        flows = [analysis.flows[f] for f, _ in limit.client_queries]
+        surge = [Event(last.t, "surge", "", tuple(s for f in flows for s in f.spans))]
+        causes = _causes(analysis, inputs, surge)
+        causes += [(s, f"pods of {f.pod_class}: {len(f.client_queries)} client queries per lookup "
+                    f"of {f.name_class}") for f in flows for s in f.spans[:1]]
+        locations = [loc for span, what in dict(causes).items()
+                     if (loc := paths.location(span, what)) is not None]
+        capacity = serverload.capacity_span(analysis, limit)
+        related = [loc for loc in [paths.location(capacity, "the capacity in kalc.yaml")] if loc
+                   ] if capacity else []
+        for index, location in enumerate(related, 1):
+            location["id"] = index
+        text = "\n".join([
+            f"{limit.label} takes {last.server_load[limit.id]:,} client queries in "
+            f"{analysis.step_seconds} s at t={last.t * analysis.step_seconds} s, over its "
+            f"capacity of {limit.limit:,}",
+            f"{serverload.SERVER_LOAD}: {serverload.summary(analysis, outcome)}",
+        ])
+        results.append({
+            "ruleId": serverload.SERVER_LOAD, "ruleIndex": 1, "level": "error",
+            "message": {"text": text}, "locations": locations[:5] or related[:1],
+            "relatedLocations": related,
+            "properties": {"steps": trace.length, "surge": trace.surge},
+        })
+    return results
 
 
 def _message(analysis: Analysis, outcome: Outcome, events: list[Event], violation: Event,
