@@ -465,3 +465,12 @@ def test_any_text_is_read_or_refused_at_a_position(text):
         assert refused.value.span is not None
     else:
         assert plain(_Json(Source("x.json", text)).document()) == expected
+
+
+def test_node_cache_reads_the_configmap_mounted_where_it_looks_whatever_its_name(tmp_path, capsys):
+    folder = nodelocal_cluster(tmp_path, "renamed", kube_dns=KUBE_DNS.replace("name: kube-dns", "name: legacy-dns"))
+    daemonset = folder / "nodelocaldns.yaml"
+    daemonset.write_text(daemonset.read_text().replace("          name: kube-dns\n          optional: true",
+                                                       "          name: legacy-dns\n          optional: true"))
+    code, report = check_json(capsys, folder)
+    assert (code, report["verdict"]) == (1, "unsafe")  # upstreamNameservers taken, as under its usual name

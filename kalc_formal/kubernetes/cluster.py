@@ -264,7 +264,7 @@ class _Builder:
         node_local = [dataclasses.replace(n, env=image_container_env(
             r, pod_path(w.kind), n.image.value, w.namespace, configmaps, self.secrets))
             for n in node_local for w, r in top if w is n.workload]
-        kube_dns = self._kube_dns_configmaps()
+        kube_dns = self._kube_dns_configmaps(node_local)
         envs = [e for e in (env, *(n.env for n in node_local)) if e is not None]
         used = set(corefiles) | {(p.namespace, p.configmap) for p in params} \
             | {key for e in envs for key in e.used_configmaps} \
@@ -309,11 +309,14 @@ class _Builder:
                 found[key] = corefile
         return found
 
-    def _kube_dns_configmaps(self) -> list[KubeDnsConfigMap]:
-        """The legacy kube-dns ConfigMaps, read and checked (an error per bad value)."""
+    def _kube_dns_configmaps(self, node_local: list[NodeLocalDns]) -> list[KubeDnsConfigMap]:
+        """The legacy kube-dns ConfigMaps (named kube-dns, or mounted where node-cache reads
+        one, whatever their name), read and checked (an error per bad value)."""
+        mounted = {(n.workload.namespace, n.kube_dns_mount.value)
+                   for n in node_local if n.kube_dns_mount is not None}
         found = []
-        for (namespace, _), reader in self.configmaps.items():
-            if is_kube_dns_configmap(reader.document):
+        for (namespace, name), reader in self.configmaps.items():
+            if is_kube_dns_configmap(reader.document, any_name=(namespace, name) in mounted):
                 config, errors = read_kube_dns_configmap(reader.document, namespace)
                 self.errors += errors
                 found += [config] if config is not None else []

@@ -72,10 +72,11 @@ class KubeDnsConfigMap:
     federations_span: Span | None = None
 
 
-def is_kube_dns_configmap(document: Document) -> bool:
-    """A ConfigMap named kube-dns whose data holds one of kube-dns's keys."""
+def is_kube_dns_configmap(document: Document, *, any_name: bool = False) -> bool:
+    """A ConfigMap named kube-dns (any name with ``any_name``: node-cache reads the one
+    mounted where it looks) whose data holds one of kube-dns's keys."""
     data = document.data.get("data")
-    return document.name == KUBE_DNS_CONFIGMAP and isinstance(data, dict) \
+    return (any_name or document.name == KUBE_DNS_CONFIGMAP) and isinstance(data, dict) \
         and any(key in data for key in KUBE_DNS_KEYS)
 
 
