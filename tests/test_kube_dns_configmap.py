@@ -474,3 +474,14 @@ def test_node_cache_reads_the_configmap_mounted_where_it_looks_whatever_its_name
                                                        "          name: legacy-dns\n          optional: true"))
     code, report = check_json(capsys, folder)
     assert (code, report["verdict"]) == (1, "unsafe")  # upstreamNameservers taken, as under its usual name
+
+
+def test_a_stub_domain_may_share_a_zone_with_a_block_bound_to_other_addresses(tmp_path):
+    folder = nodelocal_cluster(tmp_path, "apart", kube_dns=KUBE_DNS.replace("corp.example", "cluster.local"))
+    daemonset = folder / "nodelocaldns.yaml"
+    text = daemonset.read_text()
+    first = text.index("bind 169.254.20.10 10.100.0.10")
+    daemonset.write_text(text[:first] + "bind 169.254.20.99" + text[first + len("bind 169.254.20.10 10.100.0.10"):])
+    inputs = read_inputs([str(folder)])
+    zones = [b.keys[0].zone for b in inputs.nodelocal.blocks]
+    assert zones.count("cluster.local.") == 2

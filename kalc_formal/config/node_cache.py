@@ -24,7 +24,7 @@ from kalc_formal.config.corefile_env import (
     node_cache_environment,
     redacting,
 )
-from kalc_formal.coredns.corefile import Corefile, parse_corefile
+from kalc_formal.coredns.corefile import Corefile, ServerBlock, parse_corefile
 from kalc_formal.coredns.plugins import (
     CoreDNSVersion,
     CorefileConfig,
@@ -79,13 +79,17 @@ def read_node_local(
 
 
 def _no_zone_twice(template: Corefile, stubs: Corefile) -> None:
-    """A stub domain whose zone and port the template already serves: CoreDNS refuses to
-    start (A22: "cannot serve ... - it is already defined")."""
-    served = {(k.transport, k.zone, k.port): k.span for b in template.blocks for k in b.keys}
+    """A stub domain whose zone and port the template already serves on one of the same
+    addresses (or on all): CoreDNS refuses to start (A22: "cannot serve ... - it is
+    already defined"; blocks bound to different addresses may share a zone)."""
+    served = [((k.transport, k.zone, k.port), _binds(b), k.span) for b in template.blocks for k in b.keys]
     errors = []
     for block in stubs.blocks:
+        binds = _binds(block)
         for key in block.keys:
-            first = served.get((key.transport, key.zone, key.port))
+            first = next((span for zone, other, span in served
+                          if zone == (key.transport, key.zone, key.port)
+                          and (not binds or not other or binds & other)), None)
             if first is not None:
                 errors.append(stubs.error(
                     key.span, f"cannot serve {key.transport}://{key.zone}:{key.port} - it is "
@@ -94,6 +98,11 @@ def _no_zone_twice(template: Corefile, stubs: Corefile) -> None:
                 ))
     if errors:
         raise ConfigErrors(errors) if len(errors) > 1 else errors[0]
+
+
+def _binds(block: ServerBlock) -> set[str]:
+    """The addresses a block's ``bind`` lists (none: every address)."""
+    return {t.text for d in block.directives if d.name == "bind" for t in d.args}
 
 
 def kube_dns_warnings(cluster: Cluster) -> tuple[str, ...]:
