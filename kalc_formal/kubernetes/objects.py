@@ -263,7 +263,8 @@ def read_corefile_configmap(
         if node_local or key[1] in ("node-local-dns", "nodelocaldns")
         else "coredns"
     )
-    left = [p for p in find_placeholders(source.text, COREFILE) if p.text in NODE_CACHE_PLACEHOLDERS]
+    left = [p for p in find_placeholders(source.text, COREFILE) if p.text in NODE_CACHE_PLACEHOLDERS] \
+        if "__PILLAR__" in source.text else []
     if role == "coredns" and left:
         message = template_message(left) + " (only node-cache fills these, in a Corefile its " \
             "NodeLocal DNSCache DaemonSet mounts)"
