@@ -189,7 +189,6 @@ def _mounted_kube_dns(cluster: Cluster, local: NodeLocalDns) -> tuple[KubeDnsCon
         f"reads it only from a directory mounted at {local.kube_dns_dir} (the DaemonSet at "
         f"{local.workload.span} mounts none there), so its stubDomains and upstreamNameservers "
         "have no effect" for m in cluster.kube_dns_configmaps
-        if m.namespace == local.workload.namespace
     ]
     return None, warnings
 
