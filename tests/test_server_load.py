@@ -287,3 +287,15 @@ def test_the_api_diff_and_capacity_are_per_property(tmp_path: Path) -> None:
     assert edge.not_proved is not None
     assert edge.not_proved.properties[0].property == "server-load"
     assert edge.not_proved.verdict is Verdict.UNSAFE
+
+
+def test_check_capacity_gives_each_property_its_edges(tmp_path: Path) -> None:
+    on = _with_capacity(tmp_path, "datadog-autopath-sized", "coredns", 6_000)
+    result = _cli("check", on, "--capacity", "surge", "--format", "json")
+    document = json.loads(result.stdout)
+    jsonschema.validate(document, load_schema("check"))
+    (upstream,) = document["capacity"]
+    (load,) = document["server_load_capacity"]
+    assert upstream["proved_up_to"] is None
+    # 2,640 client queries/s at the busiest replica at x1: 6,000 / 2,640 = 2.27
+    assert 2.2 <= load["proved_up_to"] < load["not_proved_at"] <= 2.3

@@ -16,11 +16,13 @@ from kalc_formal.views.capacity import edge_json, render_edges_text
 def render_text(
     analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
     suggestions: Suggestions | None = None, patch_dir: str | None = None,
-    server_load: Outcome | None = None,
+    server_load: Outcome | None = None, load_capacity: list[Edge] | None = None,
 ) -> str:
     text = report.render_text(analysis, outcome, server_load)
     if capacity is not None:
         text += "\n" + render_edges_text(capacity, analysis.step_seconds) + "\n"
+    if load_capacity:
+        text += "\n" + render_edges_text(load_capacity, analysis.step_seconds, "server-load") + "\n"
     if suggestions is not None:
         text += "\n" + suggest.render_text(suggestions, patch_dir)
     return text
@@ -29,10 +31,13 @@ def render_text(
 def render_json(
     analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
     suggestions: Suggestions | None = None, server_load: Outcome | None = None,
+    load_capacity: list[Edge] | None = None,
 ) -> str:
     document = report.as_json(analysis, outcome, server_load)
     if capacity is not None:
         document["capacity"] = [edge_json(e) for e in capacity]
+    if load_capacity is not None:
+        document["server_load_capacity"] = [edge_json(e) for e in load_capacity]
     if suggestions is not None:
         document["suggestions"] = suggest.as_json(suggestions)
     return json.dumps(document, indent=2) + "\n"
