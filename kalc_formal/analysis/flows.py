@@ -206,6 +206,15 @@ class _Analyser:
             settings=self.settings, pod_classes=tuple(self.classes),
         )
 
+    def _arrival_delay(self, rounds: int, upstream_rounds: int, reply_seconds: Fraction) -> int:
+        """The most steps after its lookup's step a client query may arrive: it waits for
+        ``rounds`` rounds of replies, ``upstream_rounds`` of them up to the upstream's
+        reply time each, the others answered by the server itself, within one step in all
+        (the note ``local answers``)."""
+        if not rounds:
+            return 0
+        return math.ceil(upstream_rounds * reply_seconds / self.settings.step) + 1
+
     def _server_limits(self) -> tuple[ServerLimit, ...]:
         """The capacity of the busiest replica (or node-local cache) of each server
         kalc.yaml gives one for: its load is its share of the client queries of the
@@ -225,8 +234,8 @@ class _Analyser:
                 for flow in self.lookups.flows
                 if (info := self.lookups.flow_info[flow.id]).server == group.key.server
                 for delay, count in sorted(Counter(
-                    math.ceil(rounds * reply_seconds / self.settings.step)
-                    for rounds in info.client_query_rounds
+                    self._arrival_delay(rounds, upstream_rounds, reply_seconds)
+                    for rounds, upstream_rounds in info.client_query_waits
                 ).items())
             )
             if not queries:
@@ -234,6 +243,13 @@ class _Analyser:
             limits.append(ServerLimit(
                 group.key.id, group.key.id, capacity * self.settings.step, queries, group.label,
             ))
+        if any(delay for limit in limits for _, delay, _ in limit.client_queries):
+            self.settings.recorder.note(
+                "local answers", "within 1 step per lookup", "default",
+                "server-load: a client query sent after earlier replies may arrive in a later "
+                "step than its lookup's: up to the upstream reply time per round that may go "
+                "upstream, and the server's own answers of one lookup within one step in all",
+            )
         served = {limit.group for limit in limits}
         if self.settings.nodelocal_capacity_qps is not None and "nodelocal" not in served:
             self.notes.append(
