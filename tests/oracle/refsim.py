@@ -9,7 +9,7 @@ which node, which replica serves each lookup, when each lookup starts, when the
 busiest replica restarts, which entry a full cache shard evicts, and how long the
 upstream takes to answer. The output is every upstream packet with its time, the
 node whose interface sent it, and the sender (CoreDNS replica, node-local cache,
-or client pod).
+or client pod), and every client query with its time and the server it reaches.
 
 Scope of this simulator (what it does not do): upstream outages and failures
 (forward's re-sends, probes, clients' failure paths), prefetch, serve_stale,

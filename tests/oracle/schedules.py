@@ -62,6 +62,9 @@ class Strategy:
     prephase_mode: str = "steady"  # steady: baseline every step | burst: one baseline burst
     pods_per_node: int | None = None
     """Packed placement with at most this many client pods per node (None: as the rules allow)."""
+    saving: bool = True
+    """A pod may spend in one step the lookups it did not make in earlier ones (its lookups
+    so far stay within its rate); False: what a pod does not spend in a step is lost."""
     split: str = "total"  # total | flow
     """K7's skew bounds the busiest replica's share of all lookups that reach CoreDNS in a
     step (total), or of each flow's (flow: the rule the checker's model states)."""
@@ -203,6 +206,9 @@ def run(spec: ClusterSpec, strategy: Strategy,
                     step_lookups.append((pod, name, flow))
                 used[pod.id] += max(0, take)
                 budget -= max(0, take)
+        if not strategy.saving:
+            for pod in pods:
+                used[pod.id] = max(used[pod.id], math.floor(allowance[pod.id] + 1e-9))
         caps = _replica_caps(spec, step_lookups, replicas, strategy.split)
         counts: dict[SplitKey, list[int]] = {key: [0] * replicas for key in caps}
         for i, (pod, name, flow) in enumerate(step_lookups):
