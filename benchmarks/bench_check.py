@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import gc
 import json
 import os
@@ -31,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +45,9 @@ from tabulate import tabulate
 
 from benchmarks.synthetic import Case, Plan, plan_case, scaled, write_case
 from kalc_formal import engine
-from kalc_formal.analysis.result import Analysis
+from kalc_formal.analysis.result import Analysis, client_load
 from kalc_formal.config import reading
+from kalc_formal.config.envspec import Given
 from kalc_formal.model import solve
 from kalc_formal.model.encode import FormulaSize, Unrolling, formula_size
 from kalc_formal.model.flowmodel import FlowModel
@@ -55,7 +58,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDER = "cluster"
 SLOW_SECONDS = 10.0
 """A point whose first run takes longer than this is not run again."""
-SECTIONS = ("grid", "goal", "tenfold", "unsafe", "bounded", "horizon", "reading", "classes")
+SECTIONS = ("grid", "goal", "tenfold", "unsafe", "bounded", "horizon", "reading", "classes",
+            "serverload")
 
 
 @dataclass(slots=True)
@@ -199,6 +203,8 @@ def run_child(kind: str, arguments: dict[str, Any]) -> Any:
         rows = unsafe_here(arguments["runs"])
     elif kind == "classes":
         rows = classes_here(arguments["runs"], arguments["classes"])
+    elif kind == "serverload":
+        rows = serverload_here(arguments["runs"])
     else:
         rows = reading_here(arguments["runs"])
     return [asdict(row) for row in rows]
@@ -513,6 +519,50 @@ class Reading:
     seconds: float
 
 
+@dataclass(slots=True)
+class LoadPoint:
+    """server-load on one case: the capacity set just above (proved) or below (unsafe)
+    the busiest replica's peak client queries, and the seconds its check took."""
+
+    case: str
+    namespaces: int
+    pods: int
+    flows: int
+    peak: int
+    capacity: int
+    verdict: str
+    evidence: str
+    seconds: float
+
+
+def section_serverload(runs: int, quick: bool) -> list[LoadPoint]:
+    return [LoadPoint(**row) for row in _child("serverload", {"runs": runs})]
+
+
+def serverload_here(runs: int) -> list[LoadPoint]:
+    """The goal case and the same with ten times the namespaces, each with a capacity 1%
+    above and 1% below the busiest replica's peak."""
+    rows = []
+    for case in (goal("unsafe"), scaled(goal("unsafe"), label="goal, 5,000 ns", namespaces=5_000)):
+        with written(case) as (folder, _):
+            inputs = reading.read_inputs([str(folder)])
+            peak = client_load(engine.analyse_inputs(inputs))["coredns"][1]
+            for capacity in (peak * 101 // 100, peak * 99 // 100):
+                env = dataclasses.replace(inputs.env, coredns=dataclasses.replace(
+                    inputs.env.coredns, capacity_qps=Given(capacity, None)))
+                analysis = engine.analyse_inputs(inputs, env=env)
+                seconds = _median(runs, partial(engine.check_property, analysis, "server-load"))
+                outcome = engine.check_property(analysis, "server-load")
+                evidence = (
+                    f"surge {outcome.counterexample.surge:,}" if outcome.counterexample
+                    else f"worst {outcome.worst_step.get('coredns', 0):,}"
+                )
+                rows.append(LoadPoint(case.label, case.namespaces, case.pods,
+                                      len(analysis.model.flows), peak, capacity,
+                                      outcome.verdict.value, evidence, seconds))
+    return rows
+
+
 def section_reading(runs: int, quick: bool) -> list[Reading]:
     return [Reading(**row) for row in _child("reading", {"runs": runs})]
 
@@ -689,6 +739,13 @@ def render(results: dict[str, Any], extras: dict[str, Any]) -> str:
     if "classes" in results:
         out += ["## classes: 200 names in 4, 8 and 16 name classes", "",
                 classes_table(results["classes"]), ""]
+    if "serverload" in results:
+        out += ["## serverload: server-load at the goal case and at 10x its namespaces", "",
+                tabulate([[p.case, p.namespaces, f"{p.pods:,}", p.flows, f"{p.peak:,}",
+                           f"{p.capacity:,}", p.verdict, p.evidence, f"{p.seconds:.3f}"]
+                          for p in results["serverload"]],
+                         ["case", "ns", "pods", "flows", "peak/s", "capacity/s", "verdict",
+                          "evidence", "solve s"], tablefmt="github"), ""]
     if "reading" in results:
         out += ["## reading", "", tabulate(
             [[r.case, r.what, f"{r.seconds:.2f}"] for r in results["reading"]],
@@ -731,6 +788,7 @@ def main(argv: list[str] | None = None) -> int:
         "grid": section_grid, "goal": section_goal, "tenfold": section_tenfold,
         "unsafe": section_unsafe, "bounded": section_bounded,
         "horizon": section_horizon, "reading": section_reading, "classes": section_classes,
+        "serverload": section_serverload,
     }
     for name in sections:
         results[name] = runners[name](args.runs, args.quick)

@@ -107,18 +107,29 @@ SERVER_LOAD_WHILE_UPSTREAM_HOLDS = (
 )
 
 
+def check_property(
+    analysis: Analysis, prop: Property, *, rlimit: int | None = None, budget: int | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Outcome:
+    """The verdict of one property: ``check`` of the analysis's model for ``prop``."""
+    if prop != analysis.model.property:
+        model = dataclasses.replace(analysis.model, property=prop)
+        analysis = dataclasses.replace(analysis, model=model)
+    return check(analysis, rlimit=rlimit, budget=budget, on_progress=on_progress)
+
+
 def check_properties(
     analysis: Analysis, *, rlimit: int | None = None, budget: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> dict[Property, Outcome]:
     """The verdict of each property the analysis has limits for: upstream-limit always,
     server-load when kalc.yaml gives a server's capacity."""
-    upstream = check(analysis, rlimit=rlimit, budget=budget, on_progress=on_progress)
+    upstream = check_property(analysis, "upstream-limit", rlimit=rlimit, budget=budget,
+                              on_progress=on_progress)
     outcomes: dict[Property, Outcome] = {"upstream-limit": upstream}
     if analysis.model.server_limits:
-        model = dataclasses.replace(analysis.model, property="server-load")
-        load = check(dataclasses.replace(analysis, model=model), rlimit=rlimit, budget=budget,
-                     on_progress=on_progress)
+        load = check_property(analysis, "server-load", rlimit=rlimit, budget=budget,
+                              on_progress=on_progress)
         holds = (Verdict.PROVED, Verdict.SAFE_BOUNDED)
         if load.verdict in holds and upstream.verdict not in holds:
             reason = "; ".join(r for r in (load.reason, SERVER_LOAD_WHILE_UPSTREAM_HOLDS) if r)

@@ -193,7 +193,7 @@ def test_an_internal_error_validates_in_both_formats(capsys, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("kalc_formal.commands.cmd_check.check", broken)
+    monkeypatch.setattr("kalc_formal.commands.cmd_check.check_properties", broken)
     assert main(["check", "examples/small-cluster", "--format", "json"]) == 4
     document = json.loads(capsys.readouterr().out)
     validate(document, "error")

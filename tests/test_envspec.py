@@ -13,6 +13,7 @@ from kalc_formal.config.envspec import (
     Given,
     LookupSpec,
     NameSpec,
+    NodeLocalSection,
     SurgeSection,
     UpstreamSpec,
     parse_env,
@@ -128,7 +129,7 @@ def test_a_pod_selector_joins_namespace_and_namespaces_and_sorts_labels():
 
 
 SECTIONS = {"coredns": CoreDNSSection, "cluster": ClusterSection, "surge": SurgeSection,
-            "check": CheckSection}
+            "check": CheckSection, "nodelocal": NodeLocalSection}
 ITEMS = {"upstreams": UpstreamSpec, "names": NameSpec, "lookups": LookupSpec}
 
 

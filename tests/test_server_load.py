@@ -15,8 +15,19 @@ import jsonschema
 import pytest
 
 from kalc_formal.config.reading import read_inputs
-from kalc_formal.engine import SERVER_LOAD_WHILE_UPSTREAM_HOLDS, analyse_inputs, check_properties
-from kalc_formal.model.flowmodel import Flow, FlowModel, Group, KeyClass, Scope, ServerLimit
+from kalc_formal.engine import (
+    SERVER_LOAD_WHILE_UPSTREAM_HOLDS,
+    analyse_inputs,
+    check_properties,
+)
+from kalc_formal.model.flowmodel import (
+    Flow,
+    FlowModel,
+    Group,
+    KeyClass,
+    Scope,
+    ServerLimit,
+)
 from kalc_formal.model.simulator import Simulator
 from kalc_formal.model.solve import NO_SERVER_LOAD_WITH_OUTAGES, Verdict, decide
 from kalc_formal.views.schemas import load_schema
@@ -48,9 +59,11 @@ def test_an_overload_has_the_smallest_surge_and_replays() -> None:
     outcome = decide(_model(peak=2_000, capacity=1_500), horizon=10)
     assert outcome.verdict is Verdict.UNSAFE
     trace = outcome.counterexample
-    assert trace is not None and trace.length == 1
+    assert trace is not None
+    assert trace.length == 1
     last = trace.steps[-1]
-    assert last.overloaded == ("hot",) and last.server_load["hot"] > 1_500
+    assert last.overloaded == ("hot",)
+    assert last.server_load["hot"] > 1_500
     # 149 web lookups at the replica (x 10) + 5 batch (x 2) = 1,500: one more is over,
     # and the least cluster lookups that give a replica 150 are ceil(150 / 0.11) = 1,364
     assert last.server_load["hot"] == 150 * 10 + 5 * 2
@@ -132,7 +145,8 @@ def test_check_exits_with_the_worst_property_and_reports_both(tmp_path: Path) ->
     assert "capacity at " + str(folder / "kalc.yaml:3:17") in " ".join(text.stdout.split())
     document = json.loads(_cli("check", folder, "--format", "json").stdout)
     jsonschema.validate(document, load_schema("check"))
-    assert document["verdict"] == "proved" and document["overall_verdict"] == "unsafe"
+    assert document["verdict"] == "proved"
+    assert document["overall_verdict"] == "unsafe"
     (load,) = document["properties"]
     assert load["verdict"] == "unsafe"
     assert load["limits"][0]["capacity_per_second"] == 5_000
@@ -153,7 +167,8 @@ def test_sarif_has_a_server_load_result(tmp_path: Path) -> None:
     (run,) = log["runs"]
     assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == ["upstream-limit", "server-load"]
     (result,) = run["results"]
-    assert result["ruleId"] == "server-load" and result["ruleIndex"] == 1
+    assert result["ruleId"] == "server-load"
+    assert result["ruleIndex"] == 1
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(
         "workloads.yaml")
     assert result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == 3
