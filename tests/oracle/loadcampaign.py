@@ -24,12 +24,9 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from kalc_formal.config.reading import read_inputs
-from kalc_formal.engine import analyse_inputs, check_properties
-from kalc_formal.errors import ConfigError, ConfigErrors
-from kalc_formal.model.solve import Outcome, Verdict
-from tests.oracle.campaign import trace_budgets
+from tests.oracle.campaign import check, trace_budgets
 from tests.oracle.gen import render
 from tests.oracle.refsim import Peak, pods_of
 from tests.oracle.schedules import GREEDY, Result, Strategy, random_strategies, run
@@ -113,15 +110,29 @@ def with_capacity(spec: ClusterSpec, server: str, capacity: int) -> ClusterSpec:
     return dataclasses.replace(spec, nodelocal_capacity_qps=capacity, capacity_qps=None)
 
 
-def check_server_load(spec: ClusterSpec, folder: Path) -> Outcome | str:
-    """The checker's server-load outcome on the rendered cluster, or why there is none."""
+@dataclass(frozen=True)
+class LoadVerdict:
+    """The checker's server-load verdict (`check --format json`, `properties`)."""
+
+    verdict: str
+    reason: str = ""
+    worst: int | None = None
+    """The most client queries one step brings to the busiest server (for a proof)."""
+    trace: tuple[dict[str, Any], ...] = ()
+
+
+def check_server_load(spec: ClusterSpec, folder: Path) -> LoadVerdict:
+    """The checker's server-load verdict on the rendered cluster (the command line, in-process)."""
     render(spec, folder)
-    try:
-        outcomes = check_properties(analyse_inputs(read_inputs([str(folder)])))
-    except (ConfigError, ConfigErrors) as error:
-        return f"error: {str(error)[:160]}"
-    outcome = outcomes.get("server-load")
-    return outcome if outcome is not None else "no server-load limit in the model"
+    document = check(folder)
+    properties = [p for p in document.get("properties", []) if p.get("property") == "server-load"]
+    if not properties:
+        reason = str(document.get("reason") or "no server-load limit in the model")
+        return LoadVerdict("error" if document.get("verdict") == "error" else "none", reason[:160])
+    (load,) = properties
+    worsts = [limit["worst_step"] for limit in load["limits"] if limit.get("worst_step") is not None]
+    return LoadVerdict(str(load["verdict"]), str(load.get("reason") or ""),
+                       max(worsts) if worsts else None, tuple(load.get("trace", ())))
 
 
 def falsify_load(spec: ClusterSpec, folder: Path, *, strategies: tuple[Strategy, ...] = LOAD_GREEDY,
@@ -133,11 +144,11 @@ def falsify_load(spec: ClusterSpec, folder: Path, *, strategies: tuple[Strategy,
                          note="every client asks the node's nameservers directly")]
     started = time.perf_counter()
     probe = check_server_load(with_capacity(spec, server, UNREACHABLE), folder / "probe")
-    if isinstance(probe, str) or probe.verdict is not Verdict.PROVED or not probe.worst_step:
-        reason = probe if isinstance(probe, str) else f"{probe.verdict.value}: {probe.reason}"
+    if probe.verdict != "proved" or probe.worst is None:
         return [LoadCase(spec, server, "skipped", UNREACHABLE, None,
-                         time.perf_counter() - started, outcome="skipped", note=reason[:160])]
-    worst = max(probe.worst_step.values())
+                         time.perf_counter() - started, outcome="skipped",
+                         note=f"{probe.verdict}: {probe.reason}"[:160])]
+    worst = probe.worst
     capacities = [worst, worst - 1] if unsafe and worst > 1 else [worst]
     cases = []
     for capacity in capacities:
@@ -151,11 +162,8 @@ def _case(spec: ClusterSpec, server: str, capacity: int, worst: int, folder: Pat
     started = time.perf_counter()
     outcome = check_server_load(spec, folder)
     checker_seconds = time.perf_counter() - started
-    if isinstance(outcome, str):
-        return LoadCase(spec, server, "error", capacity, worst, checker_seconds,
-                        outcome="skipped", note=outcome)
-    case = LoadCase(spec, server, outcome.verdict.value, capacity, worst, checker_seconds)
-    if outcome.verdict not in (Verdict.PROVED, Verdict.UNSAFE):
+    case = LoadCase(spec, server, outcome.verdict, capacity, worst, checker_seconds)
+    if outcome.verdict not in ("proved", "unsafe"):
         case.outcome, case.note = "skipped", outcome.reason[:160]
         return case
     started = time.perf_counter()
@@ -164,10 +172,9 @@ def _case(spec: ClusterSpec, server: str, capacity: int, worst: int, folder: Pat
     def over(result: Result) -> bool:
         return result.load[server].fixed > capacity
 
-    trace = outcome.counterexample
-    if trace is not None:
-        case.trace_load = max(trace.steps[-1].server_load.values())
-        budgets, restarts = _trace_budgets(spec, outcome)
+    if outcome.trace:
+        case.trace_load = max(outcome.trace[-1]["server_load"].values())
+        budgets, restarts = trace_budgets(spec, {"trace": list(outcome.trace)})
         results.append(run(spec, dataclasses.replace(LOAD_GREEDY[0], name="concretised-trace"),
                            budgets=budgets, restart_steps=restarts))
         if over(results[-1]):
@@ -176,7 +183,7 @@ def _case(spec: ClusterSpec, server: str, capacity: int, worst: int, folder: Pat
         for strategy in [*strategies, *(dataclasses.replace(s, split="flow", saving=False)
                                         for s in random_strategies(random_count, seed))]:
             results.append(run(spec, strategy))
-            if outcome.verdict is Verdict.UNSAFE and over(results[-1]):
+            if outcome.verdict == "unsafe" and over(results[-1]):
                 break
     case.schedules = len(results)
     case.best = max(results, key=lambda r: (r.load[server].fixed, r.load[server].sliding))
@@ -184,7 +191,7 @@ def _case(spec: ClusterSpec, server: str, capacity: int, worst: int, folder: Pat
     peak = case.best.load[server]
     sliding = max(r.load[server].sliding for r in results)
     case.step_load = max(r.step_load[server] for r in results)
-    if outcome.verdict is Verdict.PROVED:
+    if outcome.verdict == "proved":
         case.bunched_step_load = run(spec, BUNCHED).step_load[server]
         case.outcome = ("false-proof-step" if case.step_load > capacity else
                         "false-proof" if peak.fixed > capacity else
@@ -194,11 +201,3 @@ def _case(spec: ClusterSpec, server: str, capacity: int, worst: int, folder: Pat
     else:
         case.outcome = "confirmed" if peak.fixed > capacity else "false-alarm"
     return case
-
-
-def _trace_budgets(spec: ClusterSpec, outcome: Outcome) -> tuple[dict[int, dict[tuple[str, str], int]], list[int]]:
-    """The counterexample as the upstream campaign's JSON trace shape, then its budgets."""
-    assert outcome.counterexample is not None
-    steps = [{"t": step.t, "lookups": dict(step.lookups), "restarted": list(step.restarted)}
-             for step in outcome.counterexample.steps]
-    return trace_budgets(spec, {"trace": steps})
