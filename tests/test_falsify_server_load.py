@@ -86,11 +86,17 @@ def test_the_per_flow_split_keeps_each_flows_share() -> None:
 
 
 def _straddle_proof(tmp_path: Path) -> tuple[ClusterSpec, int]:
-    spec = _spec(capacity_qps=100)
+    """The tightest capacity the checker proves: its worst step. It counts a query sent
+    after earlier replies in the steps it may land in, so it is above the 100 client
+    queries that one step's lookups bring."""
+    probe = check_server_load(_spec(capacity_qps=1_000_000), tmp_path / "probe")
+    assert probe.verdict == "proved"
+    assert probe.worst is not None
+    spec = _spec(capacity_qps=probe.worst)
     outcome = check_server_load(spec, tmp_path / spec.name)
     assert outcome.verdict == "proved"
-    assert outcome.worst == 100
-    return spec, 100
+    assert outcome.worst == probe.worst > 100
+    return spec, probe.worst
 
 
 STRADDLE = Strategy("straddle", timing="straddle", split="flow")
@@ -98,25 +104,23 @@ STRADDLE = Strategy("straddle", timing="straddle", split="flow")
 name's A and AAAA go out after the upstream's 20 ms reply, in second 1), step 1's at its start."""
 
 
-def test_the_checkers_count_per_step_holds(tmp_path: Path) -> None:
+def test_the_lookups_of_one_step_bring_100_client_queries(tmp_path: Path) -> None:
     spec, capacity = _straddle_proof(tmp_path)
-    assert run(spec, STRADDLE).step_load["coredns"] == capacity
+    assert run(spec, STRADDLE).step_load["coredns"] == 100 < capacity
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server-load counts all of a lookup's client queries in the step it starts; a lookup "
-    "started late in second 0 whose ec2.internal candidate misses sends the bare name's A and "
-    "AAAA in second 1, beside all of step 1's: 120 client queries in second [1, 2) against a "
-    "proved 100 (the model needs a window of two steps, or the queries after an upstream "
-    "wait counted in the next step too)"))
 def test_a_proved_capacity_holds_in_every_fixed_second(tmp_path: Path) -> None:
+    """Found by this campaign: a proof that counted a lookup's queries in its own step
+    only was exceeded (120 against 100) in the second after a straddling lookup."""
     spec, capacity = _straddle_proof(tmp_path)
-    assert run(spec, STRADDLE).load["coredns"].fixed <= capacity
+    assert run(spec, STRADDLE).load["coredns"].fixed == 120 <= capacity
 
 
 def test_a_sliding_second_can_hold_two_steps(tmp_path: Path) -> None:
-    spec, capacity = _straddle_proof(tmp_path)
-    assert run(spec, STRADDLE).load["coredns"].sliding == 2 * capacity
+    """server-load bounds each step (a fixed second); a sliding second can hold the
+    lookups of two steps."""
+    spec, _ = _straddle_proof(tmp_path)
+    assert run(spec, STRADDLE).load["coredns"].sliding == 200
 
 
 # --- generated clusters -------------------------------------------------------------------------
@@ -149,6 +153,6 @@ def test_pods_that_bunch_their_lookups_exceed_the_node_share_the_model_assumes(t
     spec = random_spec(random.Random(1009), 1009)
     (proof,) = falsify_load(spec, tmp_path, strategies=LOAD_GREEDY[:1], random_count=0,
                             unsafe=False)
-    assert (proof.verdict, proof.capacity, proof.server) == ("proved", 30, "nodelocal")
+    assert (proof.verdict, proof.server) == ("proved", "nodelocal")
     assert proof.step_load == 30, proof.line()
     assert proof.bunched_step_load == 50
