@@ -291,6 +291,13 @@ BLIPS_ENV = INCIDENT_ENV.replace(
     "surge:\n  max_steps: 0         # no surge: baseline load only\ncheck:\n",
 )
 
+CAPACITY_ENV = INCIDENT_ENV.replace(
+    "coredns:\n",
+    "coredns:\n"
+    "  capacity_qps: 5000  # client queries/s one replica serves: Alibaba's managed CoreDNS\n"
+    "                      # figure (I4); measure your own. Decides server-load.\n",
+)
+
 NAMESPACES = 400
 PODS_PER_NAMESPACE = 25
 MAX_PODS_PER_NAMESPACE = 75
@@ -299,7 +306,7 @@ COREDNS_REPLICAS = 30
 
 def main() -> None:
     common = {"workloads.yaml": workloads(NAMESPACES, PODS_PER_NAMESPACE, MAX_PODS_PER_NAMESPACE),
-              "kalc.yaml": INCIDENT_ENV}
+              "kalc.yaml": CAPACITY_ENV}
     write("datadog-autopath", {
         "coredns-configmap.yaml": corefile_configmap(COREFILE_AUTOPATH),
         "coredns.yaml": coredns("1.11.1", COREDNS_REPLICAS),

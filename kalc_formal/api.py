@@ -54,8 +54,12 @@ from kalc_formal.config.reading import (
     dns_workloads,
     read_inputs,
 )
-from kalc_formal.engine import CheckOptions, analyse_inputs, input_settings
-from kalc_formal.engine import check as check_analysis
+from kalc_formal.engine import (
+    CheckOptions,
+    analyse_inputs,
+    check_properties,
+    input_settings,
+)
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.model.flowmodel import Property
 from kalc_formal.model.solve import Outcome, Verdict
@@ -67,9 +71,11 @@ from kalc_formal.views.capacity import (
 )
 from kalc_formal.views.diff import render_text as render_diff
 from kalc_formal.views.report import PROPERTY, as_json, render_text, verdict_line
+from kalc_formal.views.serverload import SERVER_LOAD, summary, worst
 
-PROPERTIES = (PROPERTY,)
-"""The properties ``check`` can decide (kalc.yaml's ``check.property``)."""
+PROPERTIES = (PROPERTY, SERVER_LOAD)
+"""The properties ``check`` can decide: upstream-limit always, server-load where kalc.yaml
+gives a capacity (``coredns.capacity_qps``, ``nodelocal.capacity_qps``)."""
 GROWTH_PARAMETERS = tuple(p.value for p in Parameter)
 """The parameters :meth:`Cluster.capacity` varies and :meth:`Cluster.with_overrides` sets."""
 MAX_HORIZON = 10_000
@@ -449,10 +455,11 @@ class CheckResult:
 
 
 def check(
-    cluster: Cluster, *, property: str = PROPERTY, env: EnvArg = None,
+    cluster: Cluster, *, property: str | None = None, env: EnvArg = None,
     horizon: int | None = None, rlimit: int | None = None, budget: int | None = None,
 ) -> CheckResult:
-    """Decide whether ``property`` can be violated in ``cluster``.
+    """Decide whether ``property`` can be violated in ``cluster`` (None: every property
+    the cluster has limits for, as ``kalc-formal check`` does; the verdict is the worst).
 
     ``env`` replaces the cluster's kalc.yaml for this check; ``horizon`` (steps),
     ``rlimit`` (Z3 units per query) and ``budget`` (for the whole check) are those
@@ -463,24 +470,30 @@ def check(
     >>> result.verdict.value, result.ok
     ('proved', True)
     """
-    cluster, analysis, outcome = _decided(
+    cluster, analysis, outcomes = _decided(
         "check", cluster, property, env, horizon, rlimit, budget,
     )
-    return result_of(analysis, outcome, cluster)
+    return result_of(analysis, outcomes["upstream-limit"], cluster, outcomes.get("server-load"),
+                     only=property)
 
 
 def _decided(
-    caller: str, cluster: Cluster, property: str, env: EnvArg, horizon: int | None,
+    caller: str, cluster: Cluster, property: str | None, env: EnvArg, horizon: int | None,
     rlimit: int | None, budget: int | None,
-) -> tuple[Cluster, Analysis, Outcome]:
+) -> tuple[Cluster, Analysis, dict[Property, Outcome]]:
     cluster, options = _prepared(caller, cluster, property, env, horizon, rlimit, budget)
     analysis = analyse_inputs(cluster._inputs, horizon=options.horizon)
-    return cluster, analysis, check_analysis(analysis, rlimit=options.rlimit,
-                                             budget=options.budget)
+    if property == SERVER_LOAD and not analysis.model.server_limits:
+        raise InvalidArgument(
+            f"{caller}: property='server-load' needs a capacity in kalc.yaml "
+            "(coredns.capacity_qps or nodelocal.capacity_qps) for a server the clients ask"
+        )
+    return cluster, analysis, check_properties(analysis, rlimit=options.rlimit,
+                                               budget=options.budget)
 
 
 def _prepared(
-    caller: str, cluster: Cluster, property: str, env: EnvArg, horizon: int | None,
+    caller: str, cluster: Cluster, property: str | None, env: EnvArg, horizon: int | None,
     rlimit: int | None, budget: int | None,
 ) -> tuple[Cluster, CheckOptions]:
     """The cluster under ``env`` and the check's options, each argument checked."""
@@ -489,7 +502,7 @@ def _prepared(
             f"{caller}: a Cluster from kalc_formal.load or load_objects, not "
             f"{type(cluster).__name__}"
         )
-    if property not in PROPERTIES:
+    if property is not None and property not in PROPERTIES:
         raise InvalidArgument(f"property={property!r}: one of {', '.join(PROPERTIES)}")
     horizon = _count("horizon", horizon, MAX_HORIZON)
     rlimit = _count("rlimit", rlimit)
@@ -527,10 +540,17 @@ class DiffResult:
     after: CheckResult
     changes: tuple[FactChange, ...]
     report: str = field(repr=False)
+    server_load_movement: Movement | None = None
+    """server-load's movement (None: neither side gives a capacity)."""
+    overall: Movement | None = None
+    """The worst movement over the properties (``kalc-formal diff`` exits on it)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "movement": self.movement.value,
+            "overall_movement": (self.overall or self.movement).value,
+            **({"server_load_movement": self.server_load_movement.value}
+               if self.server_load_movement is not None else {}),
             "before": self.before.to_json(),
             "after": self.after.to_json(),
             "changes": [dataclasses.asdict(c) for c in self.changes],
@@ -538,7 +558,7 @@ class DiffResult:
 
 
 def diff(
-    before: Cluster, after: Cluster, *, property: str = PROPERTY, env: EnvArg = None,
+    before: Cluster, after: Cluster, *, property: str | None = None, env: EnvArg = None,
     horizon: int | None = None, rlimit: int | None = None, budget: int | None = None,
 ) -> DiffResult:
     """Check both sides of a change with the same options and compare them, as
@@ -553,16 +573,21 @@ def diff(
     sides = []
     checked = []
     for label, cluster in (("before", before), ("after", after)):
-        cluster, analysis, outcome = _decided(
+        cluster, analysis, outcomes = _decided(
             "diff", cluster, property, env, horizon, rlimit, budget,
         )
+        outcome, server_load = outcomes["upstream-limit"], outcomes.get("server-load")
+        if property == PROPERTY:
+            server_load = None
         shown = ", ".join(cluster.sources[:3]) + (", ..." if len(cluster.sources) > 3 else "")
-        sides.append(Side(shown or label, analysis, outcome, facts(cluster._inputs, analysis)))
-        checked.append(result_of(analysis, outcome, cluster))
+        sides.append(Side(shown or label, analysis, outcome, facts(cluster._inputs, analysis),
+                          server_load=server_load))
+        checked.append(result_of(analysis, outcome, cluster, server_load))
     comparison = compare_sides(sides[0], sides[1])
     return DiffResult(
         comparison.movement, checked[0], checked[1],
         tuple(_fact_change(c) for c in comparison.changes), render_diff(comparison),
+        comparison.server_load_movement, comparison.overall,
     )
 
 
@@ -588,13 +613,23 @@ def _count(name: str, value: int | None, most: int | None = None) -> int | None:
     return value
 
 
-def result_of(analysis: Analysis, outcome: Outcome, cluster: Cluster) -> CheckResult:
-    """The typed result of a check (built from the same JSON the command line prints)."""
-    data = as_json(analysis, outcome)
+def result_of(
+    analysis: Analysis, outcome: Outcome, cluster: Cluster, server_load: Outcome | None = None,
+    *, only: str | None = None,
+) -> CheckResult:
+    """The typed result of a check (built from the same JSON the command line prints):
+    ``outcome`` is upstream-limit's, ``server_load`` server-load's when decided; ``only``
+    names the one property the result's verdict is about (None: the worst of both)."""
+    data = as_json(analysis, outcome, server_load)
     counterexample = outcome.counterexample is not None
+    properties = [PropertyResult(PROPERTY, outcome.verdict, verdict_line(analysis, outcome))]
+    if server_load is not None:
+        properties.append(PropertyResult(SERVER_LOAD, server_load.verdict,
+                                         f"{SERVER_LOAD}: {summary(analysis, server_load)}"))
+    chosen = [p for p in properties if only is None or p.property == only]
     return CheckResult(
-        verdict=outcome.verdict,
-        properties=(PropertyResult(PROPERTY, outcome.verdict, verdict_line(analysis, outcome)),),
+        verdict=worst([p.verdict for p in chosen]),
+        properties=tuple(chosen),
         horizon=data["horizon"],
         step_seconds=data["step_seconds"],
         coredns_version=data["coredns_version"],
@@ -613,7 +648,7 @@ def result_of(analysis: Analysis, outcome: Outcome, cluster: Cluster) -> CheckRe
         unmodelled=tuple(Unmodelled(**u) for u in data["unmodelled"]),
         sources=cluster.sources,
         overrides=cluster.overrides,
-        report=render_text(analysis, outcome),
+        report=render_text(analysis, outcome, server_load),
         _json=data,
     )
 
@@ -755,7 +790,7 @@ def _capacity(
     step = input_settings(inputs, horizon=options.horizon).step
 
     def typed(found: Edge, fixed: Mapping[Parameter, float]) -> CapacityEdge:
-        return _edge_result(found, fixed, cluster, grow, options, step)
+        return _edge_result(found, fixed, cluster, grow, options, step, property)
 
     if rows is None:
         found = [edge_within(decide, inputs, p, bounds, max_checks=max_checks)
@@ -778,6 +813,7 @@ def _capacity(
 def _edge_result(
     found: Edge, fixed: Mapping[Parameter, float], cluster: Cluster,
     grow: Callable[[Mapping[Parameter, float]], Inputs], options: CheckOptions, step: int,
+    property: str,
 ) -> CapacityEdge:
     """The typed edge; the check past it is analysed again (the same analysis the search
     decided) so that its result carries the replayed counterexample."""
@@ -786,7 +822,13 @@ def _edge_result(
         values = {**fixed, found.parameter: found.beyond}
         inputs = grow(values)
         analysis = analyse_inputs(inputs, horizon=options.horizon)
-        not_proved = result_of(analysis, found.beyond_outcome, _grown(cluster, values, inputs))
+        grown = _grown(cluster, values, inputs)
+        if property == SERVER_LOAD:
+            upstream = check_properties(analysis, rlimit=options.rlimit, budget=options.budget)
+            not_proved = result_of(analysis, upstream["upstream-limit"], grown,
+                                   found.beyond_outcome, only=SERVER_LOAD)
+        else:
+            not_proved = result_of(analysis, found.beyond_outcome, grown, only=PROPERTY)
     return CapacityEdge(
         found.parameter.value, found.current, found.safe, found.beyond, not_proved,
         found.exact, found.limit,

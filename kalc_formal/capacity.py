@@ -61,8 +61,12 @@ def decider(inputs: Inputs, options: CheckOptions, prop: Property = "upstream-li
     return decide
 
 
-def edges(inputs: Inputs, parameters: Sequence[Parameter], options: CheckOptions) -> list[Edge]:
-    decide = decider(inputs, options)
+def edges(
+    inputs: Inputs, parameters: Sequence[Parameter], options: CheckOptions,
+    prop: Property = "upstream-limit",
+) -> list[Edge]:
+    """Each parameter's edge for ``prop``, over the search's own range."""
+    decide = decider(inputs, options, prop)
     return [edge_within(decide, inputs, parameter, None) for parameter in parameters]
 
 

@@ -20,7 +20,7 @@ from kalc_formal.config.reading import (
 from kalc_formal.config.settings import CheckSettings, decide_settings
 from kalc_formal.coredns.plans import setup_from_config
 from kalc_formal.coredns.server import ServerSetup
-from kalc_formal.errors import ConfigError, ConfigErrors
+from kalc_formal.errors import ConfigError, ConfigErrors, InvalidArgument
 from kalc_formal.model.flowmodel import Property
 from kalc_formal.model.solve import Outcome, ProgressCallback, Verdict, decide
 
@@ -112,6 +112,11 @@ def check_property(
     on_progress: ProgressCallback | None = None,
 ) -> Outcome:
     """The verdict of one property: ``check`` of the analysis's model for ``prop``."""
+    if prop == "server-load" and not analysis.model.server_limits:
+        raise InvalidArgument(
+            "server-load needs a capacity in kalc.yaml (coredns.capacity_qps or "
+            "nodelocal.capacity_qps) for a server the clients ask"
+        )
     if prop != analysis.model.property:
         model = dataclasses.replace(analysis.model, property=prop)
         analysis = dataclasses.replace(analysis, model=model)

@@ -92,6 +92,7 @@ def inspect_inputs(inputs: Inputs) -> Inspection:
         if corefile is not None:
             notices += [Notice("corefile", w) for w in corefile.warnings]
     notices += [Notice("corefile", w) for w in inputs.env_warnings]
+    notices += [Notice("kube-dns", n.message, n.span) for n in inputs.node_cache_notes]
     notices += [Notice("cluster", n.message, n.span) for n in inputs.cluster.notes]
     excluded = {id(w) for w in dns_workloads(inputs.cluster)}
     clients = [w for w in inputs.cluster.workloads if id(w) not in excluded]

@@ -104,10 +104,20 @@ def test_a_cache_ttl_change_is_listed_with_both_lines(tmp_path, capsys):
 def test_both_unsafe_shows_how_the_margin_moved(capsys):
     code, out, _ = run(capsys, EXAMPLES / "datadog-autopath-off", EXAMPLES / "datadog-autopath")
     assert code == 0
-    assert out.startswith("diff: not fixed")
+    assert out.startswith("diff: still-unsafe — upstream-limit: still-unsafe, server-load: fix\n")
     margin = out.split("How the margin moved")[1]
     assert "before: surge" in margin
     assert "after: surge" in margin
+    load = out.split("server-load (client queries at the busiest server")[1]
+    assert "before  unsafe — the busiest CoreDNS replica takes" in load
+    assert "after   proved — the busiest CoreDNS replica takes at most 2,640" in load
+    assert "server-load's counterexample" in load
+
+
+def test_the_incidents_reverse_is_a_server_load_regression(capsys):
+    code, out, _ = run(capsys, EXAMPLES / "datadog-autopath", EXAMPLES / "datadog-autopath-off")
+    assert code == 1
+    assert out.startswith("diff: regression — upstream-limit: still-unsafe, server-load: regression\n")
 
 
 def test_an_unknown_side_claims_nothing_and_exits_3(capsys):

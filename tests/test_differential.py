@@ -97,7 +97,8 @@ def flow_models(draw):
     server_limits = tuple(
         ServerLimit(
             f"l{g.id}", g.id, draw(st.integers(0, 60)),
-            tuple((f.id, draw(st.integers(0, 4))) for f in flows if draw(st.booleans())),
+            tuple((f.id, draw(st.integers(0, 2)), draw(st.integers(0, 4)))
+                  for f in flows if draw(st.booleans())),
         )
         for g in groups if draw(st.booleans())
     )

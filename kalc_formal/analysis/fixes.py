@@ -202,7 +202,7 @@ def _replicas_needed(analysis: Analysis, skew: Fraction) -> int:
         needed = math.ceil(packets * share / tightest) if tightest > 0 else 0
     for limit in model.server_limits:
         if analysis.groups[limit.group].server == "coredns" and limit.limit > 0:
-            queries = sum(n * peak[f] for f, n in limit.client_queries)
+            queries = sum(n * (delay + 1) * peak[f] for f, delay, n in limit.client_queries)
             needed = max(needed, math.ceil(queries * share / limit.limit))
     return needed
 

@@ -9,7 +9,9 @@ cache keys and upstream packets that result. See specs/model.md section 1.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 
 from kalc_formal.analysis.keyclasses import KeyInfo
 from kalc_formal.analysis.lookups import ClientLookups
@@ -138,20 +140,25 @@ class _Analyser:
                 f"2 s once the upstream is marked down; {origin}",
             )
 
-    def _in_flight_steps(self) -> int:
-        """Steps after its miss that an answer may still be on its way: the assumed
-        reply time, else forward's read timeout (a later answer is a failure, E5)."""
+    def _reply_seconds(self) -> Fraction:
+        """The longest an answer may take: the assumed reply time, else forward's read
+        timeout (a later answer is a failure, E5)."""
         arrivals = self.settings.arrivals
         if arrivals is not None:
-            return math.ceil(arrivals.reply_seconds / self.settings.step)
+            return arrivals.reply_seconds
         setups = [setup for setup in (self.coredns, self.nodelocal) if setup is not None]
         timeouts = [f.read_timeout for setup in setups for f in forwards(setup).values()]
-        longest = max(timeouts, default=DEFAULT_READ_TIMEOUT)
-        self.settings.recorder.note(
-            "upstream reply time", f"up to {longest:g} s", "default",
-            "an answer may come up to forward's read timeout after its query, and the queries "
-            "for its key miss until then (E5, D10); a slower upstream is an outage",
-        )
+        return Fraction(str(max(timeouts, default=DEFAULT_READ_TIMEOUT)))
+
+    def _in_flight_steps(self) -> int:
+        """Steps after its miss that an answer may still be on its way (D10)."""
+        longest = self._reply_seconds()
+        if self.settings.arrivals is None:
+            self.settings.recorder.note(
+                "upstream reply time", f"up to {float(longest):g} s", "default",
+                "an answer may come up to forward's read timeout after its query, and the "
+                "queries for its key miss until then (E5, D10); a slower upstream is an outage",
+            )
         return math.ceil(longest / self.settings.step)
 
     def _result(self) -> Analysis:
@@ -199,10 +206,20 @@ class _Analyser:
             settings=self.settings, pod_classes=tuple(self.classes),
         )
 
+    def _arrival_delay(self, rounds: int, upstream_rounds: int, reply_seconds: Fraction) -> int:
+        """The most steps after its lookup's step a client query may arrive: it waits for
+        ``rounds`` rounds of replies, ``upstream_rounds`` of them up to the upstream's
+        reply time each, the others answered by the server itself, within one step in all
+        (the note ``local answers``)."""
+        if not rounds:
+            return 0
+        return math.ceil(upstream_rounds * reply_seconds / self.settings.step) + 1
+
     def _server_limits(self) -> tuple[ServerLimit, ...]:
         """The capacity of the busiest replica (or node-local cache) of each server
         kalc.yaml gives one for: its load is its share of the client queries of the
         flows that ask it."""
+        reply_seconds = self._reply_seconds()
         capacities = {
             "coredns": self.settings.capacity_qps,
             "nodelocal": self.settings.nodelocal_capacity_qps,
@@ -213,15 +230,26 @@ class _Analyser:
             if capacity is None or group.key.others:
                 continue
             queries = tuple(
-                (flow.id, len(info.client_queries))
+                (flow.id, delay, count)
                 for flow in self.lookups.flows
                 if (info := self.lookups.flow_info[flow.id]).server == group.key.server
+                for delay, count in sorted(Counter(
+                    self._arrival_delay(rounds, upstream_rounds, reply_seconds)
+                    for rounds, upstream_rounds in info.client_query_waits
+                ).items())
             )
             if not queries:
                 continue
             limits.append(ServerLimit(
                 group.key.id, group.key.id, capacity * self.settings.step, queries, group.label,
             ))
+        if any(delay for limit in limits for _, delay, _ in limit.client_queries):
+            self.settings.recorder.note(
+                "local answers", "within 1 step per lookup", "default",
+                "server-load: a client query sent after earlier replies may arrive in a later "
+                "step than its lookup's: up to the upstream reply time per round that may go "
+                "upstream, and the server's own answers of one lookup within one step in all",
+            )
         served = {limit.group for limit in limits}
         if self.settings.nodelocal_capacity_qps is not None and "nodelocal" not in served:
             self.notes.append(

@@ -169,6 +169,8 @@ class ClientLookups:
             flow_id, pod_class.label, len(pod_class.namespaces), pod_class.pods_base,
             pod_class.pods_peak, name.label, name.count, rate, surge, libc.value, kind,
             tuple(queries), cold, pod_class.spans,
+            tuple(query_waits(trace.packets, lambda p: upstream_packets(
+                served[(p.qname, p.qtype)][1]) > 0)),
         )
 
     def _followups(
@@ -302,6 +304,29 @@ class ClientLookups:
             return Served(served.reply, ())
 
         return relay
+
+
+def query_waits(
+    packets: Sequence[Packet], needs_upstream: Callable[[Packet], bool]
+) -> list[tuple[int, int]]:
+    """Per packet, the earlier rounds it waits for and how many of those hold a query
+    that may wait for an upstream. A round is a run of packets sent together for one
+    name (A and AAAA side by side), as in ``shifted_times``."""
+    waits: list[tuple[int, int]] = []
+    round_key: tuple[float, str] | None = None
+    members: set[str] = set()
+    rounds = upstream_rounds = 0
+    current_upstream = False
+    for packet in packets:
+        if not (round_key == (packet.time, packet.qname) and packet.qtype not in members):
+            if round_key is not None:
+                rounds += 1
+                upstream_rounds += current_upstream
+            round_key, members, current_upstream = (packet.time, packet.qname), set(), False
+        members.add(packet.qtype)
+        current_upstream = current_upstream or needs_upstream(packet)
+        waits.append((rounds, upstream_rounds))
+    return waits
 
 
 def shifted_times(packets: Sequence[Packet], failed: set[tuple[str, str]], wait: float) -> list[float]:

@@ -31,6 +31,10 @@ class FlowInfo:
     client_queries: tuple[str, ...]
     upstream_cold: int
     spans: tuple[Span, ...] = ()
+    client_query_waits: tuple[tuple[int, int], ...] = ()
+    """Per client query, the rounds of the lookup's queries it waits for before it is
+    sent, and how many of them may wait for an upstream (0, 0: sent as the lookup
+    starts; A and AAAA of one name are one round)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,8 +52,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help="manifest files or folders, a Corefile, or - for stdin")
     add_check_options(parser, formats=("text", "json", "sarif"))
     parser.add_argument("--corefile-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="a value for the Corefile's {$NAME} and {%%NAME%%} (over the CoreDNS "
-                        "container's env; kalc-formal's own environment is never read)")
+                        help="a value for the Corefiles' {$NAME} and {%%NAME%%} (over the CoreDNS "
+                        "and node-cache containers' env; kalc-formal's own environment is never "
+                        "read)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress line on stderr (shown only on a terminal, after 1 s)")
     parser.add_argument("--suggest", action="store_true",
@@ -124,29 +125,32 @@ def run(args: argparse.Namespace) -> int:
             )
         outcome, server_load = outcomes["upstream-limit"], outcomes.get("server-load")
         suggestions = _suggestions(args, inputs, analysis, *outcomes.values())
-        capacity = _capacity(args, inputs)
+        capacity = _capacity(args, inputs, "upstream-limit")
+        load_capacity = _capacity(args, inputs, "server-load") if server_load is not None else None
         reliance = _reliance(args, inputs, outcomes)
     if args.format == "json":
-        text = render_json(analysis, outcome, capacity=capacity, suggestions=suggestions,
+        text = render_json(analysis, outcome, capacity=capacity, load_capacity=load_capacity,
+                           suggestions=suggestions,
                            server_load=server_load, reliance=reliance)
     elif args.format == "sarif":
         text = render_sarif(analysis, outcome, inputs, tool_version=__version__,
                             server_load=server_load)
     else:
         text = shown_lines(render_text(
-            analysis, outcome, capacity=capacity, suggestions=suggestions, patch_dir=args.patch_dir,
+            analysis, outcome, capacity=capacity, load_capacity=load_capacity,
+            suggestions=suggestions, patch_dir=args.patch_dir,
             server_load=server_load, reliance=reliance,
         ))
     sys.stdout.write(redact(text, inputs.secrets))
     return EXIT_CODES[worst([o.verdict for o in outcomes.values()])]
 
 
-def _capacity(args: argparse.Namespace, inputs: Inputs) -> list[Edge] | None:
+def _capacity(args: argparse.Namespace, inputs: Inputs, prop: Property) -> list[Edge] | None:
     if not getattr(args, "capacity", None):
         return None
     parameters = [parse_parameter(p.strip()) for p in args.capacity.split(",") if p.strip()]
     options = CheckOptions(horizon=args.horizon, rlimit=args.rlimit, budget=args.budget)
-    return edges(inputs, parameters, options)
+    return edges(inputs, parameters, options, prop)
 
 
 def _reliance(

@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from kalc_formal.commands.cmd_check import EXIT_CODES, _positive
-from kalc_formal.config.corefile_env import redact, redacting
+from kalc_formal.config.corefile_env import parse_assignments, redact, redacting
 from kalc_formal.config.reading import read_inputs
 from kalc_formal.engine import analyse_inputs, check
 from kalc_formal.errors import KalcError
@@ -43,6 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         help=f"Z3's resource budget per query (default {DEFAULT_RLIMIT:,})")
     parser.add_argument("--budget", type=_positive, metavar="N", default=DEFAULT_BUDGET,
                         help=f"Z3's resource budget for each folder's check (default {DEFAULT_BUDGET:,})")
+    parser.add_argument("--corefile-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a value for the Corefiles' {$NAME} and {%%NAME%%} in every folder "
+                        "(over the CoreDNS and node-cache containers' env; kalc-formal's own "
+                        "environment is never read), as for check")
     parser.set_defaults(run=run)
 
 
@@ -64,10 +68,11 @@ def cluster_folders(files: Iterable[str], root: Path) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    corefile_env = parse_assignments(args.corefile_env)
     folders = cluster_folders(args.files, Path.cwd())
     codes = []
     for folder in folders:
-        codes.append(_check_folder(str(folder), args))
+        codes.append(_check_folder(str(folder), args, corefile_env))
     if not folders:
         print("kalc-formal: no changed file is in a cluster folder (one with a kalc.yaml)")
     for code in (EXIT_BAD_INPUT, EXIT_CODES[Verdict.UNSAFE], EXIT_CODES[Verdict.UNKNOWN]):
@@ -76,10 +81,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_folder(folder: str, args: argparse.Namespace) -> int:
+def _check_folder(folder: str, args: argparse.Namespace, corefile_env: Mapping[str, str]) -> int:
     secrets: tuple[str, ...] = ()
     try:
-        inputs = read_inputs([folder])
+        inputs = read_inputs([folder], corefile_env=corefile_env)
         secrets = inputs.secrets
         with redacting(secrets):
             analysis = analyse_inputs(inputs)

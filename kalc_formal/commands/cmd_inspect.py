@@ -29,8 +29,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--coredns-version", metavar="V", help="e.g. 1.14.6")
     parser.add_argument("--format", default="text", choices=["text", "json"])
     parser.add_argument("--corefile-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="a value for the Corefile's {$NAME} and {%%NAME%%} (over the CoreDNS "
-                        "container's env; kalc-formal's own environment is never read)")
+                        help="a value for the Corefiles' {$NAME} and {%%NAME%%} (over the CoreDNS "
+                        "and node-cache containers' env; kalc-formal's own environment is never "
+                        "read)")
     parser.add_argument("--allow-outside-root", action="store_true",
                         help="follow links and imports that leave the input folders")
     parser.set_defaults(run=run)

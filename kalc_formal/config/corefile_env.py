@@ -1,7 +1,8 @@
 """The environment a Corefile's ``{$NAME}`` and ``{%NAME%}`` read (A14).
 
 CoreDNS takes them from its own process, so kalc-formal takes them from the CoreDNS
-container's ``env`` and ``envFrom`` in the input's Deployment
+container's ``env`` and ``envFrom`` in the input's Deployment (for the NodeLocal DNSCache
+Corefile, from the node-cache container of its DaemonSet: node-cache is a CoreDNS build)
 (:mod:`kalc_formal.kubernetes.environment`), then from ``--corefile-env NAME=VALUE``
 (which wins), and never from its own process environment. A name the Corefile uses whose
 value cannot be known is unset, as in CoreDNS, with a warning that says why.
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from kalc_formal.coredns.corefile import Corefile
 from kalc_formal.errors import ConfigError, ConfigErrors, InvalidArgument, KalcError
 from kalc_formal.kubernetes.cluster import Cluster
-from kalc_formal.kubernetes.environment import ENV_NAME
+from kalc_formal.kubernetes.environment import ENV_NAME, ContainerEnv
 from kalc_formal.source import shown
 
 REDACTED = "<value of a Secret, not shown>"
@@ -37,6 +38,10 @@ class CorefileEnvironment:
     values: Mapping[str, str]
     secrets: tuple[str, ...]
     cluster: Cluster
+    container: ContainerEnv | None = None
+    """The container whose env the Corefile reads (CoreDNS's, or node-cache's)."""
+    server: str = "CoreDNS"
+    """Who reads the Corefile, as messages name it."""
 
 
 def parse_assignments(items: Sequence[str]) -> dict[str, str]:
@@ -53,11 +58,23 @@ def parse_assignments(items: Sequence[str]) -> dict[str, str]:
 
 def corefile_environment(cluster: Cluster, given: Mapping[str, str]) -> CorefileEnvironment:
     """The CoreDNS container's known variables, overridden by ``given``."""
-    env = cluster.coredns_env
+    return _environment(cluster, cluster.coredns_env, given, "CoreDNS")
+
+
+def node_cache_environment(cluster: Cluster, given: Mapping[str, str]) -> CorefileEnvironment:
+    """The node-cache container's known variables (NodeLocal DNSCache is a CoreDNS build:
+    its Corefile's ``{$NAME}`` read its own process's environment), overridden by ``given``."""
+    local = cluster.node_local_dns[0].env if cluster.node_local_dns else None
+    return _environment(cluster, local, given, "node-cache")
+
+
+def _environment(
+    cluster: Cluster, env: ContainerEnv | None, given: Mapping[str, str], server: str,
+) -> CorefileEnvironment:
     values = dict(env.values()) if env is not None else {}
     secrets = env.secret_values() if env is not None else ()
     values.update(given)
-    return CorefileEnvironment(values, secrets, cluster)
+    return CorefileEnvironment(values, secrets, cluster, env, server)
 
 
 def environment_warnings(environment: CorefileEnvironment, corefile: Corefile | None) -> tuple[str, ...]:
@@ -70,17 +87,20 @@ def environment_warnings(environment: CorefileEnvironment, corefile: Corefile | 
 
 
 def _unset(environment: CorefileEnvironment, name: str) -> str:
-    env = environment.cluster.coredns_env
+    env = environment.container
+    server = environment.server
     variable = env.variables.get(name) if env is not None else None
     if variable is not None:
         why = f"comes from {variable.origin} (at {variable.span}), and {variable.unresolved}"
     elif env is not None and env.unknown_sources:
-        why = "is not in the CoreDNS container's env; it may come from " + "; ".join(env.unknown_sources)
+        why = f"is not in the {server} container's env; it may come from " + "; ".join(env.unknown_sources)
     elif env is not None:
-        why = f"is not set in the CoreDNS container's env (container at {env.span})"
+        why = f"is not set in the {server} container's env (container at {env.span})"
     else:
-        why = "has no value: the input has no CoreDNS Deployment to read its env from"
-    return (f"Corefile environment variable {shown(name)} {why}: it reads as empty, as CoreDNS "
+        workload = "Deployment" if server == "CoreDNS" else "DaemonSet"
+        why = f"has no value: the input has no {server} {workload} to read its env from"
+    corefile = "Corefile" if server == "CoreDNS" else "NodeLocal DNSCache Corefile"
+    return (f"{corefile} environment variable {shown(name)} {why}: it reads as empty, as {server} "
             f"would read an unset one; give its value with --corefile-env {shown(name)}=VALUE")
 
 

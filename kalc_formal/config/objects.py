@@ -14,6 +14,11 @@ from typing import Any
 import yaml
 
 from kalc_formal.config.envspec import EnvSpec, parse_env
+from kalc_formal.config.node_cache import (
+    kube_dns_warnings,
+    no_corefile_message,
+    read_node_local,
+)
 from kalc_formal.config.reading import NO_COREFILE, Inputs, choose_version
 from kalc_formal.coredns.corefile import parse_corefile
 from kalc_formal.coredns.plugins import configure, valid_directives
@@ -127,13 +132,14 @@ def read_objects(
     else:
         source = cluster.corefile_source
         if source is None:
-            raise ConfigError(NO_COREFILE + " (or pass corefile=TEXT)")
+            raise no_corefile_message(cluster, NO_COREFILE + " (or pass corefile=TEXT)")
         mounted = [(f.directory, f.name, f.source) for f in cluster.coredns_mounted_files]
         parsed = parse_corefile(source, valid_directives=directives, mounted=mounted)
     config = configure(parsed, version=chosen)
-    nodelocal = nodelocal_file = None
-    local_source = cluster.node_local_corefile_source
-    if cluster.node_local_dns and local_source is not None:
-        nodelocal_file = parse_corefile(local_source, valid_directives=directives)
-        nodelocal = configure(nodelocal_file, version=chosen)
-    return Inputs(cluster, spec, chosen, origin, parsed, config, nodelocal, nodelocal_file)
+    local = read_node_local(cluster, chosen, {})
+    return Inputs(
+        cluster, spec, chosen, origin, parsed, config, local.config if local else None,
+        local.corefile if local else None,
+        (local.warnings if local else ()) + kube_dns_warnings(cluster),
+        local.secrets if local else (), local.notes if local else (),
+    )

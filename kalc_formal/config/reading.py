@@ -17,6 +17,11 @@ from kalc_formal.config.corefile_env import (
     redacting,
 )
 from kalc_formal.config.envspec import EnvSpec, find_env_file, load_env
+from kalc_formal.config.node_cache import (
+    kube_dns_warnings,
+    no_corefile_message,
+    read_node_local,
+)
 from kalc_formal.config.settings import Origin
 from kalc_formal.coredns.corefile import Corefile, load_corefile, parse_corefile
 from kalc_formal.coredns.plugins import (
@@ -27,10 +32,10 @@ from kalc_formal.coredns.plugins import (
     configure,
     valid_directives,
 )
-from kalc_formal.errors import ConfigError
 from kalc_formal.inputs.files import NOT_MANIFESTS, outside_folder
 from kalc_formal.kubernetes.cluster import Cluster, Workload, read_cluster
 from kalc_formal.kubernetes.manifests import MANIFEST_SUFFIXES
+from kalc_formal.kubernetes.resources import Note
 
 COREFILE_NAMES = ("Corefile",)
 COREFILE_SUFFIXES = (".Corefile", ".corefile")
@@ -53,9 +58,12 @@ class Inputs:
     nodelocal: CorefileConfig | None
     nodelocal_corefile: Corefile | None = None
     env_warnings: tuple[str, ...] = ()
-    """Corefile environment variables that read as empty, and why."""
+    """Corefile environment variables that read as empty, and why; kube-dns ConfigMap
+    contents nothing reads (specs/kube-dns-configmap.md)."""
     secrets: tuple[str, ...] = ()
     """Values from Secrets in the Corefile's environment: never to be shown."""
+    node_cache_notes: tuple[Note, ...] = ()
+    """What node-cache took from the kube-dns ConfigMap into the NodeLocal Corefile, and where."""
 
 
 def read_inputs(
@@ -78,15 +86,17 @@ def read_inputs(
     with redacting(environment.secrets), explaining_unset(environment):
         corefile = _corefile(paths, cluster, chosen, allow_outside_root, environment.values)
         if corefile is None and corefile_required:
-            raise ConfigError(NO_COREFILE)
+            raise no_corefile_message(cluster, NO_COREFILE)
         config = configure(corefile, version=chosen) if corefile is not None else None
-    nodelocal = nodelocal_file = None
-    source = cluster.node_local_corefile_source
-    if cluster.node_local_dns and source is not None:
-        nodelocal_file = parse_corefile(source, valid_directives=valid_directives(chosen))
-        nodelocal = configure(nodelocal_file, version=chosen)
-    return Inputs(cluster, env, chosen, origin, corefile, config, nodelocal, nodelocal_file,
-                  environment_warnings(environment, corefile), environment.secrets)
+    local = read_node_local(cluster, chosen, corefile_env or {})
+    return Inputs(
+        cluster, env, chosen, origin, corefile, config, local.config if local else None,
+        local.corefile if local else None,
+        environment_warnings(environment, corefile) + (local.warnings if local else ())
+        + kube_dns_warnings(cluster),
+        environment.secrets + (local.secrets if local else ()),
+        local.notes if local else (),
+    )
 
 
 def choose_version(

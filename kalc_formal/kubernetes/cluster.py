@@ -13,6 +13,7 @@ kubernetes/resources.py and read one object at a time in kubernetes/objects.py.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections import Counter
@@ -31,6 +32,11 @@ from kalc_formal.kubernetes.autoscaling import (
 )
 from kalc_formal.kubernetes.environment import image_container_env
 from kalc_formal.kubernetes.kinds import API_GROUPS, WORKLOAD_KINDS, pod_path
+from kalc_formal.kubernetes.kubedns import (
+    KubeDnsConfigMap,
+    is_kube_dns_configmap,
+    read_kube_dns_configmap,
+)
 from kalc_formal.kubernetes.manifests import Document, Limits, load_documents
 from kalc_formal.kubernetes.objects import (
     bad_names,
@@ -251,12 +257,19 @@ class _Builder:
         self._mounted_without_corefile(servers)
         scalers, params = self._proportional(top)
         services = self._dns_services(servers)
+        configmaps = {k: m.document for k, m in self.configmaps.items()}
         env = next((image_container_env(r, pod_path(w.kind), s.image.value if s.image else None,
-                                        w.namespace, {k: m.document for k, m in self.configmaps.items()},
-                                        self.secrets)
+                                        w.namespace, configmaps, self.secrets)
                     for s in servers if s.software == "coredns" for w, r in top if w is s.workload), None)
-        used = set(corefiles) | {(p.namespace, p.configmap) for p in params} | set(env.used_configmaps if env else ())
-        self.ignored["Secret"] -= len(env.used_secrets) if env else 0
+        node_local = [dataclasses.replace(n, env=image_container_env(
+            r, pod_path(w.kind), n.image.value, w.namespace, configmaps, self.secrets))
+            for n in node_local for w, r in top if w is n.workload]
+        kube_dns = self._kube_dns_configmaps(node_local)
+        envs = [e for e in (env, *(n.env for n in node_local)) if e is not None]
+        used = set(corefiles) | {(p.namespace, p.configmap) for p in params} \
+            | {key for e in envs for key in e.used_configmaps} \
+            | {(m.namespace, m.name) for m in kube_dns}
+        self.ignored["Secret"] -= len({key for e in envs for key in e.used_secrets})
         self.ignored["ConfigMap"] += sum(
             1 for key in self.configmaps if key not in used
         )
@@ -271,6 +284,7 @@ class _Builder:
             coredns_mounted_files=self._coredns_mounted_files(top, servers),
             horizontal_autoscalers=tuple(self.hpas),
             coredns_env=env,
+            kube_dns_configmaps=tuple(kube_dns),
             proportional_autoscalers=tuple(scalers),
             autoscaler_params=tuple(params),
             nodes=tuple(self.nodes),
@@ -293,6 +307,19 @@ class _Builder:
             corefile = read_corefile_configmap(reader, key, key in node_local_maps)
             if self.collect(reader) and corefile is not None:
                 found[key] = corefile
+        return found
+
+    def _kube_dns_configmaps(self, node_local: list[NodeLocalDns]) -> list[KubeDnsConfigMap]:
+        """The legacy kube-dns ConfigMaps (named kube-dns, or mounted where node-cache reads
+        one, whatever their name), read and checked (an error per bad value)."""
+        mounted = {(n.workload.namespace, n.kube_dns_mount.value)
+                   for n in node_local if n.kube_dns_mount is not None}
+        found = []
+        for (namespace, name), reader in self.configmaps.items():
+            if is_kube_dns_configmap(reader.document, any_name=(namespace, name) in mounted):
+                config, errors = read_kube_dns_configmap(reader.document, namespace)
+                self.errors += errors
+                found += [config] if config is not None else []
         return found
 
     def _coredns_mounted_files(

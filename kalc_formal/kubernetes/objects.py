@@ -12,6 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 
+from kalc_formal.errors import ConfigError
+from kalc_formal.inputs.placeholders import (
+    COREFILE,
+    find_placeholders,
+    template_message,
+)
 from kalc_formal.kubernetes.autoscaling import (
     AutoscalerParams,
     parse_params,
@@ -48,10 +54,12 @@ from kalc_formal.kubernetes.rollout import (
     read_hostname_spread,
     read_strategy,
 )
+from kalc_formal.kubernetes.templates import NODE_CACHE_PLACEHOLDERS
 from kalc_formal.source import shown
 
 __all__ = [
     "bad_names",
+    "configmap_mounted_at",
     "configmap_volume",
     "coredns_version",
     "has_image",
@@ -255,6 +263,13 @@ def read_corefile_configmap(
         if node_local or key[1] in ("node-local-dns", "nodelocaldns")
         else "coredns"
     )
+    left = [p for p in find_placeholders(source.text, COREFILE) if p.text in NODE_CACHE_PLACEHOLDERS] \
+        if "__PILLAR__" in source.text else []
+    if role == "coredns" and left:
+        message = template_message(left) + " (only node-cache fills these, in a Corefile its " \
+            "NodeLocal DNSCache DaemonSet mounts)"
+        reader.errors.append(ConfigError.at(source, left[0].line, left[0].column, message))
+        return None
     return CorefileConfigMap(key[1], key[0], role, source, reader.document.span)
 
 
@@ -326,6 +341,15 @@ def read_node_local(
                 )
     upstream = go_flag(args, "upstreamsvc")
     configmap = configmap_volume(reader, workload)
+    kube_dns_flag = go_flag(args, "kubednscm")
+    kube_dns_dir = kube_dns_flag[1] if kube_dns_flag and kube_dns_flag[1] else KUBE_DNS_DIR
+    port_flag = go_flag(args, "dns.port")
+    dns_port = 53
+    if port_flag is not None:
+        if port_flag[1].isdigit() and 0 < int(port_flag[1]) < 65536:
+            dns_port = int(port_flag[1])
+        else:
+            reader.text_value("a port number (in -dns.port)", port_flag[1], *arg_paths[port_flag[0]])
     return NodeLocalDns(
         workload=workload,
         image=image,
@@ -336,7 +360,35 @@ def read_node_local(
         corefile=corefiles.get((workload.namespace, configmap.value))
         if configmap
         else None,
+        kube_dns_dir=kube_dns_dir,
+        kube_dns_mount=configmap_mounted_at(reader, (*pod, "containers", index), kube_dns_dir),
+        dns_port=dns_port,
     )
+
+
+KUBE_DNS_DIR = "/etc/kube-dns"
+"""``DefaultKubednsCMPath`` of node-cache: read when it exists and -kubednscm is not given."""
+
+
+def configmap_mounted_at(
+    reader: FieldReader, container: tuple[str | int, ...], directory: str
+) -> Located[str] | None:
+    """The ConfigMap whose volume the container mounts (whole, no subPath) at ``directory``."""
+    pod = container[:-2]
+    volumes = {
+        v.get("name"): (v["configMap"].get("name"), index)
+        for index, v in enumerate(reader.items(*pod, "volumes"))
+        if isinstance(v, dict) and isinstance(v.get("name"), str) and isinstance(v.get("configMap"), dict)
+    }
+    for index, mount in enumerate(reader.items(*container, "volumeMounts")):
+        if not isinstance(mount, dict) or mount.get("subPath"):
+            continue
+        path, name = mount.get("mountPath"), mount.get("name")
+        found = volumes.get(name) if isinstance(name, str) else None
+        if isinstance(path, str) and path.rstrip("/") == directory.rstrip("/") \
+                and found is not None and isinstance(found[0], str):
+            return Located(found[0], reader.span(*container, "volumeMounts", index))
+    return None
 
 
 # ------------------------------------------------------------------ autoscalers and nodes

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from kalc_formal.kubernetes.autoscaling import AutoscalerParams, ScaleTarget
 from kalc_formal.kubernetes.environment import ContainerEnv
+from kalc_formal.kubernetes.kubedns import KubeDnsConfigMap
 from kalc_formal.kubernetes.placement import Placement
 from kalc_formal.kubernetes.podspec import Located, PodDns
 from kalc_formal.kubernetes.rollout import RollingUpdate
@@ -172,6 +173,14 @@ class NodeLocalDns:
     args: tuple[str, ...]
     corefile_configmap: Located[str] | None
     corefile: CorefileConfigMap | None
+    kube_dns_dir: str = "/etc/kube-dns"
+    """Where node-cache reads the kube-dns ConfigMap: ``-kubednscm``, else /etc/kube-dns."""
+    kube_dns_mount: Located[str] | None = None
+    """The ConfigMap mounted at ``kube_dns_dir`` (the addon mounts kube-dns, optional)."""
+    dns_port: int = 53
+    """``-dns.port``: the port of the stub domain blocks node-cache writes."""
+    env: ContainerEnv | None = None
+    """The node-cache container's environment (what its Corefile's {$NAME} reads)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +255,8 @@ class Cluster:
     horizontal_autoscalers: tuple[HorizontalPodAutoscaler, ...] = ()
     coredns_env: ContainerEnv | None = None
     """The CoreDNS container's environment (what its Corefile's {$NAME} reads)."""
+    kube_dns_configmaps: tuple[KubeDnsConfigMap, ...] = ()
+    """Legacy kube-dns ConfigMaps (stubDomains, upstreamNameservers)."""
     proportional_autoscalers: tuple[ProportionalAutoscaler, ...] = ()
     autoscaler_params: tuple[AutoscalerParams, ...] = ()
     nodes: tuple[Node, ...] = ()

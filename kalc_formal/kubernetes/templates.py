@@ -23,7 +23,15 @@ from kalc_formal.inputs.placeholders import (
 )
 from kalc_formal.kubernetes.kinds import WORKLOAD_KINDS, pod_path
 
-__all__ = ["document_placeholders"]
+__all__ = ["NODE_CACHE_PLACEHOLDERS", "document_placeholders"]
+
+NODE_CACHE_PLACEHOLDERS = frozenset({
+    "__PILLAR__UPSTREAM__SERVERS__", "__PILLAR__CLUSTER__DNS__",
+    "__PILLAR__LOCAL__DNS__", "__PILLAR__DNS__SERVER__",
+})
+"""The placeholders node-cache fills in its own Corefile when it runs (configmap.go
+``updateCorefile``): left in a ConfigMap's Corefile here, and an error later unless a
+NodeLocal DNSCache DaemonSet mounts that ConfigMap (kubernetes/nodecache.py)."""
 
 _Pattern = tuple[str, ...]
 
@@ -123,12 +131,15 @@ def document_placeholders(
             context = next(
                 (c for pattern, c in fields if _matches(pattern, path)), UNAMBIGUOUS
             )
-            found += find_placeholders(
-                raw,
-                context,
-                line=line_offset + start.line + 1,
-                column=start.column + 1,
-            )
+            found += [
+                p for p in find_placeholders(
+                    raw,
+                    context,
+                    line=line_offset + start.line + 1,
+                    column=start.column + 1,
+                )
+                if not (context is COREFILE and p.text in NODE_CACHE_PLACEHOLDERS)
+            ]
     return found
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import z3
 
-from kalc_formal.model.flowmodel import FlowModel, Group, KeyClass
+from kalc_formal.model.flowmodel import FlowModel, Group, KeyClass, before_start
 from kalc_formal.model.simulator import Choices, StartCache
 
 Expr = Any  # z3.ArithRef | z3.BoolRef; the z3 package has no type hints
@@ -399,10 +399,20 @@ class Unrolling:
         return z3.Sum([self.steps[i].upstream[scope_id] for i in range(first, t + 1)])
 
     def server_load(self, limit_id: str, t: int) -> Expr:
-        """Client queries one replica of the limit's group takes in step ``t``."""
+        """Client queries one replica of the limit's group may take in step ``t``: each
+        query of a lookup of step ``t - d`` that may arrive ``d`` steps late. Before step
+        0 the replica's lookups are ``before_start`` of each flow."""
         limit = self.model.server_limit(limit_id)
-        step = self.steps[t]
-        return self._sum([_times(n, step.group_lookups[(limit.group, f)]) for f, n in limit.client_queries])
+        terms: list[Expr] = []
+        for flow_id, delay, count in limit.client_queries:
+            for earlier in range(t - delay, t + 1):
+                lookups = (
+                    self.steps[earlier].group_lookups[(limit.group, flow_id)] if earlier >= 0
+                    else z3.IntVal(before_start(self.model, limit.group, flow_id, self.free_start),
+                                   self.ctx)
+                )
+                terms.append(_times(count, lookups))
+        return self._sum(terms)
 
     def measures(self, t: int) -> dict[str, Expr]:
         """What the model's property bounds at step ``t``, by scope or server limit id:

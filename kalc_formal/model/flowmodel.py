@@ -163,14 +163,20 @@ class Scope:
 @dataclass(frozen=True, slots=True)
 class ServerLimit:
     """The most client queries one replica of ``group`` may take in one step: its
-    capacity. ``client_queries``: (flow id, client queries per lookup when nothing
-    fails) of the flows whose clients ask this server."""
+    capacity. ``client_queries``: (flow id, delay, queries per lookup when nothing
+    fails) of the flows whose clients ask this server: a query of a lookup that starts
+    in step t arrives in one of steps t .. t + delay (it waits for earlier replies)."""
 
     id: str
     group: str
     limit: int
-    client_queries: tuple[tuple[str, int], ...]
+    client_queries: tuple[tuple[str, int, int], ...]
     label: str = ""
+
+    @property
+    def lookback(self) -> int:
+        """The most steps a query arrives after its lookup's step."""
+        return max((delay for _, delay, _ in self.client_queries), default=0)
 
 
 @dataclass(frozen=True)
@@ -269,9 +275,10 @@ class FlowModel:
         raise KeyError(limit_id)
 
     def max_window_steps(self) -> int:
-        """The longest window the property counts over, in steps."""
+        """The most steps the property looks at together: a scope's window, or for
+        server-load the steps whose lookups' queries may arrive in one step."""
         if self.property == "server-load":
-            return 1
+            return 1 + max((limit.lookback for limit in self.server_limits), default=0)
         return max((s.window_steps for s in self.scopes), default=1)
 
     def may_fail(self) -> bool:
@@ -279,6 +286,16 @@ class FlowModel:
 
     def max_ttl_steps(self) -> int:
         return max((k.ttl_steps for k in self.key_classes), default=0)
+
+
+def before_start(model: FlowModel, group_id: str, flow_id: str, free_start: bool) -> int:
+    """A replica's lookups of a flow in each step before step 0, as server-load counts
+    the queries of those lookups that arrive late: from INIT the most of the baseline;
+    from any state (k-induction) the least the flow allows, which only admits more runs
+    to the induction's hypothesis."""
+    flow = model.flow(flow_id)
+    low, high = model.group(group_id).lookup_bounds(flow_id, flow.base)
+    return low if free_start else high
 
 
 _Item = TypeVar("_Item", Flow, Group, KeyClass, Pool)
@@ -326,7 +343,7 @@ def _validate_server_limits(model: FlowModel, flows: set[str], groups: set[str])
     for limit in model.server_limits:
         if limit.group not in groups or limit.limit < 0:
             raise ValueError(f"server limit {limit.id}: unknown group or negative limit")
-        if any(f not in flows or n < 0 for f, n in limit.client_queries):
+        if any(f not in flows or d < 0 or n < 0 for f, d, n in limit.client_queries):
             raise ValueError(f"server limit {limit.id}: client queries of an unknown flow")
     if model.property not in ("upstream-limit", "server-load"):
         raise ValueError(f"unknown property {model.property!r}")

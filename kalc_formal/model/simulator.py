@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from kalc_formal.model.flowmodel import FlowModel, KeyClass
+from kalc_formal.model.flowmodel import FlowModel, KeyClass, ServerLimit, before_start
 
 
 class ReplayError(Exception):
@@ -121,6 +121,7 @@ class Simulator:
         self.first_failures: dict[str, dict[int, int]] = {k.id: {} for k in model.key_classes}
         self.states: dict[str, _ClassState] = {}
         self.upstream_history: list[dict[str, int]] = []
+        self.group_lookup_history: list[dict[tuple[str, str], int]] = []
         self._start_budgets()
         for key in model.key_classes:
             if model.kept(key):
@@ -207,10 +208,8 @@ class Simulator:
         upstream = self._upstream(t, lookups, misses, failed, out)
         self.upstream_history.append(upstream)
         violated = tuple(s.id for s in self.model.scopes if self.window(s.id, t) > s.limit)
-        server_load = {
-            limit.id: sum(n * group_lookups[(limit.group, f)] for f, n in limit.client_queries)
-            for limit in self.model.server_limits
-        }
+        self.group_lookup_history.append(group_lookups)
+        server_load = {limit.id: self.server_load(limit, t) for limit in self.model.server_limits}
         overloaded = tuple(
             limit.id for limit in self.model.server_limits if server_load[limit.id] > limit.limit
         )
@@ -223,6 +222,18 @@ class Simulator:
             t, lookups, group_lookups, restarted, out, live, expired, queries, misses, fills,
             failed, sent, upstream, violated, server_load, overloaded,
         )
+
+    def server_load(self, limit: ServerLimit, t: int) -> int:
+        """Client queries one replica of the limit's group may take in step ``t`` (the
+        encoding's ``server_load``; before step 0, ``before_start``)."""
+        total = 0
+        for flow_id, delay, count in limit.client_queries:
+            for earlier in range(t - delay, t + 1):
+                total += count * (
+                    self.group_lookup_history[earlier][(limit.group, flow_id)] if earlier >= 0
+                    else before_start(self.model, limit.group, flow_id, self.free_start)
+                )
+        return total
 
     def window(self, scope_id: str, t: int) -> int:
         """Packets of ``scope_id`` in the window of its limit that ends with step ``t``."""

@@ -47,8 +47,10 @@ def _outcome_text(outcome: Outcome, step_seconds: int) -> str:
     return outcome.verdict.value
 
 
-def render_edges_text(edges: list[Edge], step_seconds: int) -> str:
-    lines = ["Capacity (each parameter alone, the others as read; proved means proved at that value):"]
+def render_edges_text(edges: list[Edge], step_seconds: int, prop: str = "") -> str:
+    """The edges as text; ``prop`` names the property when the check decided several."""
+    title = f"Capacity for {prop}" if prop else "Capacity"
+    lines = [f"{title} (each parameter alone, the others as read; proved means proved at that value):"]
     width = max(len(e.parameter.value) for e in edges)
     for edge in edges:
         lines.append(f"  {edge.parameter.value:<{width}}  {edge_text(edge, step_seconds)}")

@@ -20,7 +20,8 @@ from kalc_formal.views.serverload import worst
 def render_text(
     analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
     suggestions: Suggestions | None = None, patch_dir: str | None = None,
-    server_load: Outcome | None = None, reliance: Sequence[Reliance] | None = None,
+    server_load: Outcome | None = None, load_capacity: list[Edge] | None = None,
+    reliance: Sequence[Reliance] | None = None,
 ) -> str:
     text = report.render_text(analysis, outcome, server_load)
     if reliance is not None:
@@ -29,6 +30,8 @@ def render_text(
         text = f"{head}\n\n{reliance_view.render_text(reliance, verdict)}\n{rest}"
     if capacity is not None:
         text += "\n" + render_edges_text(capacity, analysis.step_seconds) + "\n"
+    if load_capacity:
+        text += "\n" + render_edges_text(load_capacity, analysis.step_seconds, "server-load") + "\n"
     if suggestions is not None:
         text += "\n" + suggest.render_text(suggestions, patch_dir)
     return text
@@ -37,7 +40,7 @@ def render_text(
 def render_json(
     analysis: Analysis, outcome: Outcome, *, capacity: list[Edge] | None = None,
     suggestions: Suggestions | None = None, server_load: Outcome | None = None,
-    reliance: Sequence[Reliance] | None = None,
+    load_capacity: list[Edge] | None = None, reliance: Sequence[Reliance] | None = None,
 ) -> str:
     document = report.as_json(analysis, outcome, server_load)
     if reliance is not None:
@@ -45,6 +48,8 @@ def render_json(
         document["relies_on_checks"] = sum(r.proofs for r in reliance)
     if capacity is not None:
         document["capacity"] = [edge_json(e) for e in capacity]
+    if load_capacity is not None:
+        document["server_load_capacity"] = [edge_json(e) for e in load_capacity]
     if suggestions is not None:
         document["suggestions"] = suggest.as_json(suggestions)
     return json.dumps(document, indent=2) + "\n"

@@ -227,7 +227,7 @@ def _server_load_results(
     for limit in analysis.model.server_limits:
         if limit.id not in last.overloaded:
             continue
-        flows = [analysis.flows[f] for f, _ in limit.client_queries]
+        flows = [analysis.flows[f] for f in dict.fromkeys(f for f, _, _ in limit.client_queries)]
         surge = [Event(last.t, "surge", "", tuple(s for f in flows for s in f.spans))]
         causes = _causes(analysis, inputs, surge)
         causes += [(s, f"pods of {f.pod_class}: {len(f.client_queries)} client queries per lookup "

@@ -209,6 +209,10 @@ def kalc_yaml(spec: ClusterSpec) -> dict[str, Any]:
     }
     if spec.surge_max_steps is not None:
         env["surge"] = {"max_steps": spec.surge_max_steps}
+    if spec.capacity_qps is not None:
+        env["coredns"]["capacity_qps"] = spec.capacity_qps
+    if spec.nodelocal_capacity_qps is not None:
+        env["nodelocal"] = {"capacity_qps": spec.nodelocal_capacity_qps}
     return env
 
 

@@ -9,7 +9,7 @@ which node, which replica serves each lookup, when each lookup starts, when the
 busiest replica restarts, which entry a full cache shard evicts, and how long the
 upstream takes to answer. The output is every upstream packet with its time, the
 node whose interface sent it, and the sender (CoreDNS replica, node-local cache,
-or client pod).
+or client pod), and every client query with its time and the server it reaches.
 
 Scope of this simulator (what it does not do): upstream outages and failures
 (forward's re-sends, probes, clients' failure paths), prefetch, serve_stale,
@@ -50,6 +50,17 @@ class Answer:
     kind: Kind
     ttl: int
     """The message TTL: the answer's TTL, or the SOA record's TTL for a negative answer (D5)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientQuery:
+    """One query a client pod sends to a DNS server: a CoreDNS replica (`coredns-R`, through
+    the Service: K7) or a node-local cache (`nodelocal-N`, J1). Queries a node-local cache
+    forwards to CoreDNS are not client queries."""
+
+    time: float
+    server: str
+    count: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +360,9 @@ class Simulator:
         self.queue: list[tuple[float, int, Callable[[], None]]] = []
         self.sequence = 0
         self.packets: list[UpstreamPacket] = []
+        self.client_queries: list[ClientQuery] = []
+        self.lookup_queries: list[ClientQuery] = []
+        """Per lookup: when it started, its server and how many queries it sends there."""
         self.pods = {p.id: p for p in pods_of(spec, schedule.placement.pod_nodes)}
         self.instances: dict[str, NameClass] = {
             name: cls for cls in spec.names for name in (i.rstrip(".") + "." for i in cls.instances())}
@@ -447,7 +461,19 @@ class Simulator:
         pod = self.pods[lookup.pod]
         groups = self.script(pod, lookup.name)
         self.lookups_done += 1
+        server = self.server_of(pod, lookup.replica)
+        if server is not None:
+            queries = sum(len(qtypes) for _, qtypes in groups)
+            self.lookup_queries.append(ClientQuery(self.now, server, queries))
         self._group(pod, lookup.replica, groups, 0)
+
+    def server_of(self, pod: Pod, replica: int) -> str | None:
+        """The DNS server a pod's queries reach: its CoreDNS replica or its node's cache."""
+        if pod.path == "coredns":
+            return f"coredns-{replica}"
+        if pod.path == "nodelocal":
+            return f"nodelocal-{pod.node}"
+        return None
 
     def _group(self, pod: Pod, replica: int, groups: list[tuple[str, tuple[str, ...]]], index: int) -> None:
         """One candidate: its queries in parallel; the next candidate when every reply is in."""
@@ -467,6 +493,9 @@ class Simulator:
     # server side -------------------------------------------------------------------------------------
 
     def serve(self, pod: Pod, replica: int, qname: str, qtype: str) -> Task:
+        server = self.server_of(pod, replica)
+        if server is not None:
+            self.client_queries.append(ClientQuery(self.now, server))
         if pod.path == "direct":
             return self.upstream(pod.node, f"pod:{pod.id}" if not pod.host_network else f"node{pod.node}",
                                  qname, qtype)
@@ -625,6 +654,32 @@ def peaks(packets: list[UpstreamPacket], scope: str, horizon: float) -> Peak:
         if 0 <= p.time < horizon:
             key = f"node{p.node}" if scope == "node" else p.sender if scope == "pod" else "cluster"
             groups.setdefault(key, []).append(p.time)
+    return busiest(groups)
+
+
+def server_load(queries: list[ClientQuery], server: str, horizon: float) -> Peak:
+    """The busiest server of a kind (`coredns` replicas or `nodelocal` caches): the most client
+    queries it receives in a fixed second and in any one-second window of the horizon."""
+    groups: dict[str, list[float]] = {}
+    for q in queries:
+        if 0 <= q.time < horizon and q.server.startswith(server + "-"):
+            groups.setdefault(q.server, []).append(q.time)
+    return busiest(groups)
+
+
+def step_load(lookups: list[ClientQuery], server: str, horizon: int) -> int:
+    """The most client queries the lookups started in one step [k, k+1) send to one server of
+    a kind, wherever the queries fall in time: what the checker counts in step k."""
+    per_step: dict[tuple[str, int], int] = {}
+    for q in lookups:
+        if 0 <= q.time < horizon and q.server.startswith(server + "-"):
+            key = (q.server, int(q.time))
+            per_step[key] = per_step.get(key, 0) + q.count
+    return max(per_step.values(), default=0)
+
+
+def busiest(groups: dict[str, list[float]]) -> Peak:
+    """The group with the most events in one fixed second [k, k+1), then in any [t, t+1)."""
     best = Peak(0, 0, "")
     for key, times in groups.items():
         times.sort()

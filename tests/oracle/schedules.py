@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from tests.oracle.refsim import (
     Cache,
@@ -35,6 +35,8 @@ from tests.oracle.refsim import (
     peaks,
     random_placement,
     random_victim,
+    server_load,
+    step_load,
 )
 from tests.oracle.spec import ClusterSpec
 
@@ -46,7 +48,7 @@ Flow = tuple[str, str]
 class Strategy:
     name: str
     placement: str = "packed"  # packed | random | even
-    timing: str = "expiry"  # expiry | start | end | alternate | uniform
+    timing: str = "expiry"  # expiry | start | end | alternate | straddle | uniform
     names: str = "roundrobin"  # roundrobin | random
     replicas: str = "max"  # max | random
     victims: str = "live"  # live | random
@@ -60,6 +62,12 @@ class Strategy:
     prephase_mode: str = "steady"  # steady: baseline every step | burst: one baseline burst
     pods_per_node: int | None = None
     """Packed placement with at most this many client pods per node (None: as the rules allow)."""
+    saving: bool = True
+    """A pod may spend in one step the lookups it did not make in earlier ones (its lookups
+    so far stay within its rate); False: what a pod does not spend in a step is lost."""
+    split: str = "total"  # total | flow
+    """K7's skew bounds the busiest replica's share of all lookups that reach CoreDNS in a
+    step (total), or of each flow's (flow: the rule the checker's model states)."""
 
 
 GREEDY = (
@@ -114,6 +122,11 @@ class Result:
     lookups: int
     packets: int
     evictions: int
+    load: dict[str, Peak] = field(default_factory=dict)
+    """Client queries at the busiest CoreDNS replica (`coredns`) and node-local cache
+    (`nodelocal`)."""
+    step_load: dict[str, int] = field(default_factory=dict)
+    """The same, counting each lookup's queries in the step it starts (the checker's count)."""
 
 
 def flows(spec: ClusterSpec) -> list[Flow]:
@@ -166,7 +179,8 @@ def run(spec: ClusterSpec, strategy: Strategy,
                 allowance[pod.id] += per_name * sum(spec.name_class(n).count for n in lookup_class.names)
         phase = _phase(sim, spec, step, strategy, rng)
         spread = strategy.reply_time * 0.5
-        step_lookups: list[tuple[Pod, str]] = []
+        step_lookups: list[tuple[Pod, str, Flow]] = []
+        class_left = _class_budgets(spec, pods, surging) if strategy.split == "flow" else {}
         for flow in flows(spec):
             budget = (budgets.get(step, {}).get(flow) if budgets is not None and step >= 0 else None)
             if budget is None:
@@ -178,6 +192,10 @@ def run(spec: ClusterSpec, strategy: Strategy,
                 if pod.label != flow[0] or not (pod.base or surging):
                     continue
                 take = min(budget, math.floor(allowance[pod.id] + 1e-9) - used[pod.id])
+                if class_left:
+                    key = _split_key(pod, flow, "flow")
+                    take = min(take, class_left[key])
+                    class_left[key] -= max(0, take)
                 for _ in range(max(0, take)):
                     if strategy.names == "roundrobin":
                         index = rr_name.get(flow, 0)
@@ -185,15 +203,18 @@ def run(spec: ClusterSpec, strategy: Strategy,
                         name = instances[index % len(instances)]
                     else:
                         name = rng.choice(instances)
-                    step_lookups.append((pod, name))
+                    step_lookups.append((pod, name, flow))
                 used[pod.id] += max(0, take)
                 budget -= max(0, take)
-        to_coredns = sum(1 for pod, _ in step_lookups if pod.path == "coredns")
-        cap = math.floor((1 + spec.skew) / replicas * to_coredns + 1e-9) if replicas > 1 else to_coredns
-        counts = [0] * replicas
-        for i, (pod, name) in enumerate(step_lookups):
-            replica = _replica(counts, cap, strategy, rng)
-            counts[replica] += 1
+        if not strategy.saving:
+            for pod in pods:
+                used[pod.id] = max(used[pod.id], math.floor(allowance[pod.id] + 1e-9))
+        caps = _replica_caps(spec, step_lookups, replicas, strategy.split)
+        counts: dict[SplitKey, list[int]] = {key: [0] * replicas for key in caps}
+        for i, (pod, name, flow) in enumerate(step_lookups):
+            key = _split_key(pod, flow, strategy.split)
+            replica = _replica(counts[key], caps[key], strategy, rng)
+            counts[key][replica] += 1
             if strategy.timing == "uniform":
                 when = step + rng.random()
             else:
@@ -202,8 +223,39 @@ def run(spec: ClusterSpec, strategy: Strategy,
     packets = sim.run()
     horizon_packets = [p for p in packets if 0 <= p.time < spec.horizon]
     evictions = sum(c.success.evictions + c.denial.evictions for c in sim.replica_caches)
+    load = {server: server_load(sim.client_queries, server, spec.horizon)
+            for server in ("coredns", "nodelocal")}
+    by_step = {server: step_load(sim.lookup_queries, server, spec.horizon)
+               for server in ("coredns", "nodelocal")}
     return Result(strategy.name, strategy, peaks(packets, spec.scope, spec.horizon), sim.lookups_done,
-                  len(horizon_packets), evictions)
+                  len(horizon_packets), evictions, load, by_step)
+
+
+SplitKey = tuple[Flow, str] | tuple[()]
+
+
+def _split_key(pod: Pod, flow: Flow, split: str) -> SplitKey:
+    """Which lookups one share cap covers: all of a step's (total), or one flow's as the
+    checker's model has them (flow): one name class from pods with the same DNS settings."""
+    if split == "total":
+        return ()
+    settings = pod.conf.text.replace(f" {pod.namespace}.svc.", " <namespace>.svc.")
+    return (flow, f"{settings}/{pod.libc.value}/{pod.path}")
+
+
+def _replica_caps(spec: ClusterSpec, step_lookups: list[tuple[Pod, str, Flow]], replicas: int,
+                  split: str) -> dict[SplitKey, int]:
+    """The most lookups of each split key the busiest replica gets in a step (K7):
+    floor((1 + skew) / R x L), or ceil(L / R) where the replicas cannot carry L otherwise."""
+    reaching: dict[SplitKey, int] = {}
+    for pod, _, flow in step_lookups:
+        key = _split_key(pod, flow, split)
+        reaching[key] = reaching.get(key, 0) + (1 if pod.path == "coredns" else 0)
+    if split == "total":
+        return {key: (math.floor((1 + spec.skew) / replicas * count + 1e-9) if replicas > 1 else count)
+                for key, count in reaching.items()}
+    return {key: max(math.floor((1 + spec.skew) / replicas * count + 1e-9), -(-count // replicas))
+            for key, count in reaching.items()}
 
 
 def _budget(spec: ClusterSpec, flow: Flow, pods: list[Pod], surging: bool) -> int:
@@ -212,6 +264,25 @@ def _budget(spec: ClusterSpec, flow: Flow, pods: list[Pod], surging: bool) -> in
     active = sum(1 for p in pods if p.label == flow[0] and (p.base or surging))
     rate = lookup_class.surge_rate if surging else lookup_class.rate
     return math.floor(active * rate * spec.name_class(flow[1]).count + 1e-9)
+
+
+def _class_budgets(spec: ClusterSpec, pods: list[Pod], surging: bool) -> dict[SplitKey, int]:
+    """The lookups of each of the checker's flows (one name class, pods with the same DNS
+    settings) in one step: its pods x rate x names, rounded down."""
+    active: dict[SplitKey, int] = {}
+    for flow in flows(spec):
+        for pod in pods:
+            if pod.label == flow[0] and (pod.base or surging):
+                key = _split_key(pod, flow, "flow")
+                active[key] = active.get(key, 0) + 1
+    budgets: dict[SplitKey, int] = {}
+    for key, count in active.items():
+        assert key
+        label, name_id = key[0]
+        lookup_class = next(lk for lk in spec.lookups if lk.label == label)
+        rate = lookup_class.surge_rate if surging else lookup_class.rate
+        budgets[key] = math.floor(count * rate * spec.name_class(name_id).count + 1e-9)
+    return budgets
 
 
 def _pod_order(pods: list[Pod], placement: Placement, strategy: Strategy, rng: random.Random) -> list[Pod]:
@@ -262,6 +333,8 @@ def _phase(sim: Simulator, spec: ClusterSpec, step: int, strategy: Strategy, rng
         return late
     if strategy.timing == "alternate" and step % 2 == 0:
         return late
+    if strategy.timing == "straddle":
+        return late if step % 2 == 0 else 1e-4
     cache = _target_cache(sim)
     if cache is None:
         return 1e-4

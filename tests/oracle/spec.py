@@ -83,6 +83,10 @@ class ClusterSpec:
     """The kubelet's maxPods default."""
     cluster_domain: str = "cluster.local"
     dns_ip: str = "10.100.0.10"
+    capacity_qps: int | None = None
+    """kalc.yaml `coredns.capacity_qps` (server-load); None: not given."""
+    nodelocal_capacity_qps: int | None = None
+    """kalc.yaml `nodelocal.capacity_qps` (server-load); None: not given."""
 
     @property
     def cache_before_autopath(self) -> bool:
