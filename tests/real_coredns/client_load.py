@@ -53,7 +53,7 @@ WORLD = (
     {"name": "*", "kind": "ANSWER", "ttl": 5},
 )
 RELEASES = ("1.11.1", "1.14.6", "1.14.7")
-DELAYS_MS = (0, 20, 300)
+DELAYS_MS = (0, 20, 300, 1500)
 LIBCS = ("glibc", "musl", "go")
 LOOKUP_LIMIT = 20.0
 SETTLE = 0.3
@@ -71,7 +71,7 @@ def corefile(autopath: bool, upstream: str) -> str:
     plugins not built into the binaries left out (none of them changes which client
     queries arrive): see ``_PLUGINS_NOT_BUILT``."""
     lines = [
-        f".:53 {{",
+        ".:53 {",
         f"    bind {SERVER}",
         "    errors",
         "    log",
