@@ -72,7 +72,8 @@ def test_the_incident_is_unsafe_with_a_typed_trace(incident, incident_result):
     assert len(incident.namespaces) == 400
     assert result.verdict is kalc_formal.Verdict.UNSAFE
     assert not result.ok
-    assert [(p.property, p.verdict.value) for p in result.properties] == [("upstream-limit", "unsafe")]
+    assert [(p.property, p.verdict.value) for p in result.properties] == [
+        ("upstream-limit", "unsafe"), ("server-load", "proved")]
     assert result.surge == 3010
     assert result.surge_minimal is True
     [step] = result.trace
@@ -83,21 +84,25 @@ def test_the_incident_is_unsafe_with_a_typed_trace(incident, incident_result):
     assert result.headroom == ()
     assert "Event chain (replayed in the simulator):" in result.summary()
     assert "Lookups (what one lookup costs)" not in result.summary()
-    assert result.report.startswith(result.properties[0].text)
+    assert result.report.startswith("verdict: unsafe (the worst of 2 properties)\n")
+    upstream_text = result.properties[0].text.replace("verdict: ", "upstream-limit: ", 1)
+    assert upstream_text.split()[:4] == result.report.splitlines()[1].split()[:4]
 
 
 def test_assumptions_carry_their_origins(incident_result):
     skew = next(a for a in incident_result.assumptions if a.key == "coredns.skew")
     assert (skew.value, skew.origin, skew.narrows) == ("0.1", "kalc.yaml", True)
-    assert skew.at.endswith("datadog-autopath/kalc.yaml:3:9")
+    assert skew.at.endswith("datadog-autopath/kalc.yaml:5:9")
     assert any(a.default for a in incident_result.assumptions)
 
 
 def test_the_json_is_what_the_command_line_prints(incident_result):
     data = incident_result.to_json()
     json.dumps(data)
-    assert data["properties"] == [{"property": "upstream-limit", "verdict": "unsafe",
-                                   "text": incident_result.properties[0].text}]
+    assert data["properties"] == [
+        {"property": "upstream-limit", "verdict": "unsafe", "text": incident_result.properties[0].text},
+        {"property": "server-load", "verdict": "proved", "text": incident_result.properties[1].text},
+    ]
     assert data["sources"] == [str(INCIDENT)]
     command = [sys.executable, "-m", "kalc_formal", "check", str(INCIDENT), "--horizon", "3",
                "--format", "json"]
@@ -137,7 +142,7 @@ def test_objects_in_memory_give_the_verdict_of_the_files_with_positions_naming_t
     assert any(a.startswith("<manifest ") for a in at)
     assert any(a.startswith("<kalc.yaml>:") for a in at)
     skew = next(a for a in result.assumptions if a.key == "coredns.skew")
-    assert skew.at == "<kalc.yaml>:2:9"
+    assert skew.at == "<kalc.yaml>:3:9"
     assert result.sources[0] == "<manifest 1>"
 
 

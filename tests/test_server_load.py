@@ -172,7 +172,7 @@ def test_check_exits_with_the_worst_property_and_reports_both(tmp_path: Path) ->
     jsonschema.validate(document, load_schema("check"))
     assert document["verdict"] == "proved"
     assert document["overall_verdict"] == "unsafe"
-    (load,) = document["properties"]
+    load = document["server_load"]
     assert load["verdict"] == "unsafe"
     assert load["limits"][0]["capacity_per_second"] == 5_000
     assert load["limits"][0]["peak_per_second"] == 13_200
@@ -182,7 +182,7 @@ def test_without_a_capacity_no_claim_is_made(tmp_path: Path) -> None:
     result = _cli("check", EXAMPLES / "datadog-autopath-off-sized", "--format", "json")
     assert result.returncode == 0
     document = json.loads(result.stdout)
-    assert "properties" not in document
+    assert "server_load" not in document
     assert document["overall_verdict"] == "proved"
 
 

@@ -33,7 +33,9 @@ from kalc_formal.coredns.server import (
     TCP_EXCHANGE_PACKETS,
     CacheStep,
     ForwardStep,
+    Query,
     ServerSetup,
+    Unmodelled,
 )
 from kalc_formal.errors import ConfigError, InvalidArgument
 from kalc_formal.kubernetes.cluster import (
@@ -140,6 +142,29 @@ class _Analyser:
                 f"2 s once the upstream is marked down; {origin}",
             )
 
+    def _slow_replies(self) -> list[Unmodelled]:
+        """A client that re-sends a query before the server may answer it: the server's
+        answer can wait for several upstream exchanges one after the other (an autopath
+        walk), each up to the reply time; the re-send starts the walk again (measured on
+        real CoreDNS: musl with autopath, 4 client queries and 8 upstream ones per lookup
+        with a 1.5 s upstream). The model's lookups do not re-send while nothing fails."""
+        reply = self._reply_seconds()
+        found = []
+        for info in self.lookups.flow_info.values():
+            slowest = info.slowest_exchanges * reply
+            if info.slowest_exchanges and slowest >= Fraction(str(info.resend_seconds)):
+                found.append(Unmodelled(
+                    "client re-sends", Query(info.name_class, "A"),
+                    f"{info.pod_class} ({info.libc}) re-send a query after "
+                    f"{info.resend_seconds:g} s without a reply, and CoreDNS may take up to "
+                    f"{float(slowest):g} s to answer one ({info.slowest_exchanges} upstream "
+                    f"exchanges one after the other, each up to {float(reply):g} s, E5): the "
+                    "re-sends, and the walks they start again, are not modelled; if the "
+                    "upstream answers faster, say so with check.reply_ms (an assumption)",
+                    info.spans[0] if info.spans else None,
+                ))
+        return found
+
     def _reply_seconds(self) -> Fraction:
         """The longest an answer may take: the assumed reply time, else forward's read
         timeout (a later answer is a failure, E5)."""
@@ -167,7 +192,7 @@ class _Analyser:
         keys: list[KeyClass] = []
         info: dict[str, KeyInfo] = {}
         pools: dict[str, Pool] = {}
-        unmodelled = [*self.coredns.unmodelled, *lookups.unmodelled]
+        unmodelled = [*self.coredns.unmodelled, *lookups.unmodelled, *self._slow_replies()]
         for group in topology.groups:
             builder = group.builder
             for key in builder.key_classes():

@@ -32,7 +32,12 @@ from kalc_formal.analysis.podclasses import PodClass, lookups_per_step, pod_dns_
 from kalc_formal.analysis.result import FlowInfo
 from kalc_formal.analysis.topology import Topology
 from kalc_formal.analysis.world import service_world, to_client_reply, upstream_world
-from kalc_formal.clients.resolvconf import Libc, ResolvConf, pod_resolv_conf
+from kalc_formal.clients.resolvconf import (
+    Libc,
+    ResolvConf,
+    ResolverSettings,
+    pod_resolv_conf,
+)
 from kalc_formal.clients.resolver import ClientReply, Packet, simulate_lookup
 from kalc_formal.clients.resolver import ReplyFunction as ClientReplyFunction
 from kalc_formal.config.names import NameClass
@@ -171,6 +176,8 @@ class ClientLookups:
             tuple(queries), cold, pod_class.spans,
             tuple(query_waits(trace.packets, lambda p: upstream_packets(
                 served[(p.qname, p.qtype)][1]) > 0)),
+            max((upstream_packets(served[(p.qname, p.qtype)][1]) for p in trace.packets), default=0),
+            resend_seconds(conf.settings(libc)),
         )
 
     def _followups(
@@ -304,6 +311,14 @@ class ClientLookups:
             return Served(served.reply, ())
 
         return relay
+
+
+def resend_seconds(settings: ResolverSettings) -> float:
+    """How long a client waits for a reply before it sends the query again: musl every
+    timeout / attempts (G9, measured), glibc and Go after the timeout (G3, G14)."""
+    if settings.libc is Libc.MUSL and settings.attempts > 0:
+        return (settings.timeout * 1000 // settings.attempts) / 1000
+    return float(settings.timeout)
 
 
 def query_waits(

@@ -35,6 +35,12 @@ class FlowInfo:
     """Per client query, the rounds of the lookup's queries it waits for before it is
     sent, and how many of them may wait for an upstream (0, 0: sent as the lookup
     starts; A and AAAA of one name are one round)."""
+    slowest_exchanges: int = 0
+    """The most upstream exchanges one of its client queries waits for, one after the
+    other (an autopath walk's forwarded candidates), when every cache misses."""
+    resend_seconds: float = 5.0
+    """When the client re-sends a query that has no reply yet (glibc and Go: its
+    timeout; musl: timeout / attempts, G9)."""
 
 
 @dataclass(frozen=True, slots=True)

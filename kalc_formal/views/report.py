@@ -242,7 +242,7 @@ def as_json(
     analysis: Analysis, outcome: Outcome, server_load: Outcome | None = None
 ) -> dict[str, Any]:
     """The report as plain data (the shape is documented in the README): upstream-limit
-    at the top level; ``properties`` has server-load when it was decided."""
+    at the top level; ``server_load`` has server-load's when it was decided."""
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "verdict": outcome.verdict.value,
@@ -285,7 +285,7 @@ def as_json(
     outcomes = [outcome] if server_load is None else [outcome, server_load]
     data["overall_verdict"] = serverload.worst([o.verdict for o in outcomes]).value
     if server_load is not None:
-        data["properties"] = [serverload.as_json(analysis, server_load)]
+        data["server_load"] = serverload.as_json(analysis, server_load)
     return data
 
 

@@ -125,7 +125,7 @@ def check_server_load(spec: ClusterSpec, folder: Path) -> LoadVerdict:
     """The checker's server-load verdict on the rendered cluster (the command line, in-process)."""
     render(spec, folder)
     document = check(folder)
-    properties = [p for p in document.get("properties", []) if p.get("property") == "server-load"]
+    properties = [document["server_load"]] if "server_load" in document else []
     if not properties:
         reason = str(document.get("reason") or "no server-load limit in the model")
         return LoadVerdict("error" if document.get("verdict") == "error" else "none", reason[:160])
