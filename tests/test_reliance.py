@@ -265,7 +265,7 @@ def test_a_spread_constraint_keeps_replicas_apart(tmp_path):
 
 
 def test_each_proved_property_has_its_own_set(tmp_path, capsys):
-    folder = _small(tmp_path, [("check:\n", "coredns:\n  capacity_qps: 5000\ncheck:\n")])
+    folder = _small(tmp_path, [("check:\n", "coredns:\n  capacity_qps: 3000\ncheck:\n")])
     assert main(["check", str(folder), "--relies-on", "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     jsonschema.validate(document, load_schema("check"))
