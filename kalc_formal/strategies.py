@@ -318,7 +318,7 @@ def _workload(
 ) -> Workload:
     return Workload(
         namespace, f"app-{name}", replicas, None if extra is None else replicas + extra,
-        dns[0], dns[1], libc, rate, rate * surge_percent / 100,
+        dns[0], dns[1], libc, rate, max(rate, rate * surge_percent / 100),
     )
 
 

@@ -168,3 +168,12 @@ def test_workloads_draw_from_the_given_namespaces():
 
 def test_module_doctests():
     assert doctest.testmod(strategies).failed == 0
+
+
+def test_a_surge_of_one_hundred_percent_is_never_below_the_rate() -> None:
+    """Found by the module's doctest under Hypothesis: 0.189 x 100 / 100 is
+    0.18899999999999997 in floats, and kalc.yaml refused surge_rate below rate."""
+    from kalc_formal.strategies import _workload
+
+    workload = _workload("team-000", "a", 1, None, ("ClusterFirst", None), "glibc", 0.189, 100)
+    assert workload.surge_rate >= workload.rate
