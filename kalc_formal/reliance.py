@@ -21,7 +21,7 @@ from kalc_formal.engine import CheckOptions, analyse_inputs, check_property
 from kalc_formal.errors import KalcError
 from kalc_formal.model.flowmodel import Property
 from kalc_formal.model.solve import Verdict
-from kalc_formal.suggest import _EditableCopy, _Texts
+from kalc_formal.suggest import EditableCopy, InputTexts
 
 MAX_PROOFS = 40
 """The most checks of edited inputs one --relies-on runs; each is a whole check."""
@@ -30,7 +30,7 @@ MAX_PROOFS = 40
 class _Prover:
     """Checks the inputs with a set of facts relaxed, counting the checks."""
 
-    def __init__(self, copy: _EditableCopy, texts: _Texts, options: CheckOptions, prop: Property,
+    def __init__(self, copy: EditableCopy, texts: InputTexts, options: CheckOptions, prop: Property,
                  corefile_env: Mapping[str, str] | None, allow_outside_root: bool) -> None:
         self.copy = copy
         self.prop = prop
@@ -80,7 +80,7 @@ def relies_on(
 ) -> Reliance:
     """The facts of the inputs at ``paths`` that the proof of ``prop`` needs;
     ``inputs``: those paths as already read with the same options."""
-    texts = _Texts()
+    texts = InputTexts()
     if inputs is None:
         inputs = read_inputs(paths, env_path=options.env_path, version=options.version,
                              allow_outside_root=allow_outside_root, corefile_env=corefile_env)
@@ -88,7 +88,7 @@ def relies_on(
     trials: dict[str, Trial] = {}
     relaxed: list[Fact] = []
     tested_against: dict[str, frozenset[str]] = {}
-    with _EditableCopy(paths, options.env_path) as copy:
+    with EditableCopy(paths, options.env_path) as copy:
         prover = _Prover(copy, texts, options, prop, corefile_env, allow_outside_root)
         for fact in found:
             if not fact.edits:

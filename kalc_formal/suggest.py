@@ -53,7 +53,7 @@ def _verdicts(outcomes: Mapping[Property, Outcome]) -> str:
 
 def suggest(paths: list[str], inputs: Inputs, analysis: Analysis, options: CheckOptions) -> Suggestions:
     """Try the candidates alone, then in pairs of those that were not enough alone."""
-    texts = _Texts()
+    texts = InputTexts()
     found = [c for c in (*candidates(inputs, analysis, texts.read),
                          *further_candidates(inputs, analysis, texts.read, paths))
              if _patchable(c)]
@@ -63,7 +63,7 @@ def suggest(paths: list[str], inputs: Inputs, analysis: Analysis, options: Check
     proved: list[Suggestion] = []
     not_proved: list[tuple[tuple[str, ...], str]] = []
     checks = 0
-    with _EditableCopy(paths, options.env_path) as copy:
+    with EditableCopy(paths, options.env_path) as copy:
         for size in range(1, MAX_SET_SIZE + 1):
             for chosen in itertools.combinations(found, size):
                 if any(set(p.candidates) <= set(chosen) for p in proved) or _overlap(chosen):
@@ -95,7 +95,7 @@ def _patchable(candidate: Candidate) -> bool:
         os.path.exists(new.path) for new in candidate.new_files)
 
 
-def _try(copy: _EditableCopy, chosen: tuple[Candidate, ...], texts: _Texts,
+def _try(copy: EditableCopy, chosen: tuple[Candidate, ...], texts: InputTexts,
          options: CheckOptions) -> Suggestion | str:
     merged = merge_edits([e for c in chosen for e in c.edits])
     if merged is None:
@@ -158,7 +158,7 @@ def _patch_path(path: str) -> str:
     return Path(os.path.relpath(absolute)).as_posix()
 
 
-class _Texts:
+class InputTexts:
     """The input files' texts, read once each."""
 
     def __init__(self) -> None:
@@ -174,7 +174,7 @@ class _Texts:
         return self._texts[path]
 
 
-class _EditableCopy:
+class EditableCopy:
     """A private copy of the input paths in which edited files can be put in place."""
 
     def __init__(self, paths: list[str], env_path: str | None = None) -> None:
@@ -184,7 +184,7 @@ class _EditableCopy:
         self._mapping: list[tuple[str, str]] = []
         self._copied_env: str | None = None
 
-    def __enter__(self) -> _EditableCopy:
+    def __enter__(self) -> EditableCopy:
         self._scratch = tempfile.TemporaryDirectory(prefix="kalc-suggest-")
         root = Path(self._scratch.name)
         self._copy_paths(root)
@@ -234,7 +234,7 @@ class _EditableCopy:
 class _Edited:
     """The copy with some files edited and some added, restored on exit."""
 
-    def __init__(self, copy: _EditableCopy, texts: dict[str, str], added: dict[str, str]) -> None:
+    def __init__(self, copy: EditableCopy, texts: dict[str, str], added: dict[str, str]) -> None:
         self.copy = copy
         self.texts = texts
         self.added = added

@@ -149,6 +149,12 @@ def test_verdicts_on_generated_clusters_agree_with_simulation(data, seed, tmp_pa
     folder = data.draw(clusters(tmp_path_factory))
     analysis = analyse_inputs(read_inputs([str(folder)]))
     outcome = check(analysis)
+    if any(u.plugin == "client re-sends" for u in analysis.unmodelled):
+        # a client that re-sends before the server may answer (musl's 2.5 s against an
+        # autopath walk of two 2 s exchanges): not modelled, and said so
+        assert outcome.verdict is Verdict.UNKNOWN
+        assert "re-send a query after" in outcome.reason
+        return
     assert outcome.verdict is not Verdict.UNKNOWN, outcome.reason
     if outcome.verdict is Verdict.UNSAFE:
         steps = outcome.counterexample.steps

@@ -281,15 +281,15 @@ def test_each_proved_property_has_its_own_set(tmp_path, capsys):
 def test_edited_files_that_do_not_read_are_undecided():
     from kalc_formal.analysis.edits import LineEdit
     from kalc_formal.reliance import _Prover, _trial
-    from kalc_formal.suggest import _EditableCopy, _Texts
+    from kalc_formal.suggest import EditableCopy, InputTexts
 
     folder = str(EXAMPLES / "small-cluster")
     path = str(EXAMPLES / "small-cluster" / "coredns.yaml")
-    texts = _Texts()
+    texts = InputTexts()
     old = (texts.read(path) or "").split("\n")[8]
     broken = Fact("broken", "replicas", "a broken edit", (Span(path, 9, 3),), "replicas: [",
                   (LineEdit(path, 9, old, ("  replicas: [",)),))
-    with _EditableCopy([folder]) as copy:
+    with EditableCopy([folder]) as copy:
         prover = _Prover(copy, texts, CheckOptions(), "upstream-limit", None, False)
         verdict, note = prover.verdict([broken])
     assert verdict == "invalid"
