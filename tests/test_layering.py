@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("capacity pipeline", {"capacity"}),
     ("diff and suggest pipelines", {"review", "suggest"}),
     ("reliance pipeline", {"reliance"}),
+    ("python API results", {"results"}),
     ("python API", {"api"}),
     ("public API", {"__init__"}),
     ("test-suite tools", {"pytest_plugin", "strategies"}),
