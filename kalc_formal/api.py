@@ -61,7 +61,7 @@ from kalc_formal.engine import (
 )
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.model.flowmodel import Property
-from kalc_formal.model.solve import Outcome, Verdict
+from kalc_formal.model.solve import Outcome, Verdict, worst
 from kalc_formal.results import (
     Assumption,
     CapacityCheck,
@@ -87,7 +87,7 @@ from kalc_formal.views.capacity import (
 )
 from kalc_formal.views.diff import render_text as render_diff
 from kalc_formal.views.report import PROPERTY, as_json, render_text, verdict_line
-from kalc_formal.views.serverload import SERVER_LOAD, summary, worst
+from kalc_formal.views.serverload import SERVER_LOAD, summary
 
 PROPERTIES = (PROPERTY, SERVER_LOAD)
 """The properties ``check`` can decide: upstream-limit always, server-load where kalc.yaml

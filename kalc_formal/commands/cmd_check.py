@@ -19,13 +19,18 @@ from kalc_formal.config.reading import Inputs, read_inputs
 from kalc_formal.engine import CheckOptions, analyse_inputs, check_properties
 from kalc_formal.errors import InvalidArgument
 from kalc_formal.model.flowmodel import Property
-from kalc_formal.model.solve import DEFAULT_BUDGET, DEFAULT_RLIMIT, Outcome, Verdict
+from kalc_formal.model.solve import (
+    DEFAULT_BUDGET,
+    DEFAULT_RLIMIT,
+    Outcome,
+    Verdict,
+    worst,
+)
 from kalc_formal.reliance import MAX_PROOFS, relies_on
 from kalc_formal.source import shown_lines
 from kalc_formal.suggest import suggest
 from kalc_formal.views.check import render_json, render_text
 from kalc_formal.views.sarif import render_sarif
-from kalc_formal.views.serverload import worst
 from kalc_formal.views.suggest import patch_name
 
 MAX_HORIZON = 10_000

@@ -7,7 +7,7 @@ never read as sat or unsat.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -31,6 +31,15 @@ class Verdict(StrEnum):
     SAFE_BOUNDED = "safe-bounded"
     UNSAFE = "unsafe"
     UNKNOWN = "unknown"
+
+
+VERDICT_ORDER = (Verdict.UNSAFE, Verdict.UNKNOWN, Verdict.SAFE_BOUNDED, Verdict.PROVED)
+"""Verdicts from worst to best: a check's verdict is the worst of its properties'."""
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict:
+    """The worst of ``verdicts`` (at least one)."""
+    return min(verdicts, key=VERDICT_ORDER.index)
 
 
 class SolverGaveUp(Exception):

@@ -10,11 +10,10 @@ from kalc_formal.analysis.edits import Suggestions
 from kalc_formal.analysis.relaxations import Reliance
 from kalc_formal.analysis.result import Analysis
 from kalc_formal.analysis.scaling import Edge
-from kalc_formal.model.solve import Outcome
+from kalc_formal.model.solve import Outcome, worst
 from kalc_formal.views import reliance as reliance_view
 from kalc_formal.views import report, suggest
 from kalc_formal.views.capacity import edge_json, render_edges_text
-from kalc_formal.views.serverload import worst
 
 
 def render_text(

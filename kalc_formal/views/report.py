@@ -9,7 +9,7 @@ from typing import Any
 from tabulate import tabulate
 
 from kalc_formal.analysis.result import Analysis, client_load
-from kalc_formal.model.solve import Outcome, Verdict
+from kalc_formal.model.solve import Outcome, Verdict, worst
 from kalc_formal.source import Span
 from kalc_formal.views import serverload
 from kalc_formal.views.chart import Point, chart, terminal_width
@@ -283,7 +283,7 @@ def as_json(
         data["surge"] = outcome.counterexample.surge
         data["surge_minimal"] = outcome.counterexample.surge_minimal
     outcomes = [outcome] if server_load is None else [outcome, server_load]
-    data["overall_verdict"] = serverload.worst([o.verdict for o in outcomes]).value
+    data["overall_verdict"] = worst([o.verdict for o in outcomes]).value
     if server_load is not None:
         data["server_load"] = serverload.as_json(analysis, server_load)
     return data

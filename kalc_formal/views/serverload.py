@@ -10,7 +10,7 @@ from tabulate import tabulate
 
 from kalc_formal.analysis.result import Analysis, client_load
 from kalc_formal.model.flowmodel import ServerLimit
-from kalc_formal.model.solve import Outcome, Verdict
+from kalc_formal.model.solve import Outcome, Verdict, worst
 from kalc_formal.source import Span
 
 SERVER_LOAD = "server-load"
@@ -65,14 +65,6 @@ def summary(analysis: Analysis, outcome: Outcome) -> str:
         )
         return f"unsafe — {'; '.join(over)} ({surge} lookups above baseline)"
     return f"unknown — {outcome.reason}"
-
-
-VERDICT_ORDER = (Verdict.UNSAFE, Verdict.UNKNOWN, Verdict.SAFE_BOUNDED, Verdict.PROVED)
-"""Verdicts from worst to best: a check's verdict is the worst of its properties'."""
-
-
-def worst(verdicts: list[Verdict]) -> Verdict:
-    return min(verdicts, key=VERDICT_ORDER.index)
 
 
 def verdict_lines(
