@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from fractions import Fraction
+from itertools import accumulate
 
 from kalc_formal.analysis.ids import FlowKey, ServerKind
 from kalc_formal.analysis.keyclasses import (
@@ -161,10 +162,11 @@ class ClientLookups:
                 builder.add_query(flow_id, operations, name_ph, ns_ph, guaranteed, peak_per_key)
             if self.may_fail:
                 self._followups(builder, trace.packets, conf, libc, reply, served, name_ph, ns_ph, kind)
-        for packet in trace.packets:
+        exchanges = [upstream_packets(served[(p.qname, p.qtype)][1]) for p in trace.packets]
+        for packet, exchanged in zip(trace.packets, exchanges, strict=True):
             operations = served[(packet.qname, packet.qtype)][1]
             queries.append(f"{packet.qname} {packet.qtype}")
-            cold += upstream_packets(operations)
+            cold += exchanged
             self.targets_sent_to |= upstream_targets(operations)
             for scope_id, packets in scope_packets(operations, self.topology.scope_ids_for).items():
                 per_scope = self.lookup_packets.setdefault(scope_id, {})
@@ -174,9 +176,8 @@ class ClientLookups:
             flow_id, pod_class.label, len(pod_class.namespaces), pod_class.pods_base,
             pod_class.pods_peak, name.label, name.count, rate, surge, libc.value, kind,
             tuple(queries), cold, pod_class.spans,
-            tuple(query_waits(trace.packets, lambda p: upstream_packets(
-                served[(p.qname, p.qtype)][1]) > 0)),
-            max((upstream_packets(served[(p.qname, p.qtype)][1]) for p in trace.packets), default=0),
+            tuple(query_waits(trace.packets, [n > 0 for n in exchanges])),
+            max(exchanges, default=0),
             resend_seconds(conf.settings(libc)),
         )
 
@@ -321,47 +322,43 @@ def resend_seconds(settings: ResolverSettings) -> float:
     return float(settings.timeout)
 
 
-def query_waits(
-    packets: Sequence[Packet], needs_upstream: Callable[[Packet], bool]
-) -> list[tuple[int, int]]:
-    """Per packet, the earlier rounds it waits for and how many of those hold a query
-    that may wait for an upstream. A round is a run of packets sent together for one
-    name (A and AAAA side by side), as in ``shifted_times``."""
-    waits: list[tuple[int, int]] = []
+def packet_rounds(packets: Sequence[Packet]) -> list[int]:
+    """Per packet, the index of its round: a round is a run of packets sent together for
+    one name (A and AAAA side by side); the resolver model answers at once, so a
+    client's rounds can share one time."""
+    rounds: list[int] = []
     round_key: tuple[float, str] | None = None
     members: set[str] = set()
-    rounds = upstream_rounds = 0
-    current_upstream = False
     for packet in packets:
         if not (round_key == (packet.time, packet.qname) and packet.qtype not in members):
-            if round_key is not None:
-                rounds += 1
-                upstream_rounds += current_upstream
-            round_key, members, current_upstream = (packet.time, packet.qname), set(), False
+            round_key, members = (packet.time, packet.qname), set()
+            rounds.append(rounds[-1] + 1 if rounds else 0)
+        else:
+            rounds.append(rounds[-1])
         members.add(packet.qtype)
-        current_upstream = current_upstream or needs_upstream(packet)
-        waits.append((rounds, upstream_rounds))
-    return waits
+    return rounds
+
+
+def _marked_before(rounds: Sequence[int], marked: Sequence[bool]) -> list[int]:
+    """Per packet, how many earlier rounds hold a marked packet."""
+    marked_rounds = {r for r, mark in zip(rounds, marked, strict=True) if mark}
+    before = [0] * (max(rounds, default=-1) + 1)
+    for index in range(1, len(before)):
+        before[index] = before[index - 1] + (index - 1 in marked_rounds)
+    return [before[r] for r in rounds]
+
+
+def query_waits(packets: Sequence[Packet], needs_upstream: Sequence[bool]) -> list[tuple[int, int]]:
+    """Per packet, the earlier rounds it waits for and how many of those hold a query
+    that may wait for an upstream (``needs_upstream``, per packet)."""
+    rounds = packet_rounds(packets)
+    return list(zip(rounds, _marked_before(rounds, needs_upstream), strict=True))
 
 
 def shifted_times(packets: Sequence[Packet], failed: set[tuple[str, str]], wait: float) -> list[float]:
-    """Send times of ``packets`` when each failed query's reply takes ``wait`` seconds.
-
-    The resolver model answers at once, so a client's rounds can share one time. A
-    round is a run of packets sent together for one name (A and AAAA side by side);
+    """Send times of ``packets`` when each failed query's reply takes ``wait`` seconds:
     a round that holds a failed query delays every later round by ``wait``."""
-    shift = 0.0
-    result: list[float] = []
-    round_key: tuple[float, str] | None = None
-    round_members: set[str] = set()
-    round_failed = False
-    for packet in packets:
-        same_round = round_key == (packet.time, packet.qname) and packet.qtype not in round_members
-        if not same_round:
-            if round_failed:
-                shift += wait
-            round_key, round_members, round_failed = (packet.time, packet.qname), set(), False
-        round_members.add(packet.qtype)
-        round_failed = round_failed or (packet.qname, packet.qtype) in failed
-        result.append(packet.time + shift)
-    return result
+    rounds = packet_rounds(packets)
+    delays = _marked_before(rounds, [(p.qname, p.qtype) in failed for p in packets])
+    shifts = list(accumulate([0.0] + [wait] * max(delays, default=0)))
+    return [packet.time + shifts[delay] for packet, delay in zip(packets, delays, strict=True)]
