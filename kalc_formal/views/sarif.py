@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from kalc_formal.analysis.changes import Comparison
-from kalc_formal.analysis.result import Analysis
+from kalc_formal.analysis.result import Analysis, FlowInfo
 from kalc_formal.config.reading import Inputs
 from kalc_formal.inputs.files import STDIN_PATH
 from kalc_formal.kubernetes.cluster import Workload
@@ -228,17 +228,14 @@ def _server_load_results(
         if limit.id not in last.overloaded:
             continue
         flows = [analysis.flows[f] for f in dict.fromkeys(f for f, _, _ in limit.client_queries)]
-        surge = [Event(last.t, "surge", "", tuple(s for f in flows for s in f.spans))]
-        causes = _causes(analysis, inputs, surge)
+        causes = _ranked(_client_causes(inputs, flows))
         causes += [(s, f"pods of {f.pod_class}: {len(f.client_queries)} client queries per lookup "
                     f"of {f.name_class}") for f in flows for s in f.spans[:1]]
         locations = [loc for span, what in dict(causes).items()
                      if (loc := paths.location(span, what)) is not None]
         capacity = serverload.capacity_span(analysis, limit)
-        related = [loc for loc in [paths.location(capacity, "the capacity in kalc.yaml")] if loc
-                   ] if capacity else []
-        for index, location in enumerate(related, 1):
-            location["id"] = index
+        location = paths.location(capacity, "the capacity in kalc.yaml") if capacity else None
+        related = [{**location, "id": 1}] if location else []
         text = "\n".join([
             f"{limit.label} takes {last.server_load[limit.id]:,} client queries in "
             f"{analysis.step_seconds} s at t={last.t * analysis.step_seconds} s, over its "
@@ -281,8 +278,15 @@ def _causes(analysis: Analysis, inputs: Inputs | None,
                        f"the {name} directive on the path of the queries that miss"))
     surging = [f for f in analysis.flows.values()
                if any(e.kind == "surge" and set(f.spans) <= set(e.spans) for e in events)]
-    scaled = any(f.pods_peak > f.pods_base for f in surging)
-    for workload in _workloads(inputs, [s for f in surging for s in f.spans]):
+    return _ranked(ranked + _client_causes(inputs, surging))
+
+
+def _client_causes(inputs: Inputs | None, flows: Sequence[FlowInfo]) -> list[tuple[int, Span, str]]:
+    """The ndots options of the flows' workloads, and the HPA maxima their surge scales
+    to, ranked as ``_causes`` ranks them."""
+    ranked: list[tuple[int, Span, str]] = []
+    scaled = any(f.pods_peak > f.pods_base for f in flows)
+    for workload in _workloads(inputs, [s for f in flows for s in f.spans]):
         config = workload.dns.config
         for option in config.options if config is not None else ():
             if option.name == "ndots":
@@ -292,6 +296,11 @@ def _causes(analysis: Analysis, inputs: Inputs | None,
             ranked.append((3, hpa.max_span or hpa.span,
                            f"maxReplicas {hpa.max_replicas} of HorizontalPodAutoscaler "
                            f"{hpa.namespace}/{hpa.name}: the surge scales {_name(workload)} to it"))
+    return ranked
+
+
+def _ranked(ranked: list[tuple[int, Span, str]]) -> list[tuple[Span, str]]:
+    """Each span once (its first reason), the most telling first."""
     unique: dict[Span, tuple[int, str]] = {}
     for rank, span, what in ranked:
         unique.setdefault(span, (rank, what))
