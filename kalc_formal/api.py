@@ -57,6 +57,7 @@ from kalc_formal.engine import (
     CheckOptions,
     analyse_inputs,
     check_properties,
+    check_property,
     input_settings,
 )
 from kalc_formal.errors import InvalidArgument
@@ -563,9 +564,10 @@ def _edge_result(
         analysis = analyse_inputs(inputs, horizon=options.horizon)
         grown = _grown(cluster, values, inputs)
         if property == SERVER_LOAD:
-            upstream = check_properties(analysis, rlimit=options.rlimit, budget=options.budget)
-            not_proved = result_of(analysis, upstream["upstream-limit"], grown,
-                                   found.beyond_outcome, only=SERVER_LOAD)
+            upstream = check_property(analysis, "upstream-limit", rlimit=options.rlimit,
+                                      budget=options.budget)
+            not_proved = result_of(analysis, upstream, grown, found.beyond_outcome,
+                                   only=SERVER_LOAD)
         else:
             not_proved = result_of(analysis, found.beyond_outcome, grown, only=PROPERTY)
     return CapacityEdge(
