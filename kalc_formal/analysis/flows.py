@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from fractions import Fraction
+from functools import cached_property
 
 from kalc_formal.analysis.keyclasses import KeyInfo
 from kalc_formal.analysis.lookups import ClientLookups
@@ -148,7 +149,7 @@ class _Analyser:
         walk), each up to the reply time; the re-send starts the walk again (measured on
         real CoreDNS: musl with autopath, 4 client queries and 8 upstream ones per lookup
         with a 1.5 s upstream). The model's lookups do not re-send while nothing fails."""
-        reply = self._reply_seconds()
+        reply = self._reply_seconds
         found = []
         for info in self.lookups.flow_info.values():
             slowest = info.slowest_exchanges * reply
@@ -165,6 +166,7 @@ class _Analyser:
                 ))
         return found
 
+    @cached_property
     def _reply_seconds(self) -> Fraction:
         """The longest an answer may take: the assumed reply time, else forward's read
         timeout (a later answer is a failure, E5)."""
@@ -177,7 +179,7 @@ class _Analyser:
 
     def _in_flight_steps(self) -> int:
         """Steps after its miss that an answer may still be on its way (D10)."""
-        longest = self._reply_seconds()
+        longest = self._reply_seconds
         if self.settings.arrivals is None:
             self.settings.recorder.note(
                 "upstream reply time", f"up to {float(longest):g} s", "default",
@@ -244,7 +246,7 @@ class _Analyser:
         """The capacity of the busiest replica (or node-local cache) of each server
         kalc.yaml gives one for: its load is its share of the client queries of the
         flows that ask it."""
-        reply_seconds = self._reply_seconds()
+        reply_seconds = self._reply_seconds
         capacities = {
             "coredns": self.settings.capacity_qps,
             "nodelocal": self.settings.nodelocal_capacity_qps,
