@@ -49,13 +49,6 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-_API_NAMES = frozenset({
-    "GROWTH_PARAMETERS", "PROPERTIES", "Assumption", "CapacityCheck", "CapacityEdge",
-    "CapacityRegion", "CapacityResult", "CapacityRow", "CheckResult", "Cluster", "DiffResult", "FactChange",
-    "Headroom", "Movement", "PropertyResult", "TraceEvent", "TraceStep", "Unmodelled",
-    "UpstreamCount", "Verdict", "check", "diff", "load", "load_objects",
-})
-
 __all__ = [
     "GROWTH_PARAMETERS",
     "PROPERTIES",
@@ -90,7 +83,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _API_NAMES:
+    """The API's names, loaded on first use (the others are this module's own)."""
+    if name in __all__:
         from kalc_formal import api
 
         value = getattr(api, name)
