@@ -15,8 +15,8 @@ from kalc_formal.views import serverload
 from kalc_formal.views.chart import Point, chart, terminal_width
 from kalc_formal.views.explain import Event, event_chain
 from kalc_formal.views.schemas import SCHEMA_VERSION
+from kalc_formal.views.text import wrap
 
-WIDTH = 100
 PROPERTY = "upstream-limit"
 PROPERTY_TEXT = "upstream packets per step stay within every upstream's rate limit"
 
@@ -105,17 +105,10 @@ def _events_text(analysis: Analysis, events: list[Event]) -> str:
     for event in events:
         head = "then:" if event.kind == "then" else f"t={event.t * analysis.step_seconds}s"
         text = event.text + (f" ({', '.join(event.facts)})" if event.facts else "")
-        lines += _wrap(text, f"  {head:<6} ", " " * 9)
+        lines += wrap(text, f"  {head:<6} ", " " * 9)
         if event.spans:
-            lines += _wrap("at " + _where(analysis, event.spans), " " * 9, " " * 12)
+            lines += wrap("at " + _where(analysis, event.spans), " " * 9, " " * 12)
     return "\n".join(lines)
-
-
-def _wrap(text: str, first: str, rest: str) -> list[str]:
-    return textwrap.wrap(
-        text, width=WIDTH, initial_indent=first, subsequent_indent=rest,
-        break_on_hyphens=False, break_long_words=False,
-    )
 
 
 def _where(analysis: Analysis, spans: tuple[Span, ...]) -> str:

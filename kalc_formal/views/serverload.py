@@ -3,7 +3,6 @@ node-local cache against its capacity) as text and JSON, beside upstream-limit."
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 from tabulate import tabulate
@@ -12,6 +11,7 @@ from kalc_formal.analysis.result import Analysis, client_load
 from kalc_formal.model.flowmodel import ServerLimit
 from kalc_formal.model.solve import Outcome, Verdict, worst
 from kalc_formal.source import Span
+from kalc_formal.views.text import wrap
 
 SERVER_LOAD = "server-load"
 SERVER_LOAD_TEXT = (
@@ -19,7 +19,6 @@ SERVER_LOAD_TEXT = (
     "within its capacity"
 )
 CAPACITY_KEYS = {"coredns": "coredns.capacity_qps", "nodelocal": "nodelocal.capacity_qps"}
-WIDTH = 100
 
 
 def capacity_span(analysis: Analysis, limit: ServerLimit) -> Span | None:
@@ -74,14 +73,9 @@ def verdict_lines(
     property (``upstream_line``: upstream-limit's verdict line)."""
     overall = worst([upstream.verdict, server_load.verdict])
     lines = [f"verdict: {overall.value} (the worst of 2 properties)"]
-    lines += _wrap(upstream_line.replace("verdict: ", "upstream-limit: ", 1), "  ", "    ")
-    lines += _wrap(f"{SERVER_LOAD}: {summary(analysis, server_load)}", "  ", "    ")
+    lines += wrap(upstream_line.replace("verdict: ", "upstream-limit: ", 1), "  ", "    ")
+    lines += wrap(f"{SERVER_LOAD}: {summary(analysis, server_load)}", "  ", "    ")
     return ["\n".join(lines)]
-
-
-def _wrap(text: str, first: str, rest: str) -> list[str]:
-    return textwrap.wrap(text, width=WIDTH, initial_indent=first, subsequent_indent=rest,
-                         break_on_hyphens=False, break_long_words=False)
 
 
 def render_text(analysis: Analysis, outcome: Outcome) -> str:
@@ -92,7 +86,7 @@ def render_text(analysis: Analysis, outcome: Outcome) -> str:
         parts.append(_trace_table(analysis, outcome))
         spans = [capacity_span(analysis, limit) for limit in analysis.model.server_limits]
         where = ", ".join(str(s) for s in spans if s)
-        lines = _wrap(
+        lines = wrap(
             "then: the replica serves queries above its capacity late or drops them; clients "
             "time out and re-send (G3), which adds load" + (f"; capacity at {where}" if where else ""),
             "  ", "        ",
